@@ -1,0 +1,28 @@
+import { cidrSize } from "../../common/cidr.ts";
+import { errorMessage } from "../../common/errors.ts";
+import { CniCode, CniError } from "../cni-error.ts";
+import type { PluginDeps } from "../ports.ts";
+
+/**
+ * STATUS (spec 1.1.0): ready when the node has blocks and a free address in them. Without blocks
+ * the plugin cannot serve ADD (code 50); the runtime then reports the node's network not ready,
+ * as it does while the agent has not yet written the node's blocks.
+ */
+export function cmdStatus(deps: PluginDeps): void {
+  let nodeBlocks;
+  try {
+    nodeBlocks = deps.blocks.current();
+  } catch (err) {
+    throw new CniError(CniCode.pluginNotAvailable, `petrel cannot serve ADD: ${errorMessage(err)}`, {
+      details: err instanceof CniError ? err.details : undefined,
+      cause: err,
+    });
+  }
+  const capacity = nodeBlocks.blocks.reduce((n, b) => n + cidrSize(b), 0n);
+  const used = BigInt(deps.store.list().filter((r) => nodeBlocks.blocks.some((b) => b.family === r.address.family)).length);
+  if (used >= capacity) {
+    throw new CniError(CniCode.pluginNotAvailable, `petrel cannot serve ADD: all ${capacity} addresses of the node's blocks are in use`, {
+      details: nodeBlocks.pinned ? "add blocks to ipam.blocks" : "the controller adds a block when usage passes the high-water mark",
+    });
+  }
+}

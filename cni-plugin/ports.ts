@@ -1,0 +1,65 @@
+/**
+ * The edges the plugin's commands need, declared here by their user. Implementations that touch
+ * the host live in `host/`; unit tests pass in-memory ones.
+ */
+import type { Cidr, IpAddress } from "../common/cidr.ts";
+import type { Allocation } from "./ipam/allocation.ts";
+import type { PodWiring } from "./pod-wiring.ts";
+
+export interface AllocationStore {
+  list(): Allocation[];
+  /** Reserves the address for the owner atomically; false when the address is already taken. */
+  tryReserve(allocation: Allocation): boolean;
+  release(address: IpAddress): void;
+  lastReserved(family: 4 | 6): IpAddress | undefined;
+  setLastReserved(address: IpAddress): void;
+  /** Removes leftovers of processes killed mid-write; call with the lock held. */
+  removeTemporaries(): void;
+  /** Makes earlier reservations and releases durable. */
+  sync(): void;
+}
+
+export interface NodeLock {
+  /** Blocks until the lock is held; returns the release function. */
+  acquire(): () => void;
+}
+
+export interface NodeBlocks {
+  blocks: Cidr[];
+  /** True when the blocks are pinned in the network config rather than handed out by the agent. */
+  pinned: boolean;
+  /** Where they came from, for messages. */
+  source: string;
+}
+
+export interface BlockSource {
+  current(): NodeBlocks;
+}
+
+export interface PodDataplane {
+  /** True when `path` is a network namespace file that exists. */
+  isNetns(path: string): boolean;
+  /** Creates and configures the veth pair; on failure may leave parts behind for `unwire`. */
+  wire(wiring: PodWiring): void;
+  /** Removes the host veth (and so its peer and the host routes); a missing veth is success. */
+  unwire(hostVeth: string): void;
+  /** Compares the kernel's state with the wiring; returns one line per difference. */
+  inspect(wiring: PodWiring): string[];
+}
+
+export type LogFields = Record<string, string | number | boolean | undefined>;
+
+export interface Logger {
+  error(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  debug(msg: string, fields?: LogFields): void;
+}
+
+export interface PluginDeps {
+  store: AllocationStore;
+  lock: NodeLock;
+  blocks: BlockSource;
+  dataplane: PodDataplane;
+  log: Logger;
+}

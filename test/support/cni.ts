@@ -1,0 +1,76 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { run, type RunResult } from "./sh.ts";
+
+export const repoRoot = join(__dirname, "..", "..");
+export const petrelBinary = join(repoRoot, "dist", "bin", "petrel");
+export const referencePluginDir = "/usr/lib/cni";
+
+export interface PluginCall {
+  command: "ADD" | "DEL" | "CHECK" | "VERSION" | "GC" | "STATUS";
+  config: Record<string, unknown> | string;
+  containerId?: string;
+  netns?: string;
+  ifname?: string;
+  args?: string;
+  /** Extra or overriding environment; `undefined` values remove a variable. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface PluginOutcome extends RunResult {
+  json: Record<string, unknown> | undefined;
+}
+
+export function pluginEnv(call: PluginCall, pluginDir?: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin", CNI_COMMAND: call.command, CNI_PATH: pluginDir ?? referencePluginDir };
+  if (call.containerId !== undefined) env["CNI_CONTAINERID"] = call.containerId;
+  if (call.netns !== undefined) env["CNI_NETNS"] = call.netns;
+  if (call.ifname !== undefined) env["CNI_IFNAME"] = call.ifname;
+  if (call.args !== undefined) env["CNI_ARGS"] = call.args;
+  for (const [k, v] of Object.entries(call.env ?? {})) {
+    env[k] = v;
+  }
+  return env;
+}
+
+function definedOnly(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
+}
+
+function parse(stdout: string): Record<string, unknown> | undefined {
+  const text = stdout.trim();
+  if (text === "") return undefined;
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+/** Runs a CNI plugin binary (Petrel by default) synchronously. */
+export function callPlugin(call: PluginCall, binary = petrelBinary): PluginOutcome {
+  const input = typeof call.config === "string" ? call.config : JSON.stringify(call.config);
+  const r = run([binary], { input, env: definedOnly(pluginEnv(call)) });
+  return { ...r, json: parse(r.stdout) };
+}
+
+/** Same as callPlugin, without blocking the event loop (for parallel runs). */
+export function callPluginAsync(call: PluginCall, binary = petrelBinary): Promise<PluginOutcome> {
+  const input = typeof call.config === "string" ? call.config : JSON.stringify(call.config);
+  return new Promise((resolve) => {
+    const child = spawn(binary, [], { env: definedOnly(pluginEnv(call)) });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => resolve({ status: code ?? 1, stdout, stderr, json: parse(stdout) }));
+    child.stdin.end(input);
+  });
+}
+
+/** A private state directory for one test file. */
+export function tempStateDir(label: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(`/tmp/petrel-${label}-`);
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function requirePetrelBuilt(): void {
+  if (!existsSync(petrelBinary)) throw new Error(`${petrelBinary} is missing: run \`npm run build\` first`);
+}
