@@ -44,18 +44,24 @@ function parse(stdout: string): Record<string, unknown> | undefined {
   return JSON.parse(text) as Record<string, unknown>;
 }
 
-/** Runs a CNI plugin binary (Petrel by default) synchronously. */
-export function callPlugin(call: PluginCall, binary = petrelBinary): PluginOutcome {
+/** The command line for a plugin, run inside a "node" netns when one is given. */
+function pluginArgv(binary: string, nodeNetns: string | undefined): string[] {
+  return nodeNetns === undefined ? [binary] : ["ip", "netns", "exec", nodeNetns, binary];
+}
+
+/** Runs a CNI plugin binary (Petrel by default) synchronously, optionally inside a node netns. */
+export function callPlugin(call: PluginCall, binary = petrelBinary, nodeNetns?: string): PluginOutcome {
   const input = typeof call.config === "string" ? call.config : JSON.stringify(call.config);
-  const r = run([binary], { input, env: definedOnly(pluginEnv(call)) });
+  const r = run(pluginArgv(binary, nodeNetns), { input, env: definedOnly(pluginEnv(call)) });
   return { ...r, json: parse(r.stdout) };
 }
 
 /** Same as callPlugin, without blocking the event loop (for parallel runs). */
-export function callPluginAsync(call: PluginCall, binary = petrelBinary): Promise<PluginOutcome> {
+export function callPluginAsync(call: PluginCall, binary = petrelBinary, nodeNetns?: string): Promise<PluginOutcome> {
   const input = typeof call.config === "string" ? call.config : JSON.stringify(call.config);
   return new Promise((resolve) => {
-    const child = spawn(binary, [], { env: definedOnly(pluginEnv(call)) });
+    const [file, ...args] = pluginArgv(binary, nodeNetns);
+    const child = spawn(file as string, args, { env: definedOnly(pluginEnv(call)) });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
