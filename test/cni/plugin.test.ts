@@ -1,5 +1,5 @@
 // The plugin on real network namespaces: what ADD builds, CHECK, DEL, GC and pod traffic.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { requirePetrelBuilt } from "../support/cni.ts";
 import { inNetns, ipJson, linkExists, requireRoot } from "../support/netns.ts";
 import { TestNode } from "../support/node.ts";
@@ -172,7 +172,7 @@ describe("VERSION and STATUS", () => {
 
   it("uses the agent's blocks file when no blocks are pinned", () => {
     const blocksFile = `${node.stateDir}/blocks.json`;
-    require("node:fs").writeFileSync(blocksFile, JSON.stringify({ version: 1, node: "n1", blocks: [{ cidr: "198.18.1.0/26", pool: "default" }], updated: new Date().toISOString() }));
+    writeFileSync(blocksFile, JSON.stringify({ version: 1, node: "n1", blocks: [{ cidr: "198.18.1.0/26", pool: "default" }], updated: new Date().toISOString() }));
     const pod = node.newPod();
     const r = node.plugin({ command: "ADD", config: node.config({ ipam: {} }), containerId: "from-agent", netns: pod.path, ifname: "eth0" });
     expect((r.json?.["ips"] as Array<{ address: string }>)[0]?.address).toMatch(/^198\.18\.1\.\d+\/32$/);

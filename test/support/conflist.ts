@@ -5,7 +5,7 @@
  *  - each plugin's config gets the list's `name` and `cniVersion`;
  *  - ADD runs the plugins in order, each receiving the previous plugin's result as `prevResult`;
  *    the last result is cached per (network, container, ifname);
- *  - CHECK runs in order and DEL in reverse order, both with the cached ADD result as
+ *  - CHECK runs in order (unless the list says `disableCheck`) and DEL in reverse order, both with the cached ADD result as
  *    `prevResult` (DEL without a cached result sends none, as libcni does);
  *  - `runtimeConfig` carries only the capabilities a plugin declares in `capabilities`.
  */
@@ -23,6 +23,8 @@ export interface PluginConf {
 export interface NetConfList {
   cniVersion: string;
   name: string;
+  /** libcni: CHECK of this list is a no-op. */
+  disableCheck?: boolean;
   plugins: PluginConf[];
 }
 
@@ -85,8 +87,12 @@ function cacheKey(network: string, rt: RuntimeConf): string {
 }
 
 export class ConflistRunner {
-  /** libcni's result cache (/var/lib/cni/results), kept in memory: final ADD result per attachment. */
-  private readonly cache = new Map<string, { list: NetConfList; rt: RuntimeConf; result: CniResultDoc }>();
+  /**
+   * libcni's result cache (/var/lib/cni/results), kept in memory: the final ADD result per
+   * attachment. A failed ADD is remembered without a result so that delAll still DELs it, as a
+   * runtime DELs a sandbox whose ADD failed.
+   */
+  private readonly cache = new Map<string, { list: NetConfList; rt: RuntimeConf; result?: CniResultDoc; steps: CniResultDoc[] }>();
 
   private readonly pluginDir: string;
 
@@ -95,14 +101,20 @@ export class ConflistRunner {
   }
 
   add(list: NetConfList, rt: RuntimeConf): CniResultDoc {
-    let prev: CniResultDoc | undefined;
+    const steps: CniResultDoc[] = [];
+    this.cache.set(cacheKey(list.name, rt), { list, rt, steps });
     for (const plugin of list.plugins) {
-      const out = this.exec("ADD", list, plugin, rt, prev);
-      prev = parseResult(plugin.type, out);
+      steps.push(parseResult(plugin.type, this.exec("ADD", list, plugin, rt, steps.at(-1))));
     }
-    if (prev === undefined) throw new Error(`conflist ${list.name} has no plugins`);
-    this.cache.set(cacheKey(list.name, rt), { list, rt, result: prev });
-    return prev;
+    const result = steps.at(-1);
+    if (result === undefined) throw new Error(`conflist ${list.name} has no plugins`);
+    this.cache.set(cacheKey(list.name, rt), { list, rt, result, steps });
+    return result;
+  }
+
+  /** Each plugin's own ADD result, in chain order (libcni keeps only the last; tests want all). */
+  stepResults(list: NetConfList, rt: RuntimeConf): CniResultDoc[] {
+    return this.cache.get(cacheKey(list.name, rt))?.steps ?? [];
   }
 
   /** The cached final ADD result (what libcni would hand to CHECK and DEL). */
@@ -111,6 +123,7 @@ export class ConflistRunner {
   }
 
   check(list: NetConfList, rt: RuntimeConf): void {
+    if (list.disableCheck === true) return;
     const cached = this.cachedResult(list, rt);
     if (cached === undefined) throw new Error(`no cached ADD result for ${cacheKey(list.name, rt)}: CHECK needs one`);
     for (const plugin of list.plugins) this.exec("CHECK", list, plugin, rt, cached);

@@ -61,7 +61,7 @@ export class TestNode {
   records(): Map<string, string> {
     const dir = `${this.stateDir}/allocations`;
     const out = new Map<string, string>();
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(dir);
     } catch {

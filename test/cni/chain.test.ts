@@ -1,0 +1,218 @@
+/**
+ * Petrel as the first plugin of a chain, followed by the reference `tuning`, `bandwidth` and
+ * `portmap` plugins, run the way libcni runs a conflist (test/support/conflist.ts). Each chained
+ * plugin must find what it needs in Petrel's result (host veth, pod interface, pod IP), pass that
+ * result on unchanged, and DEL of the chain must leave nothing behind.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { lstatSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { requirePetrelBuilt, tempStateDir } from "../support/cni.ts";
+import { CniPluginError, ConflistRunner, makePluginDir, type CniResultDoc, type NetConfList, type PluginConf, type RuntimeConf } from "../support/conflist.ts";
+import { getWhenReady, makeHostPortClient, natRulesMentioning, type HostPortClient } from "../support/hostport-client.ts";
+import { NetnsSet, ipJson, linkExists, netnsPath, requireRoot } from "../support/netns.ts";
+import { must } from "../support/sh.ts";
+
+const network = `ptlchain${process.pid}`;
+const block = "198.18.61.0/26"; // only this file uses it, so leftovers point here
+const podGateway = "169.254.1.1";
+
+let plugins: { dir: string; cleanup: () => void } | undefined;
+let state = { dir: "", cleanup: (): void => undefined };
+let runner: ConflistRunner | undefined;
+const netns = new NetnsSet("chain");
+const servers: ChildProcess[] = [];
+let client: HostPortClient | undefined;
+let wwwDir: string | undefined;
+let podCounter = 0;
+
+beforeAll(() => {
+  requireRoot();
+  requirePetrelBuilt();
+  plugins = makePluginDir("chain");
+  state = tempStateDir("chain");
+  runner = new ConflistRunner(plugins.dir);
+});
+
+/** The runner, once beforeAll made it (a failed prerequisite must not surface as a TypeError). */
+function cni(): ConflistRunner {
+  if (runner === undefined) throw new Error("beforeAll did not finish; see its error above");
+  return runner;
+}
+
+afterAll(() => {
+  // DEL first, while the namespaces still exist, so plugins clean the host side fully.
+  const errors = runner?.delAll() ?? [];
+  for (const s of servers) s.kill("SIGKILL");
+  client?.remove();
+  netns.removeAll();
+  if (wwwDir !== undefined) rmSync(wwwDir, { recursive: true, force: true });
+  state.cleanup();
+  plugins?.cleanup();
+  if (errors.length > 0) throw new Error(`cleanup DEL failed: ${errors.map((e) => e.message).join("; ")}`);
+});
+
+function conflist(...chained: PluginConf[]): NetConfList {
+  const petrel: PluginConf = { type: "petrel", mtu: 1500, stateDir: state.dir, ipam: { blocks: [block] } };
+  return { cniVersion: "1.0.0", name: network, plugins: [petrel, ...chained] };
+}
+
+interface Pod {
+  ns: string;
+  rt: RuntimeConf;
+  hostVeth: string;
+  ip: string;
+}
+
+function newAttachment(capabilityArgs?: Record<string, unknown>): { ns: string; rt: RuntimeConf } {
+  const ns = netns.create();
+  return { ns, rt: { containerId: `chain-${process.pid}-${podCounter++}`, netns: netnsPath(ns), ifname: "eth0", capabilityArgs } };
+}
+
+/**
+ * ADD the chain, then check that what Petrel reported survived every later plugin: its interfaces
+ * (name, MAC, sandbox; reference plugins built on libcni 1.1 drop the 1.1.0-only `mtu`), its IPs
+ * pointing at the pod interface, and its routes. Then the kernel side that DEL must undo.
+ */
+function addPod(list: NetConfList, capabilityArgs?: Record<string, unknown>, failureHint = ""): Pod {
+  const { ns, rt } = newAttachment(capabilityArgs);
+  let result: CniResultDoc;
+  try {
+    result = cni().add(list, rt);
+  } catch (err) {
+    if (err instanceof CniPluginError && failureHint !== "") throw new Error(`${failureHint}: ${err.message}`, { cause: err });
+    throw err;
+  }
+  const petrel = cni().stepResults(list, rt)[0];
+  if (petrel === undefined) throw new Error("the runner kept no result for petrel");
+  expect(result.cniVersion).toBe("1.0.0");
+  for (const i of petrel.interfaces ?? []) {
+    const same = i.sandbox === undefined ? { name: i.name, mac: i.mac } : { name: i.name, mac: i.mac, sandbox: i.sandbox };
+    expect(result.interfaces).toContainEqual(expect.objectContaining(same));
+  }
+  expect(result.ips).toEqual(petrel.ips);
+  expect(result.routes).toEqual(expect.arrayContaining(petrel.routes ?? []));
+  const host = result.interfaces?.find((i) => i.name.startsWith("ptl") && i.sandbox === undefined);
+  expect(host?.mac).toBe("ee:ee:ee:ee:ee:ee");
+  expect(result.ips).toHaveLength(1);
+  const ip = result.ips?.[0];
+  expect(ip?.address).toMatch(/^198\.18\.61\.([0-9]|[1-5][0-9]|6[0-3])\/32$/);
+  expect(ip?.gateway).toBe(podGateway);
+  expect(result.interfaces?.[ip?.interface ?? -1]).toEqual(expect.objectContaining({ name: "eth0", sandbox: rt.netns }));
+  expect(result.routes).toContainEqual({ dst: "0.0.0.0/0", gw: podGateway });
+  const pod: Pod = { ns, rt, hostVeth: host?.name ?? "", ip: (ip?.address ?? "").replace(/\/32$/, "") };
+  expect(readlinkSync(join(state.dir, "allocations", pod.ip))).toBe(`${network}/${rt.containerId}/${rt.ifname}`);
+  expect(linkExists(pod.hostVeth)).toBe(true);
+  expect(ipJson<{ dst: string }[]>(undefined, ["route", "show", "dev", pod.hostVeth]).map((r) => r.dst)).toContain(pod.ip);
+  return pod;
+}
+
+function recordExists(ip: string): boolean {
+  try {
+    lstatSync(join(state.dir, "allocations", ip));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What DEL of the whole chain must leave: no veth (either end) and no allocation record. */
+function expectPodGone(pod: Pod): void {
+  expect(linkExists(pod.hostVeth)).toBe(false);
+  expect(linkExists(pod.rt.ifname, pod.ns)).toBe(false);
+  expect(recordExists(pod.ip)).toBe(false);
+}
+
+function podSysctl(ns: string, key: string): string {
+  return must(["ip", "netns", "exec", ns, "cat", `/proc/sys/${key.replaceAll(".", "/")}`]).trim();
+}
+
+function podLinkFlags(ns: string): string[] {
+  return ipJson<{ flags: string[] }[]>(ns, ["link", "show", "dev", "eth0"])[0]?.flags ?? [];
+}
+
+interface Qdisc {
+  kind: string;
+  root?: boolean;
+  options?: { rate?: number };
+}
+
+test("tuning after petrel sets a sysctl and promiscuous mode inside the pod", () => {
+  // Baseline from Petrel alone, so the assertions below can only pass because tuning acted.
+  const bare = addPod(conflist());
+  expect(podSysctl(bare.ns, "net.ipv4.conf.eth0.rp_filter")).not.toBe("2");
+  expect(podLinkFlags(bare.ns)).not.toContain("PROMISC");
+  cni().del(conflist(), bare.rt);
+  expectPodGone(bare);
+
+  const list = conflist({ type: "tuning", sysctl: { "net.ipv4.conf.eth0.rp_filter": "2" }, promisc: true });
+  const pod = addPod(list);
+  expect(podSysctl(pod.ns, "net.ipv4.conf.eth0.rp_filter")).toBe("2");
+  expect(podLinkFlags(pod.ns)).toContain("PROMISC");
+  cni().check(list, pod.rt);
+  cni().del(list, pod.rt);
+  expectPodGone(pod);
+  // A second DEL (no cached result any more) finds nothing to remove and succeeds.
+  cni().del(list, pod.rt);
+});
+
+test("bandwidth after petrel shapes both directions on the host veth and DEL removes it", () => {
+  const bandwidth = { ingressRate: 8_000_000, ingressBurst: 80_000, egressRate: 4_000_000, egressBurst: 80_000 };
+  const list = conflist({ type: "bandwidth", capabilities: { bandwidth: true } });
+  // No skip when the kernel cannot shape traffic: the test fails and says what to look for.
+  const pod = addPod(
+    list,
+    { bandwidth },
+    "bandwidth ADD failed; if the message names a qdisc, filter or link type, the kernel lacks one of sch_tbf, sch_ingress, cls_u32, act_mirred or ifb",
+  );
+  // Ingress to the pod: tbf as the root qdisc of the host veth (tc shows rates in bytes/s).
+  const hostQdiscs = ipJsonTc(["qdisc", "show", "dev", pod.hostVeth]);
+  expect(hostQdiscs).toContainEqual(expect.objectContaining({ kind: "tbf", root: true, options: expect.objectContaining({ rate: 1_000_000 }) }));
+  // Egress from the pod: ingress qdisc on the host veth redirecting to an ifb that has the tbf.
+  expect(hostQdiscs.map((q) => q.kind)).toContain("ingress");
+  const filters = JSON.stringify(must(["tc", "-j", "filter", "show", "dev", pod.hostVeth, "ingress"]));
+  const ifb = /to_dev\\":\\"([^\\"]+)/.exec(filters)?.[1];
+  expect(ifb).toMatch(/^bwp[0-9a-f]{12}$/);
+  const ifbName = ifb ?? "";
+  expect(ipJsonTc(["qdisc", "show", "dev", ifbName])).toContainEqual(
+    expect.objectContaining({ kind: "tbf", root: true, options: expect.objectContaining({ rate: 500_000 }) }),
+  );
+  cni().check(list, pod.rt);
+  cni().del(list, pod.rt);
+  expectPodGone(pod);
+  expect(linkExists(ifbName)).toBe(false);
+});
+
+function ipJsonTc(args: readonly string[]): Qdisc[] {
+  const out = must(["tc", "-j", ...args]).trim();
+  return (out === "" ? [] : JSON.parse(out)) as Qdisc[];
+}
+
+test("portmap after petrel forwards a node port to the pod and DEL removes its rules", async () => {
+  const hostPort = 20000 + (process.pid % 20000);
+  const containerPort = 8080;
+  client = makeHostPortClient(netns, "c", "198.51.100");
+  wwwDir = mkdtempSync("/tmp/petrel-chain-www-");
+  const token = `petrel-chain-${process.pid}`;
+  writeFileSync(join(wwwDir, "index.html"), token);
+  // Nothing answers on the node port yet: a later success is the DNAT's doing.
+  expect(client.get(hostPort).status).not.toBe(0);
+
+  // disableCheck: portmap 1.1.1 (Debian 12) fails CHECK for IPv4-only pods by looking for ip6tables
+  // rules it never made (containernetworking/plugins#819, fixed upstream later). Petrel's CHECK
+  // in a chain is covered by the tuning and bandwidth tests.
+  const list = { ...conflist({ type: "portmap", capabilities: { portMappings: true }, snat: true }), disableCheck: true };
+  const pod = addPod(list, { portMappings: [{ hostPort, containerPort, protocol: "tcp" }] });
+  const server = spawn("ip", ["netns", "exec", pod.ns, "busybox", "httpd", "-f", "-p", String(containerPort), "-h", wwwDir], { stdio: "ignore" });
+  servers.push(server);
+  const answer = await getWhenReady(client, hostPort, 5000);
+  expect(answer.stderr).toBe("");
+  expect(answer.stdout).toBe(token);
+  expect(natRulesMentioning(pod.rt.containerId).length).toBeGreaterThan(0);
+  cni().check(list, pod.rt);
+
+  cni().del(list, pod.rt);
+  expectPodGone(pod);
+  expect(natRulesMentioning(pod.rt.containerId)).toEqual([]);
+  expect(client.get(hostPort, 2).status).not.toBe(0);
+});

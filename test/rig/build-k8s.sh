@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# test/rig/build-k8s.sh: builds the test-only Kubernetes binaries that the rig runs
+# (kube-apiserver, kubectl, etcd) from the Go module proxy, at the versions pinned in
+# test/rig/k8s-versions.env, into a cache directory outside the repository.
+#
+#   test/rig/build-k8s.sh [--force] [--prune-go-cache]
+#
+#   --force            rebuild even when the binaries for these versions exist
+#   --prune-go-cache   after building, delete the Go module and build caches this script
+#                      keeps under $PETREL_CACHE/go (saves ~GBs; the next cold build downloads again)
+#
+# Environment:
+#   PETREL_CACHE         cache root (default /var/cache/petrel); binaries go to
+#                        $PETREL_CACHE/k8s-<kubernetes version>/bin
+#   PETREL_K8S_VERSION   override the pinned Kubernetes version (v1.Y.Z)
+#   PETREL_ETCD_VERSION  override the pinned etcd version (v3.Y.Z)
+#   GO                   the go command (default: go on PATH, else /usr/local/go/bin/go)
+#
+# How: a generated wrapper go.mod requires k8s.io/kubernetes vX.Y.Z and replaces every k8s.io
+# staging module (the `v0.0.0` requirements / `./staging` replacements of the published go.mod)
+# with v0.Y.Z; the commands are listed as `tool`s so `go mod tidy` resolves their dependencies.
+# etcd builds from a second wrapper module around go.etcd.io/etcd/server/v3 (its root package is
+# the etcd main). Everything is built with CGO_ENABLED=0 under `nice -n 10`.
+#
+# Prints timings and disk use on stderr, and the bin directory as the only line on stdout.
+# A warm run (all binaries present for the pinned versions) does no Go work and takes well
+# under a second. Nothing is written inside the repository.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=k8s-versions.env
+source "$here/k8s-versions.env"
+K8S_VERSION="${PETREL_K8S_VERSION:-$K8S_VERSION}"
+ETCD_VERSION="${PETREL_ETCD_VERSION:-$ETCD_VERSION}"
+cache="${PETREL_CACHE:-/var/cache/petrel}"
+out="$cache/k8s-$K8S_VERSION"
+bin="$out/bin"
+
+force=0
+prune=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) force=1 ;;
+    --prune-go-cache) prune=1 ;;
+    -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+    *) echo "build-k8s.sh: unknown argument: $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+if [[ ! $K8S_VERSION =~ ^v1\.([0-9]+)\.([0-9]+)$ ]]; then
+  echo "build-k8s.sh: Kubernetes version must look like v1.Y.Z, got '$K8S_VERSION'" >&2
+  exit 2
+fi
+k8s_minor="${BASH_REMATCH[1]}"
+staging_version="v0.${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"
+if [[ ! $ETCD_VERSION =~ ^v3\.[0-9]+\.[0-9]+$ ]]; then
+  echo "build-k8s.sh: etcd version must look like v3.Y.Z, got '$ETCD_VERSION'" >&2
+  exit 2
+fi
+
+t_start=$EPOCHREALTIME
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+log() { echo "build-k8s.sh: $*" >&2; }
+
+# Each binary has a stamp naming the version it was built from; a binary counts as present
+# only with a matching stamp (a changed etcd pin rebuilds etcd alone).
+want_version() {
+  case "$1" in
+    etcd) echo "etcd $ETCD_VERSION" ;;
+    *) echo "kubernetes $K8S_VERSION" ;;
+  esac
+}
+present() { [[ -x "$bin/$1" && -f "$bin/.$1.version" && "$(< "$bin/.$1.version")" == "$(want_version "$1")" ]]; }
+all_present() { present kube-apiserver && present kubectl && present etcd; }
+
+if [[ $force == 0 ]] && all_present; then
+  log "warm: kube-apiserver, kubectl ($K8S_VERSION) and etcd ($ETCD_VERSION) already in $bin ($(since "$t_start") s)"
+  echo "$bin"
+  exit 0
+fi
+
+mkdir -p "$bin" "$out/src"
+exec 9> "$out/.lock"
+if ! flock -n 9; then
+  log "another build of $K8S_VERSION is running; waiting for it"
+  flock 9
+fi
+if [[ $force == 0 ]] && all_present; then
+  log "warm: another run built them meanwhile ($(since "$t_start") s)"
+  echo "$bin"
+  exit 0
+fi
+
+GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
+[[ -x $GO ]] || { log "no Go toolchain found (looked on PATH and at /usr/local/go/bin/go); set GO=..."; exit 1; }
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=mod"
+export GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build"
+export GOPROXY="${GOPROXY:-https://proxy.golang.org}"
+gonice() { nice -n 10 "$GO" "$@"; }
+log "cold build: kubernetes $K8S_VERSION (staging $staging_version), etcd $ETCD_VERSION, $("$GO" version | cut -d' ' -f3)"
+
+# --- one field out of `go mod download -json` -------------------------------------------------
+json_field() { sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p" | head -n1; }
+go_line() { sed -n 's/^go \([0-9.]*\)$/\1/p' "$1" | head -n1; }
+
+# --- kube-apiserver and kubectl --------------------------------------------------------------
+build_kubernetes() {
+  local t src json upstream_mod info release_time modules ldflags pkg name
+  t=$EPOCHREALTIME
+  src="$out/src/kubernetes"
+  mkdir -p "$src"
+  json="$(cd "$src" && GOFLAGS=-mod=mod gonice mod download -json "k8s.io/kubernetes@$K8S_VERSION")"
+  upstream_mod="$(json_field GoMod <<< "$json")"
+  info="$(json_field Info <<< "$json")"
+  [[ -f $upstream_mod && -f $info ]] || { log "could not download k8s.io/kubernetes@$K8S_VERSION"; echo "$json" >&2; exit 1; }
+  release_time="$(sed -n 's/.*"Time": *"\([^"]*\)".*/\1/p' "$info")"
+
+  # Staging modules: required at v0.0.0 and/or replaced by ./staging/src/k8s.io/<name>.
+  modules="$(
+    {
+      sed -n 's/^[[:space:]]*\(k8s\.io\/[A-Za-z0-9._/-]*\) v0\.0\.0$/\1/p' "$upstream_mod"
+      sed -n 's/^[[:space:]]*\(k8s\.io\/[A-Za-z0-9._/-]*\) => \.\/staging\/.*/\1/p' "$upstream_mod"
+    } | sort -u
+  )"
+  [[ -n $modules ]] || { log "found no staging modules in $upstream_mod"; exit 1; }
+
+  {
+    echo "// Generated by test/rig/build-k8s.sh; test-only wrapper around k8s.io/kubernetes."
+    echo "module petrel.dev/test/k8s-binaries"
+    echo
+    echo "go $(go_line "$upstream_mod")"
+    grep -E '^godebug ' "$upstream_mod" || true
+    echo
+    echo "require k8s.io/kubernetes $K8S_VERSION"
+    echo
+    echo "replace ("
+    while read -r m; do echo "	$m => $m $staging_version"; done <<< "$modules"
+    echo ")"
+    echo
+    echo "tool ("
+    echo "	k8s.io/kubernetes/cmd/kube-apiserver"
+    echo "	k8s.io/kubernetes/cmd/kubectl"
+    echo ")"
+  } > "$src/go.mod"
+  rm -f "$src/go.sum"
+  log "  wrapper module: $src/go.mod ($(wc -l <<< "$modules") staging modules replaced with $staging_version)"
+
+  (cd "$src" && gonice mod tidy)
+  log "  resolved and downloaded modules: $(since "$t") s"
+
+  ldflags="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor"
+    ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$release_time"
+  done
+  for name in kube-apiserver kubectl; do
+    t=$EPOCHREALTIME
+    (cd "$src" && gonice build -trimpath -ldflags "$ldflags" -o "$bin/.$name.tmp" "k8s.io/kubernetes/cmd/$name")
+    mv -f "$bin/.$name.tmp" "$bin/$name"
+    want_version "$name" > "$bin/.$name.version"
+    log "  built $name: $(since "$t") s"
+  done
+}
+
+# --- etcd ------------------------------------------------------------------------------------
+build_etcd() {
+  local t src json upstream_mod
+  t=$EPOCHREALTIME
+  src="$out/src/etcd"
+  mkdir -p "$src"
+  json="$(cd "$src" && GOFLAGS=-mod=mod gonice mod download -json "go.etcd.io/etcd/server/v3@$ETCD_VERSION")"
+  upstream_mod="$(json_field GoMod <<< "$json")"
+  [[ -f $upstream_mod ]] || { log "could not download go.etcd.io/etcd/server/v3@$ETCD_VERSION"; echo "$json" >&2; exit 1; }
+  {
+    echo "// Generated by test/rig/build-k8s.sh; test-only wrapper around the etcd server."
+    echo "module petrel.dev/test/etcd-binary"
+    echo
+    echo "go $(go_line "$upstream_mod")"
+    echo
+    echo "require go.etcd.io/etcd/server/v3 $ETCD_VERSION"
+    echo
+    echo "tool go.etcd.io/etcd/server/v3"
+  } > "$src/go.mod"
+  rm -f "$src/go.sum"
+  (cd "$src" && gonice mod tidy)
+  log "  etcd modules: $(since "$t") s"
+  t=$EPOCHREALTIME
+  (cd "$src" && gonice build -trimpath -ldflags "-s -w" -o "$bin/.etcd.tmp" go.etcd.io/etcd/server/v3)
+  mv -f "$bin/.etcd.tmp" "$bin/etcd"
+  want_version etcd > "$bin/.etcd.version"
+  log "  built etcd: $(since "$t") s"
+}
+
+if [[ $force == 1 ]] || ! present kube-apiserver || ! present kubectl; then build_kubernetes; fi
+if [[ $force == 1 ]] || ! present etcd; then build_etcd; fi
+
+"$bin/kube-apiserver" --version >&2
+"$bin/kubectl" version --client >&2
+"$bin/etcd" --version | head -n1 >&2
+
+log "cold build done in $(since "$t_start") s"
+if [[ $prune == 1 ]]; then
+  "$GO" clean -modcache
+  "$GO" clean -cache
+  rm -rf "$cache/go"
+  log "pruned the Go caches under $cache/go"
+fi
+log "disk: $(du -sh "$bin" | cut -f1) binaries in $bin; $(du -sh "$cache/go" 2> /dev/null | cut -f1 || echo 0) Go module+build cache in $cache/go"
+echo "$bin"
