@@ -27,6 +27,11 @@ describe("parseCniEnv", () => {
     for (const cmd of ["VERSION", "GC", "STATUS"]) expect(parseCniEnv({ CNI_COMMAND: cmd }).command).toBe(cmd);
   });
 
+  it("ignores the placeholders libcni sends when it probes VERSION", () => {
+    const probe = { CNI_COMMAND: "VERSION", CNI_NETNS: "dummy", CNI_IFNAME: "dummy", CNI_PATH: "dummy", CNI_CONTAINERID: "" };
+    expect(parseCniEnv(probe).command).toBe("VERSION");
+  });
+
   it.each([
     [{ CNI_COMMAND: undefined }, /CNI_COMMAND: is not set/],
     [{ CNI_COMMAND: "ATTACH" }, /CNI_COMMAND: "ATTACH" is not a CNI command/],

@@ -70,6 +70,9 @@ export function parseCniEnv(env: Readonly<Record<string, string | undefined>>): 
   if (needsNetns.includes(verb)) {
     if (netns === "") throw envError("CNI_NETNS", `is required for ${verb}`);
   }
+  // VERSION, GC and STATUS use no attachment: libcni sends placeholders ("dummy") for these
+  // variables when it probes VERSION, so they are ignored rather than validated.
+  if (!needsAttachment.includes(verb)) return { command: verb, containerId: "", netns: "", ifname: "", args: {} };
   if (netns !== "" && !netns.startsWith("/")) {
     throw envError("CNI_NETNS", `"${netns}" is not an absolute path to a network namespace (e.g. /var/run/netns/NAME)`);
   }

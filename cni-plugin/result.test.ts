@@ -11,9 +11,16 @@ const outcome = {
 };
 
 describe("buildAddResult", () => {
-  it("1.x: host interface first, pod interface with sandbox, IP bound to interface 1, no version field", () => {
-    expect(buildAddResult("1.0.0", outcome)).toEqual({
-      cniVersion: "1.0.0",
+  it("1.0.0: interfaces without mtu (that field is new in 1.1.0)", () => {
+    expect(buildAddResult("1.0.0", outcome).interfaces).toEqual([
+      { name: "ptl0123456789ab", mac: "ee:ee:ee:ee:ee:ee" },
+      { name: "eth0", mac: "0e:01:02:03:04:05", sandbox: "/var/run/netns/pod1" },
+    ]);
+  });
+
+  it("1.1.0: host interface first, pod interface with sandbox, IP bound to interface 1, no version field", () => {
+    expect(buildAddResult("1.1.0", outcome)).toEqual({
+      cniVersion: "1.1.0",
       interfaces: [
         { name: "ptl0123456789ab", mac: "ee:ee:ee:ee:ee:ee", mtu: 1500 },
         { name: "eth0", mac: "0e:01:02:03:04:05", sandbox: "/var/run/netns/pod1", mtu: 1500 },

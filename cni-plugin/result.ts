@@ -1,6 +1,6 @@
 import type { IpAddress } from "../common/cidr.ts";
 import { gatewayFor, hostPrefix, hostVethMac, podGatewayV4, podGatewayV6 } from "./pod-wiring.ts";
-import { isPre1, type SpecVersion } from "./spec-version.ts";
+import { hasInterfaceMtu, isPre1, type SpecVersion } from "./spec-version.ts";
 
 export interface CniInterface {
   name: string;
@@ -40,13 +40,13 @@ export interface AddOutcome {
 
 /**
  * The ADD result in the caller's spec version. Interface 0 is the host veth, 1 the pod side;
- * 0.3.x/0.4.0 results carry `version` on each IP, 1.x results do not (and may carry `mtu`).
+ * 0.3.x/0.4.0 results carry `version` on each IP, 1.x results do not; 1.1.0 adds interface `mtu`.
  */
 export function buildAddResult(version: SpecVersion, o: AddOutcome): CniResult {
   const pre1 = isPre1(version);
   const host: CniInterface = { name: o.hostVeth, mac: hostVethMac };
   const pod: CniInterface = { name: o.ifname, mac: o.containerMac, sandbox: o.netns };
-  if (!pre1) {
+  if (hasInterfaceMtu(version)) {
     host.mtu = o.mtu;
     pod.mtu = o.mtu;
   }

@@ -44,3 +44,8 @@ export function versionResult(cniVersion: string): { cniVersion: string; support
 export function isPre1(version: SpecVersion): boolean {
   return compare(version, "1.0.0") < 0;
 }
+
+/** Interface `mtu` in results exists from spec 1.1.0 on. */
+export function hasInterfaceMtu(version: SpecVersion): boolean {
+  return compare(version, "1.1.0") >= 0;
+}

