@@ -7,7 +7,7 @@ import type { NetConf } from "../netconf.ts";
 import type { PodWiring } from "../pod-wiring.ts";
 import type { PluginDeps } from "../ports.ts";
 import { buildAddResult, resultAddresses, type CniResult } from "../result.ts";
-import { containerMac, hostVethName } from "../veth-name.ts";
+import { attachmentOwner, attachmentWiring } from "./attachment.ts";
 
 /**
  * ADD: reserve addresses, wire the veth pair, make the reservation durable, report.
@@ -25,16 +25,8 @@ export function cmdAdd(env: CniEnv, conf: NetConf, deps: PluginDeps): CniResult 
     });
   }
   const nodeBlocks = deps.blocks.current();
-  const owner = { network: conf.name, containerId: env.containerId, ifname: env.ifname };
-  const addresses = reserveAddresses(deps.store, deps.lock, nodeBlocks, owner);
-  const wiring: PodWiring = {
-    netns: env.netns,
-    ifname: env.ifname,
-    hostVeth: hostVethName(conf.name, env.containerId, env.ifname),
-    containerMac: containerMac(conf.name, env.containerId, env.ifname),
-    mtu: conf.mtu,
-    addresses,
-  };
+  const addresses = reserveAddresses(deps.store, deps.lock, nodeBlocks, attachmentOwner(env, conf));
+  const wiring = attachmentWiring(env, conf, addresses);
   const fields = {
     container: env.containerId,
     pod: podName(env),

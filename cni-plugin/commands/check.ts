@@ -6,7 +6,7 @@ import type { NetConf } from "../netconf.ts";
 import { hostPrefix } from "../pod-wiring.ts";
 import type { PluginDeps } from "../ports.ts";
 import { resultAddresses } from "../result.ts";
-import { containerMac, hostVethName } from "../veth-name.ts";
+import { attachmentOwner, attachmentWiring } from "./attachment.ts";
 
 /** CHECK: the allocation record, the prevResult and the kernel must all agree with ADD's work. */
 export function cmdCheck(env: CniEnv, conf: NetConf, deps: PluginDeps): void {
@@ -18,7 +18,7 @@ export function cmdCheck(env: CniEnv, conf: NetConf, deps: PluginDeps): void {
   if (!deps.dataplane.isNetns(env.netns)) {
     throw new CniError(CniCode.invalidEnvironment, `CNI_NETNS: "${env.netns}" does not exist or is not a network namespace`);
   }
-  const owner = { network: conf.name, containerId: env.containerId, ifname: env.ifname };
+  const owner = attachmentOwner(env, conf);
   const addresses = deps.store.list().filter((r) => sameOwner(r, owner)).map((r) => r.address);
   if (addresses.length === 0) {
     throw new CniError(CniCode.checkFailed, `no address is allocated to container ${env.containerId} interface ${env.ifname} on network ${conf.name}`, {
@@ -30,14 +30,7 @@ export function cmdCheck(env: CniEnv, conf: NetConf, deps: PluginDeps): void {
   if (recorded.join(",") !== reported.join(",")) {
     throw new CniError(CniCode.checkFailed, `prevResult lists ${reported.join(", ") || "no address"} but Petrel allocated ${addresses.map(formatAddress).join(", ")}`);
   }
-  const problems = deps.dataplane.inspect({
-    netns: env.netns,
-    ifname: env.ifname,
-    hostVeth: hostVethName(conf.name, env.containerId, env.ifname),
-    containerMac: containerMac(conf.name, env.containerId, env.ifname),
-    mtu: conf.mtu,
-    addresses,
-  });
+  const problems = deps.dataplane.inspect(attachmentWiring(env, conf, addresses));
   if (problems.length > 0) {
     throw new CniError(CniCode.checkFailed, `pod interface ${env.ifname} is not wired as ADD left it: ${problems.join("; ")}`, {
       details: "delete and recreate the pod, or let the runtime run DEL and ADD again",

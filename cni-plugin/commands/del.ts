@@ -5,6 +5,7 @@ import type { NetConf } from "../netconf.ts";
 import type { PluginDeps } from "../ports.ts";
 import { hostVethName } from "../veth-name.ts";
 import { podName } from "./add.ts";
+import { attachmentOwner } from "./attachment.ts";
 
 /**
  * DEL: remove the veth, then free the addresses (in that order, so an address is never handed
@@ -12,7 +13,7 @@ import { podName } from "./add.ts";
  * or ADD may never have run.
  */
 export function cmdDel(env: CniEnv, conf: NetConf, deps: PluginDeps): void {
-  const owner = { network: conf.name, containerId: env.containerId, ifname: env.ifname };
+  const owner = attachmentOwner(env, conf);
   const hostVeth = hostVethName(conf.name, env.containerId, env.ifname);
   deps.dataplane.unwire(hostVeth);
   const mine = deps.store.list().filter((r) => sameOwner(r, owner));

@@ -1,4 +1,4 @@
-import { formatCidr, type IpAddress, type IpFamily } from "../../common/cidr.ts";
+import type { IpAddress, IpFamily } from "../../common/cidr.ts";
 import { CniCode, CniError } from "../cni-error.ts";
 import type { AllocationStore, NodeBlocks, NodeLock } from "../ports.ts";
 import { sameOwner, type Allocation } from "./allocation.ts";
@@ -63,8 +63,4 @@ export function reserveAddresses(
   } finally {
     release();
   }
-}
-
-export function describeBlocks(nodeBlocks: NodeBlocks): string {
-  return nodeBlocks.blocks.map(formatCidr).join(",");
 }
