@@ -12,6 +12,8 @@ bash scripts/install-deps.sh
 export PATH="$PWD/node_modules/.bin:$PATH"   # the pinned Node 24, not the machine's
 
 echo "== build"; node scripts/build.ts
+echo "== test-only Kubernetes binaries (pinned, cached in /var/cache/petrel; cold build ~12 min)"
+bash test/rig/build-k8s.sh >/dev/null
 echo "== lint";  eslint . && tsc -p tsconfig.json --noEmit
 echo "== tests"
 mkdir -p test-results

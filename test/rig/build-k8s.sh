@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test/rig/build-k8s.sh: builds the test-only Kubernetes binaries that the rig runs
 # (kube-apiserver, kubectl, etcd) from the Go module proxy, at the versions pinned in
-# test/rig/k8s-versions.env, into a cache directory outside the repository.
+# test/rig/versions.ts, into a cache directory outside the repository.
 #
 #   test/rig/build-k8s.sh [--force] [--prune-go-cache]
 #
@@ -28,10 +28,9 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=k8s-versions.env
-source "$here/k8s-versions.env"
-K8S_VERSION="${PETREL_K8S_VERSION:-$K8S_VERSION}"
-ETCD_VERSION="${PETREL_ETCD_VERSION:-$ETCD_VERSION}"
+pinned() { sed -n "s/^export const $1 = \"\(v[0-9.]*\)\";\$/\1/p" "$here/versions.ts"; }
+K8S_VERSION="${PETREL_K8S_VERSION:-$(pinned K8S_VERSION)}"
+ETCD_VERSION="${PETREL_ETCD_VERSION:-$(pinned ETCD_VERSION)}"
 cache="${PETREL_CACHE:-/var/cache/petrel}"
 out="$cache/k8s-$K8S_VERSION"
 bin="$out/bin"
@@ -97,7 +96,7 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=mod"
 export GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build"
 export GOPROXY="${GOPROXY:-https://proxy.golang.org}"
 gonice() { nice -n 10 "$GO" "$@"; }
-log "cold build: kubernetes $K8S_VERSION (staging $staging_version), etcd $ETCD_VERSION, $("$GO" version | cut -d' ' -f3)"
+log "building: kubernetes $K8S_VERSION (staging $staging_version), etcd $ETCD_VERSION, $("$GO" version | cut -d' ' -f3)"
 
 # --- one field out of `go mod download -json` -------------------------------------------------
 json_field() { sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p" | head -n1; }
@@ -198,12 +197,14 @@ if [[ $force == 1 ]] || ! present etcd; then build_etcd; fi
 "$bin/kubectl" version --client >&2
 "$bin/etcd" --version | head -n1 >&2
 
-log "cold build done in $(since "$t_start") s"
+log "build done in $(since "$t_start") s"
 if [[ $prune == 1 ]]; then
   "$GO" clean -modcache
   "$GO" clean -cache
   rm -rf "$cache/go"
   log "pruned the Go caches under $cache/go"
 fi
-log "disk: $(du -sh "$bin" | cut -f1) binaries in $bin; $(du -sh "$cache/go" 2> /dev/null | cut -f1 || echo 0) Go module+build cache in $cache/go"
+go_cache_use="none"
+[[ -d $cache/go ]] && go_cache_use="$(du -sh "$cache/go" | cut -f1)"
+log "disk: $(du -sh "$bin" | cut -f1) binaries in $bin; Go module+build cache in $cache/go: $go_cache_use"
 echo "$bin"
