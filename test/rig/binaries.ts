@@ -1,0 +1,47 @@
+// Locating and checking the Kubernetes binaries that build-k8s.sh produces. Kept apart from the
+// rig so that the check (and its message pointing at the build script) can run before anything
+// is started or any temp dir is made.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ETCD_VERSION, K8S_VERSION } from "./versions.ts";
+
+/** The build script, as named in error messages (relative to the repository root). */
+export const BUILD_SCRIPT = "test/rig/build-k8s.sh";
+
+/** Where build-k8s.sh puts the binaries for the pinned version (mirrors the script's default). */
+export function defaultBinDir(): string {
+  const fromEnv = process.env.PETREL_K8S_BIN_DIR;
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  const cache = process.env.PETREL_CACHE !== undefined && process.env.PETREL_CACHE !== "" ? process.env.PETREL_CACHE : "/var/cache/petrel";
+  return join(cache, `k8s-${K8S_VERSION}`, "bin");
+}
+
+/**
+ * Throws (never returns false) when a binary is missing or was built from another version, with a
+ * message naming the build script: tests that need the rig must fail, not skip.
+ */
+export function checkBinaries(binDir: string): void {
+  const wanted: readonly [string, string][] = [
+    ["kube-apiserver", `kubernetes ${K8S_VERSION}`],
+    ["kubectl", `kubernetes ${K8S_VERSION}`],
+    ["etcd", `etcd ${ETCD_VERSION}`],
+  ];
+  const problems: string[] = [];
+  for (const [name, version] of wanted) {
+    const path = join(binDir, name);
+    // build-k8s.sh writes this stamp after a successful build; a binary without the right stamp
+    // is stale (the pinned version changed) and would test against the wrong API.
+    const stamp = join(binDir, `.${name}.version`);
+    if (!existsSync(path)) {
+      problems.push(`${path} is missing`);
+    } else if (!existsSync(stamp) || readFileSync(stamp, "utf8").trim() !== version) {
+      problems.push(`${path} was not built from ${version}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `Kubernetes test binaries are not built: ${problems.join("; ")}. ` +
+        `Run ${BUILD_SCRIPT} first (a cold build takes about 12 minutes on 2 cores; see docs/k8s-rig.md).`,
+    );
+  }
+}

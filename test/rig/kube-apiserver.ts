@@ -1,0 +1,78 @@
+// The rig's kube-apiserver: serving on 127.0.0.1 with the certificates from certs.ts, started and
+// waited for until /readyz answers ok.
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { apiRequest } from "./api-request.ts";
+import { freePort, PortInUse } from "./free-port.ts";
+import { killAll, logTail, startProcess, type Started } from "./start-process.ts";
+
+/** The apiserver settings a test may choose (a subset of KubeRigOptions, documented there). */
+export interface ApiserverOptions {
+  authorizationMode?: "RBAC" | "AlwaysAllow";
+  serviceClusterIPRange?: string;
+}
+
+/**
+ * Starts kube-apiserver against etcd at `etcdUrl`, with the files that makeCerts() and the token
+ * file left in `dir`, and waits for /readyz as the admin user. Throws PortInUse when the apiserver
+ * could not bind its port, so the caller can retry with fresh ones.
+ */
+export async function startApiserver(
+  binDir: string,
+  dir: string,
+  etcdUrl: string,
+  token: string,
+  ca: Buffer,
+  options: ApiserverOptions,
+  timeoutMs: number,
+): Promise<{ proc: Started; url: string }> {
+  const port = await freePort();
+  const url = `https://127.0.0.1:${port}`;
+  const p = (name: string): string => join(dir, name);
+  const proc = startProcess("kube-apiserver", join(binDir, "kube-apiserver"), [
+    `--etcd-servers=${etcdUrl}`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    `--secure-port=${port}`,
+    `--cert-dir=${p("apiserver-certs")}`,
+    `--tls-cert-file=${p("apiserver.crt")}`,
+    `--tls-private-key-file=${p("apiserver.key")}`,
+    `--client-ca-file=${p("ca.crt")}`,
+    `--token-auth-file=${p("tokens.csv")}`,
+    "--anonymous-auth=false",
+    `--authorization-mode=${options.authorizationMode ?? "RBAC"}`,
+    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+    `--service-account-key-file=${p("sa.pub")}`,
+    `--service-account-signing-key-file=${p("sa.key")}`,
+    `--service-cluster-ip-range=${options.serviceClusterIPRange ?? "198.19.255.0/24"}`,
+    // The advertised address is loopback, which Endpoints may not hold: keep no endpoints.
+    "--endpoint-reconciler-type=none",
+    "--allow-privileged=true",
+    "--profiling=false",
+    "--v=1",
+  ], p("kube-apiserver.log"));
+  const deadline = Date.now() + timeoutMs;
+  // The last probe outcome goes into the timeout error: it says which readiness check is stuck.
+  let last: string;
+  for (;;) {
+    // An exited apiserver will never become ready: fail now with its log instead of at the deadline.
+    const info = proc.exitInfo();
+    if (info !== undefined) {
+      const tail = await logTail(proc.logPath);
+      if (/address already in use/.test(tail)) throw new PortInUse("kube-apiserver: port in use");
+      throw new Error(`kube-apiserver ${info} before it was ready; ${proc.logPath}:\n${tail}`);
+    }
+    try {
+      const r = await apiRequest(url, ca, token, "GET", "/readyz", undefined, "application/json", 3000);
+      if (r.status === 200) return { proc, url };
+      last = `HTTP ${r.status}: ${typeof r.body === "string" ? r.body.slice(-2000) : JSON.stringify(r.body)}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() > deadline) {
+      await killAll([proc]);
+      throw new Error(`kube-apiserver not ready after ${timeoutMs} ms (last: ${last}); ${proc.logPath}:\n${await logTail(proc.logPath)}`);
+    }
+    await sleep(200);
+  }
+}
