@@ -1,6 +1,8 @@
 // Builds the executables into dist/bin. The CNI plugin is compiled with Bun into one
-// self-contained executable: it must run on hosts without Node.js, and Bun's start-up
-// (about 6 ms here, against 21 ms for Node 24) is most of the plugin's cost per pod.
+// self-contained executable: it must run on hosts without Node.js, and start-up is most of the
+// plugin's cost per pod (`petrel VERSION`: about 10 ms, against 21 ms for an empty Node 24).
+// --bytecode saves about 8 ms of start-up; no dotenv/bunfig autoload, so a stray /.env in the
+// runtime's working directory cannot change the plugin's behaviour.
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -12,7 +14,7 @@ mkdirSync(join(root, "dist", "bin"), { recursive: true });
 
 const executables = [{ entry: "cni-plugin/main.ts", out: "dist/bin/petrel" }];
 for (const { entry, out } of executables) {
-  execFileSync(bun, ["build", "--compile", "--minify", "--bytecode", "--target=bun-linux-x64", join(root, entry), "--outfile", join(root, out)], {
+  execFileSync(bun, ["build", "--compile", "--minify", "--bytecode", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--target=bun-linux-x64", join(root, entry), "--outfile", join(root, out)], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   console.log(`built ${out}`);
