@@ -33,7 +33,7 @@ export function reserveAddresses(
   const families = [...new Set(nodeBlocks.blocks.map((b) => b.family))].sort();
   const release = lock.acquire();
   try {
-    store.removeTemporaries();
+    // Temporaries of killed processes are ignored by list(); GC sweeps them, not the ADD path.
     const records = store.list();
     const mine = records.filter((r) => sameOwner(r, owner)).map((r) => r.address);
     const out: IpAddress[] = [];
