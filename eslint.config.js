@@ -62,7 +62,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/*.test.ts", "test/**/*.ts", "scripts/**/*.ts", "bench/**/*.ts"],
+    files: ["**/*.test.ts", "test/**/*.ts"],
     rules: { "no-restricted-imports": "off", "no-console": "off" },
   },
 );

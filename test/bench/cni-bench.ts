@@ -4,18 +4,18 @@
 // Must run as root. Pods use 198.18.250.0/24 (Petrel) and 198.19.250.0/24 (reference), inside
 // the benchmarking range 198.18.0.0/15 and away from the /26s the privileged tests use.
 //
-//   node bench/cni-bench.ts [--iterations 200] [--workers 16] [--warmup 10] [--chunk 4] [--petrel PATH]
+//   node test/bench/cni-bench.ts [--iterations 200] [--workers 16] [--warmup 10] [--chunk 4] [--petrel PATH]
 // (--petrel: another build of the plugin, to A/B a change against the same reference run.)
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { hostVethName } from "../cni-plugin/veth-name.ts";
-import { run } from "../test/support/sh.ts";
+import { hostVethName } from "../../cni-plugin/veth-name.ts";
+import { run } from "../support/sh.ts";
 import {
   BenchNetns, hostLinks, hostLocalLeftovers, hostRoutesIn, netnsPath, petrelLeftovers, quantile, runPlugin, running,
 } from "./lib.ts";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 interface Options { iterations: number; workers: number; warmup: number; chunk: number; petrel: string }
 

@@ -5,9 +5,9 @@
 #   npm run demo          bring it up and leave it running
 #   npm run demo -- down  tear it down
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 if [ "$(id -u)" != 0 ]; then echo "the demo needs root (network namespaces)" >&2; exit 1; fi
-bash scripts/install-deps.sh
+bash test/scripts/install-deps.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
-[ "${1:-up}" = down ] || node scripts/build.ts
-exec node scripts/demo.ts "${1:-up}"
+[ "${1:-up}" = down ] || node test/scripts/build.ts
+exec node test/scripts/demo.ts "${1:-up}"

@@ -1,10 +1,10 @@
-// Helpers for bench/cni-bench.ts: running a CNI plugin with timing, this process's own
+// Helpers for test/bench/cni-bench.ts: running a CNI plugin with timing, this process's own
 // network namespaces, statistics and the end-of-run leak check. Everything is addressed by
 // the names this process made (pid in the name), never by a broad pattern.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { isIP } from "node:net";
-import { run, must } from "../test/support/sh.ts";
+import { run, must } from "../support/sh.ts";
 
 export interface Timed {
   ms: number;

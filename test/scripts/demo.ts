@@ -1,10 +1,10 @@
-// One-node demo of the CNI plugin: see scripts/demo.sh. Everything it makes is named
+// One-node demo of the CNI plugin: see test/scripts/demo.sh. Everything it makes is named
 // petrel-demo-*, and `down` removes exactly those names.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
-const root = join(import.meta.dirname, "..");
+const root = join(import.meta.dirname, "..", "..");
 const petrel = join(root, "dist", "bin", "petrel");
 const node = "petrel-demo-node";
 const lan = "petrel-demo-lan";

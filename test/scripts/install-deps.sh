@@ -2,7 +2,7 @@
 # Installs what Petrel's build, tests and demo need on a fresh Debian 12 machine, and nothing
 # when it is all there already. Safe to run again. Needs root (apt-get).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 # Debian packages: the real components the tests drive (DESIGN.md, "Test addresses and the machine").
 packages=(

@@ -3,15 +3,15 @@
 # unit tests and the privileged tests (real network namespaces, real runtimes: run as root).
 # Ends with the line "N passed, N failed".
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 if [ "$(id -u)" != 0 ]; then
   echo "npm test needs root: the privileged tests create network namespaces and veth pairs" >&2
   exit 1
 fi
-bash scripts/install-deps.sh
+bash test/scripts/install-deps.sh
 export PATH="$PWD/node_modules/.bin:$PATH"   # the pinned Node 24, not the machine's
 
-echo "== build"; node scripts/build.ts
+echo "== build"; node test/scripts/build.ts
 echo "== test-only Kubernetes binaries (pinned, cached in /var/cache/petrel; cold build ~12 min)"
 bash test/rig/build-k8s.sh >/dev/null
 echo "== lint";  eslint . && tsc -p tsconfig.json --noEmit
