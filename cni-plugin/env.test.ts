@@ -1,16 +1,10 @@
-import { CniCode, CniError } from "./cni-error.ts";
+import { CniCode } from "./cni-error.ts";
 import { parseCniArgs, parseCniEnv } from "./env.ts";
+import { cniErrorOf } from "./testing/cni-error-of.ts";
 
 const base = { CNI_COMMAND: "ADD", CNI_CONTAINERID: "c1", CNI_NETNS: "/var/run/netns/x", CNI_IFNAME: "eth0", CNI_PATH: "/opt/cni/bin" };
 
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof CniError ? err.code : -1;
-  }
-  return undefined;
-}
+const codeOf = (fn: () => unknown): number => cniErrorOf(fn).code;
 
 describe("parseCniEnv", () => {
   it("reads a complete ADD environment", () => {

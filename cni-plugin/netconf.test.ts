@@ -1,17 +1,12 @@
 import { formatCidr } from "../common/cidr.ts";
-import { CniCode, CniError } from "./cni-error.ts";
+import { CniCode, type CniError } from "./cni-error.ts";
 import { decodeNetConfJson, parseNetConf } from "./netconf.ts";
+import { cniErrorOf } from "./testing/cni-error-of.ts";
 
 const valid = { cniVersion: "1.0.0", name: "petrel", type: "petrel", ipam: { blocks: ["198.18.0.0/26"] } };
 
 function failure(raw: unknown): CniError {
-  try {
-    parseNetConf(raw as Record<string, unknown>);
-  } catch (err) {
-    if (err instanceof CniError) return err;
-    throw err;
-  }
-  throw new Error("expected parseNetConf to fail");
+  return cniErrorOf(() => parseNetConf(raw as Record<string, unknown>));
 }
 
 describe("decodeNetConfJson", () => {

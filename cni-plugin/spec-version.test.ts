@@ -1,5 +1,6 @@
-import { CniCode, CniError } from "./cni-error.ts";
+import { CniCode } from "./cni-error.ts";
 import { assertVerbInVersion, versionResult } from "./spec-version.ts";
+import { cniErrorOf } from "./testing/cni-error-of.ts";
 
 describe("spec versions", () => {
   it("lists the supported versions in VERSION's answer", () => {
@@ -13,14 +14,8 @@ describe("spec versions", () => {
   });
 
   it.each([["CHECK", "0.3.1"], ["GC", "1.0.0"], ["STATUS", "0.4.0"]] as const)("rejects %s with cniVersion %s (code 1)", (verb, version) => {
-    let err: unknown;
-    try {
-      assertVerbInVersion(verb, version);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(CniError);
-    expect((err as CniError).code).toBe(CniCode.incompatibleVersion);
-    expect((err as CniError).message).toMatch(new RegExp(`^${verb} needs cniVersion`));
+    const err = cniErrorOf(() => assertVerbInVersion(verb, version));
+    expect(err.code).toBe(CniCode.incompatibleVersion);
+    expect(err.message).toMatch(new RegExp(`^${verb} needs cniVersion`));
   });
 });

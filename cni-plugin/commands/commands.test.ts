@@ -1,6 +1,7 @@
 import { CniCode, CniError } from "../cni-error.ts";
 import type { CniEnv } from "../env.ts";
 import { parseNetConf } from "../netconf.ts";
+import { cniErrorOf as caught } from "../testing/cni-error-of.ts";
 import { fakeWorld } from "../testing/fake-deps.ts";
 import { hostVethName } from "../veth-name.ts";
 import { cmdAdd } from "./add.ts";
@@ -12,16 +13,6 @@ import { cmdStatus } from "./status.ts";
 const conf = parseNetConf({ cniVersion: "1.1.0", name: "net", type: "petrel", ipam: { blocks: ["198.18.0.0/31"] } });
 const env = (containerId: string, command: CniEnv["command"] = "ADD"): CniEnv =>
   ({ command, containerId, netns: `/var/run/netns/${containerId}`, ifname: "eth0", args: {} });
-
-function caught(fn: () => unknown): CniError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof CniError) return err;
-    throw err;
-  }
-  throw new Error("expected a CniError");
-}
 
 describe("ADD", () => {
   it("reserves under the lock, wires after releasing it, syncs before reporting", () => {
