@@ -25,8 +25,10 @@ export async function startApiserver(
   ca: Buffer,
   options: ApiserverOptions,
   timeoutMs: number,
+  /** Reuse this port (an apiserver restart); default: a fresh free port. */
+  fixedPort?: number,
 ): Promise<{ proc: Started; url: string }> {
-  const port = await freePort();
+  const port = fixedPort ?? await freePort();
   const url = `https://127.0.0.1:${port}`;
   const p = (name: string): string => join(dir, name);
   const proc = startProcess("kube-apiserver", join(binDir, "kube-apiserver"), [

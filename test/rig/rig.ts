@@ -57,12 +57,15 @@ export class KubeRig {
   /** Temp dir with certs, logs (etcd.log, kube-apiserver.log) and etcd data. */
   readonly dir: string;
   readonly etcdPid: number;
-  readonly apiserverPid: number;
+  /** Changes when restartApiserver() starts a new one. */
+  apiserverPid: number;
 
   readonly #token: string;
   readonly #ca: Buffer;
-  readonly #procs: readonly Started[];
+  readonly #procs: Started[];
   readonly #keep: boolean;
+  readonly #options: KubeRigOptions;
+  readonly #etcdUrl: string;
   #stopped = false;
 
   private constructor(init: {
@@ -72,8 +75,10 @@ export class KubeRig {
     token: string;
     ca: Buffer;
     kubeconfigPath: string;
-    procs: readonly Started[];
+    procs: Started[];
     keep: boolean;
+    options: KubeRigOptions;
+    etcdUrl: string;
   }) {
     this.dir = init.dir;
     this.binDir = init.binDir;
@@ -83,6 +88,8 @@ export class KubeRig {
     this.kubeconfigPath = init.kubeconfigPath;
     this.#procs = init.procs;
     this.#keep = init.keep;
+    this.#options = init.options;
+    this.#etcdUrl = init.etcdUrl;
     const [etcd, apiserver] = init.procs;
     this.etcdPid = etcd?.pid ?? -1;
     this.apiserverPid = apiserver?.pid ?? -1;
@@ -113,7 +120,7 @@ export class KubeRig {
           started.push(server.proc);
           const kubeconfigPath = join(dir, "admin.kubeconfig");
           await writeKubeconfig(kubeconfigPath, server.url, join(dir, "ca.crt"), token);
-          return new KubeRig({ dir, binDir, server: server.url, token, ca, kubeconfigPath, procs: started, keep });
+          return new KubeRig({ dir, binDir, server: server.url, token, ca, kubeconfigPath, procs: started, keep, options, etcdUrl: etcd.clientUrl });
         } catch (err) {
           await killAll(started);
           started.length = 0;
@@ -134,6 +141,24 @@ export class KubeRig {
     this.#stopped = true;
     await killAll(this.#procs);
     if (!this.#keep) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Kills the kube-apiserver (SIGKILL by default: a crash, not a clean shutdown), keeps it down
+   * for `downMs`, and starts a new one on the same port and etcd, so that clients holding the
+   * kubeconfig reconnect to it. Resolves once the new one is ready.
+   */
+  async restartApiserver(downMs = 0, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const index = this.#procs.findIndex((p) => p.pid === this.apiserverPid);
+    const old = this.#procs[index];
+    if (old === undefined) throw new Error("restartApiserver: the rig has no running apiserver");
+    old.child.kill(signal);
+    await old.exited;
+    if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+    const port = Number(new URL(this.server).port);
+    const server = await startApiserver(this.binDir, this.dir, this.#etcdUrl, this.#token, this.#ca, this.#options, this.#options.readyTimeoutMs ?? 120_000, port);
+    this.#procs[index] = server.proc;
+    this.apiserverPid = server.proc.pid;
   }
 
   /** Runs the rig's kubectl against the rig; never throws on a non-zero status. */

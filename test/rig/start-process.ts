@@ -65,7 +65,8 @@ export async function killAll(procs: readonly Started[]): Promise<void> {
 export async function logTail(path: string, lines = 30): Promise<string> {
   try {
     const text = await readFile(path, "utf8");
-    return text.trimEnd().split("\n").slice(-lines).join("\n");
+    // Lines are clipped: a stack trace into a minified bundle is one enormous line.
+    return text.trimEnd().split("\n").slice(-lines).map((l) => (l.length > 400 ? `${l.slice(0, 400)}…` : l)).join("\n");
   } catch {
     return "(no log)";
   }

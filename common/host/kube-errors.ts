@@ -1,0 +1,39 @@
+/**
+ * API errors from @kubernetes/client-node mapped onto Petrel's error kinds: 429, 5xx, timeouts
+ * and connection failures are transient (retry later); other 4xx are permanent and carry the API
+ * server's own message, which names the field.
+ */
+import { ApiException } from "@kubernetes/client-node";
+import { PetrelError, TransientError } from "../errors.ts";
+
+export function statusCodeOf(err: unknown): number | undefined {
+  if (err instanceof ApiException) return err.code;
+  const code = (err as { code?: unknown; statusCode?: unknown } | null)?.statusCode ?? (err as { code?: unknown } | null)?.code;
+  return typeof code === "number" ? code : undefined;
+}
+
+function serverMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body: unknown = err.body;
+    if (typeof body === "string") {
+      try {
+        const parsed = JSON.parse(body) as { message?: unknown };
+        if (typeof parsed.message === "string") return parsed.message;
+      } catch {
+        return body.slice(0, 500);
+      }
+    }
+    if (body !== null && typeof body === "object" && typeof (body as { message?: unknown }).message === "string") {
+      return (body as { message: string }).message;
+    }
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Wraps an API failure of `what` (e.g. "creating IPAMBlock 198-18-0-0-26"). */
+export function kubeError(what: string, err: unknown): PetrelError {
+  const code = statusCodeOf(err);
+  const message = `${what}: ${code === undefined ? "" : `HTTP ${code}: `}${serverMessage(err)}`;
+  if (code === undefined || code === 409 || code === 429 || code >= 500) return new TransientError(message, { cause: err });
+  return new PetrelError("permanent", message, { cause: err });
+}

@@ -1,0 +1,65 @@
+/**
+ * Structured logs for the long-running programs (controller, agent): one JSON object per line on
+ * stderr, with a level, a timestamp, the program, and whatever context the caller binds (node,
+ * pool, prefix). The CNI plugin does not use this: winston costs it about 40 ms per run.
+ */
+import winston from "winston";
+
+export type LogLevel = "error" | "warn" | "info" | "debug";
+export const logLevels: readonly LogLevel[] = ["error", "warn", "info", "debug"];
+
+export type LogFields = Readonly<Record<string, unknown>>;
+
+/** The logging interface the programs' code depends on (tests pass a recording fake). */
+export interface Logger {
+  error(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  debug(message: string, fields?: LogFields): void;
+  /** A logger that adds `fields` to every line, e.g. `log.child({ node: "node-a" })`. */
+  child(fields: LogFields): Logger;
+}
+
+class WinstonLogger implements Logger {
+  readonly #w: winston.Logger;
+  constructor(w: winston.Logger) {
+    this.#w = w;
+  }
+  error(message: string, fields?: LogFields): void {
+    this.#w.error(message, fields);
+  }
+  warn(message: string, fields?: LogFields): void {
+    this.#w.warn(message, fields);
+  }
+  info(message: string, fields?: LogFields): void {
+    this.#w.info(message, fields);
+  }
+  debug(message: string, fields?: LogFields): void {
+    this.#w.debug(message, fields);
+  }
+  child(fields: LogFields): Logger {
+    return new WinstonLogger(this.#w.child({ ...fields }));
+  }
+}
+
+/** A JSON-lines logger on stderr (stdout stays free for command output). */
+export function createLogger(program: string, level: LogLevel = "info"): Logger {
+  const w = winston.createLogger({
+    level,
+    defaultMeta: { program },
+    format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: false }), winston.format.json()),
+    transports: [new winston.transports.Console({ stderrLevels: [...logLevels] })],
+  });
+  return new WinstonLogger(w);
+}
+
+/** A logger that drops everything (unit tests that don't look at logs). */
+export const silentLogger: Logger = {
+  error() {},
+  warn() {},
+  info() {},
+  debug() {},
+  child() {
+    return silentLogger;
+  },
+};

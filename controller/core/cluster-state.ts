@@ -1,0 +1,68 @@
+/**
+ * What the controller's pure core sees of the cluster (a snapshot of its watch caches) and the
+ * actions it asks the edges to carry out. Nothing here talks to the API server.
+ */
+import type { IPAMBlock, IPPool, PetrelNode } from "../../common/api/index.ts";
+import type { IPPoolStatus } from "../../common/api/index.ts";
+
+/** The parts of a core/v1 Node the controller uses. */
+export interface NodeInfo {
+  readonly name: string;
+  readonly uid: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface ClusterState {
+  readonly nodes: readonly NodeInfo[];
+  readonly pools: readonly IPPool[];
+  readonly blocks: readonly IPAMBlock[];
+  readonly petrelNodes: readonly PetrelNode[];
+}
+
+/**
+ * A pool's finalizer list, written whole with the resourceVersion it was computed from, so that
+ * a stale cache makes the write fail (409) instead of dropping someone else's finalizer.
+ */
+export interface FinalizerAction {
+  readonly kind: "addPoolFinalizer" | "removePoolFinalizer";
+  readonly pool: string;
+  readonly finalizers: readonly string[];
+  readonly resourceVersion: string | undefined;
+}
+
+/** The object an Event is about. */
+export interface EventSubject {
+  readonly kind: "IPPool" | "IPAMBlock" | "PetrelNode" | "Node";
+  readonly name: string;
+  readonly uid?: string;
+}
+
+export interface NewBlock {
+  readonly name: string;
+  readonly cidr: string;
+  readonly pool: string;
+  readonly node: string;
+}
+
+export type Action =
+  | { readonly kind: "createPetrelNode"; readonly node: NodeInfo }
+  | { readonly kind: "deletePetrelNode"; readonly name: string; readonly reason: string }
+  | { readonly kind: "createBlock"; readonly block: NewBlock; readonly reason: string }
+  | { readonly kind: "drainBlock"; readonly name: string; readonly node: string; readonly reason: string }
+  | { readonly kind: "deleteBlock"; readonly name: string; readonly node: string; readonly reason: string }
+  | FinalizerAction
+  | { readonly kind: "updatePoolStatus"; readonly pool: string; readonly status: IPPoolStatus }
+  | {
+    readonly kind: "event";
+    readonly subject: EventSubject;
+    readonly type: "Normal" | "Warning";
+    readonly reason: string;
+    readonly message: string;
+  };
+
+/** The finalizer that keeps a pool until its blocks are gone (nothing is yanked from running pods). */
+export const poolFinalizer = "petrel.dev/ipam-blocks";
+/** Label on every IPAMBlock: the owning node, so that an agent can watch only its own blocks. */
+export const blockNodeLabel = "petrel.dev/node";
+/** Label on every IPAMBlock: the pool it was cut from. */
+export const blockPoolLabel = "petrel.dev/pool";
