@@ -175,9 +175,18 @@ export class KubeRig {
     return r.stdout;
   }
 
-  /** One HTTPS request to the apiserver as the admin user; the body is parsed JSON (or text). */
-  request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<ApiResponse> {
-    return apiRequest(this.server, this.#ca, this.#token, method, path, body, contentType);
+  /**
+   * One HTTPS request to the apiserver as the admin user; the body is parsed JSON (or text).
+   * 429 answers (a restarted apiserver's storage still initializing) are retried as the server
+   * asks, for up to about 30 s, like client-go does.
+   */
+  async request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<ApiResponse> {
+    for (let attempt = 1; ; attempt++) {
+      const r = await apiRequest(this.server, this.#ca, this.#token, method, path, body, contentType);
+      if (r.status !== 429 || attempt >= 30) return r;
+      const retryAfter = (r.body as { details?: { retryAfterSeconds?: number } } | null)?.details?.retryAfterSeconds ?? 1;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfter, 5) * 1000));
+    }
   }
 
   /** Creates a core/v1 Node (no kubelet behind it), optionally with an InternalIP address. */
