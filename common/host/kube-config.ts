@@ -27,5 +27,21 @@ export function loadKubeConfig(kubeconfigFlag: string | undefined, env: NodeJS.P
   if (kc.getCurrentCluster() === null) {
     throw new InvalidInputError("--kubeconfig", "the kubeconfig has no current cluster: set current-context or pass a complete kubeconfig");
   }
+  shareConnections(kc);
   return kc;
+}
+
+/**
+ * @kubernetes/client-node 2.0 builds a new undici Agent for every request, so every request pays
+ * a TLS handshake and leaves a connection pool behind until it idles out: with 1000 nodes joining,
+ * the controller peaked at 466 MiB RSS. One Agent per KubeConfig reuses keep-alive connections,
+ * as client-go does. The TLS material (CA, client certificate) is fixed for the process's life;
+ * bearer tokens are still read per request, so rotated service-account tokens keep working.
+ */
+function shareConnections(kc: KubeConfig): void {
+  const target = kc as unknown as { createDispatcher?: (...args: unknown[]) => unknown };
+  const original = target.createDispatcher;
+  if (typeof original !== "function") return; // a client-node without the hook: nothing to share
+  let shared: unknown;
+  target.createDispatcher = (...args: unknown[]) => (shared ??= original.apply(kc, args));
 }
