@@ -169,6 +169,29 @@ describe("IPPool", () => {
   });
 });
 
+describe("IPPool overlap admission policy (crds/admission/ippool-overlap.yaml)", () => {
+  test("rejects a pool overlapping another, naming it; accepts disjoint pools", async () => {
+    await rig().kubectlOk(["apply", "-f", join(CRD_DIR, "admission", "ippool-overlap.yaml")]);
+    await createOk("IPPool", "vap-base", { cidr: "198.19.96.0/22" });
+    // The policy's type checking and param informer start asynchronously: retry until it denies.
+    let r: ProcessResult | undefined;
+    for (let i = 0; i < 50; i++) {
+      r = await create("IPPool", "vap-inside", { cidr: "198.19.97.0/24" });
+      if (r.status !== 0) break;
+      await rig().kubectlOk(["delete", "ippool", "vap-inside"]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(r?.status).not.toBe(0);
+    expect(r?.stderr).toContain("spec.cidr 198.19.97.0/24 overlaps IPPool vap-base (198.19.96.0/22)");
+    await expectRejected(create("IPPool", "vap-around", { cidr: "198.19.0.0/16" }), "overlaps IPPool vap-base");
+    await createOk("IPPool", "vap-beside", { cidr: "198.19.100.0/22" });
+    // Updating an existing pool is not a create: the policy does not block unrelated edits.
+    expect((await patch("ippool", "vap-base", { spec: { disabled: true } })).status).toBe(0);
+    await rig().kubectlOk(["delete", "ippool", "vap-base", "vap-beside"]);
+    await rig().kubectlOk(["delete", "-f", join(CRD_DIR, "admission", "ippool-overlap.yaml")]);
+  });
+});
+
 describe("IPAMBlock", () => {
   const block = { cidr: "198.18.0.64/26", pool: "v4-explicit", node: "node-a" };
 
@@ -178,8 +201,8 @@ describe("IPAMBlock", () => {
     const st = await patch("ipamblock", "198-18-0-64-26", { status: { allocated: 3, capacity: 64, lastUpdate: "2026-01-01T00:00:00Z" } }, "status");
     expect(st.status).toBe(0);
     const { header, row } = await table(["ipamblocks", "198-18-0-64-26"]);
-    expect(header).toEqual(["NAME", "CIDR", "NODE", "POOL", "ALLOCATED", "CAPACITY", "AGE"]);
-    expect(row.slice(0, 6)).toEqual(["198-18-0-64-26", "198.18.0.64/26", "node-a", "v4-explicit", "3", "64"]);
+    expect(header).toEqual(["NAME", "CIDR", "NODE", "POOL", "DRAINING", "ALLOCATED", "CAPACITY", "AGE"]);
+    expect(row.slice(0, 7)).toEqual(["198-18-0-64-26", "198.18.0.64/26", "node-a", "v4-explicit", "false", "3", "64"]);
   });
 
   test("the name must be derived from spec.cidr (create is the lock)", async () => {
