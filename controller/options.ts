@@ -57,7 +57,13 @@ function fraction(text: string, flag: string): number {
 /** Validated options from parsed flags and the environment. */
 export function controllerOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, defaultIdentity: string): ControllerOptions {
   const str = (k: string) => (typeof flags[k] === "string" ? (flags[k] as string) : undefined);
-  const dur = (k: string, flag: string) => parseDuration(str(k) ?? "", flag);
+  const dur = (k: string, flag: string) => {
+    const ms = parseDuration(str(k) ?? "", flag);
+    if (ms <= 0 && !["nodeGracePeriod", "releaseGracePeriod", "statusInterval"].includes(k)) {
+      throw new InvalidInputError(flag, "must be longer than 0 (a zero period would spin against the API server)");
+    }
+    return ms;
+  };
   const election: ElectionTiming = {
     leaseDurationMs: dur("leaderElectLeaseDuration", "--leader-elect-lease-duration"),
     renewDeadlineMs: dur("leaderElectRenewDeadline", "--leader-elect-renew-deadline"),
@@ -77,7 +83,8 @@ export function controllerOptions(flags: Record<string, unknown>, env: NodeJS.Pr
     throw new InvalidInputError("--concurrency", `"${str("concurrency")}" is not a whole number from 1 to 256`);
   }
   const healthAddress = str("healthAddress") ?? "";
-  if (!/^(\[[0-9a-fA-F:]+\]|[^:]*):\d{1,5}$/.test(healthAddress)) {
+  const port = Number(/:(\d{1,5})$/.exec(healthAddress)?.[1] ?? NaN);
+  if (!/^(\[[0-9a-fA-F:]+\]|[^:]*):\d{1,5}$/.test(healthAddress) || !(port >= 0 && port <= 65535)) {
     throw new InvalidInputError("--health-address", `"${healthAddress}" is not host:port, e.g. 0.0.0.0:9094 or 127.0.0.1:19094`);
   }
   return {

@@ -10,7 +10,7 @@ import { cidrsOverlap, formatCidr, type Cidr } from "../../common/cidr.ts";
 import { errorMessage } from "../../common/errors.ts";
 import { poolFinalizer, type Action, type ClusterState, type NodeInfo } from "./cluster-state.ts";
 import { pickFreeBlock, tryParseCidr } from "./free-block.ts";
-import { selectorMatches } from "./label-selector.ts";
+import { selectorMatches } from "../../common/label-selector.ts";
 import { findPoolOverlaps, type PoolOverlaps } from "./pool-overlap.ts";
 import { blockIndexOf, poolLayout, type PoolLayout } from "./pool-layout.ts";
 import { desiredPoolStatus, newlyTrue, sameStatus } from "./pool-status.ts";
@@ -190,18 +190,22 @@ export function plan(input: PlanInput): Plan {
     const name = info.pool.metadata.name;
     const finalizers = info.pool.metadata.finalizers ?? [];
     const poolBlocks = blocksByPool.get(name) ?? [];
+    // Count the blocks this plan creates, so the status written with them is already true.
+    const planned = actions.flatMap((a): IPAMBlock[] => a.kind === "createBlock" && a.block.pool === name
+      ? [{ apiVersion: "petrel.dev/v1alpha1", kind: "IPAMBlock", metadata: { name: a.block.name }, spec: { cidr: a.block.cidr, pool: a.block.pool, node: a.block.node } }]
+      : []);
     const resourceVersion = info.pool.metadata.resourceVersion;
     if (!info.deleting && !finalizers.includes(poolFinalizer)) {
       actions.push({ kind: "addPoolFinalizer", pool: name, finalizers: [...finalizers, poolFinalizer], resourceVersion });
     }
-    if (info.deleting && finalizers.includes(poolFinalizer) && poolBlocks.length === 0) {
+    if (info.deleting && finalizers.includes(poolFinalizer) && poolBlocks.length === 0 && planned.length === 0) {
       actions.push({ kind: "removePoolFinalizer", pool: name, finalizers: finalizers.filter((f) => f !== poolFinalizer), resourceVersion });
     }
     const status = desiredPoolStatus({
       pool: info.pool,
       layout: info.layout,
       invalid: info.invalid,
-      blocks: poolBlocks,
+      blocks: [...poolBlocks, ...planned],
       overlapsWith: overlaps.overlapsWith.get(name) ?? [],
       blockedByOverlap: overlaps.blocked.has(name),
       waitingNodes: info.waiting,

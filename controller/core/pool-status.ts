@@ -11,7 +11,7 @@ export interface PoolFacts {
   /** undefined when the pool is invalid (then `invalid` says why). */
   readonly layout: PoolLayout | undefined;
   readonly invalid: string | undefined;
-  /** Blocks whose spec.pool is this pool. */
+  /** Blocks whose spec.pool is this pool, including those this plan creates. */
   readonly blocks: readonly IPAMBlock[];
   readonly overlapsWith: readonly string[];
   readonly blockedByOverlap: boolean;
@@ -38,13 +38,14 @@ function conditionDrafts(f: PoolFacts, freeBlocks: bigint | undefined): Conditio
         : `spec.cidr ${f.pool.spec.cidr} is overlapped by the newer IPPool ${listNames(f.overlapsWith)}, which gets no blocks; this pool keeps working`,
     }
     : { type: "Overlapping", status: "False", reason: "NoOverlap", message: "the pool overlaps no other pool" });
-  if (freeBlocks === 0n) {
+  // Nodes waiting is the operator-facing fact; free blocks can also be covered by foreign blocks.
+  if (freeBlocks === 0n || f.waitingNodes.length > 0) {
     out.push({
       type: "Exhausted",
       status: "True",
       reason: "NoFreeBlocks",
       message: f.waitingNodes.length > 0
-        ? `every block of ${f.pool.spec.cidr} is in use and ${f.waitingNodes.length} node(s) wait for one (${listNames(f.waitingNodes)}): add an IPPool or widen this pool's nodeSelector elsewhere`
+        ? `no free block in ${f.pool.spec.cidr} and ${f.waitingNodes.length} node(s) wait for one (${listNames(f.waitingNodes)}): add an IPPool or widen this pool's nodeSelector elsewhere`
         : `every block of ${f.pool.spec.cidr} is in use: add an IPPool before more nodes join`,
     });
   } else {

@@ -27,6 +27,14 @@ export interface ElectionCallbacks {
 /** A Lease's MicroTime: RFC 3339 with exactly six fractional digits, as the API server parses it. */
 const iso = (ms: number) => new Date(ms).toISOString().replace(/Z$/, "000Z");
 
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 export class LeaseElector {
   readonly #store: LeaseStore;
   readonly #identity: string;
@@ -58,7 +66,9 @@ export class LeaseElector {
       if (this.#stopped) return;
       let ok = false;
       try {
-        ok = await this.tryAcquireOrRenew(callbacks);
+        // A request that hangs must not hold the leader past its renew deadline (client-go cuts
+        // the attempt off the same way): give up on it after one retry period.
+        ok = await withTimeout(this.tryAcquireOrRenew(callbacks), this.#timing.retryPeriodMs);
       } catch (err) {
         this.#log.warn("lease request failed", { error: errorMessage(err) });
       }
@@ -123,8 +133,9 @@ export class LeaseElector {
       const current = await this.#store.get();
       if (current?.holderIdentity !== this.#identity) return;
       const now = this.#now();
-      await this.#store.update({ ...current, holderIdentity: "", leaseDurationSeconds: 1, renewTime: iso(now) });
-      this.#log.info("released the lease", { identity: this.#identity });
+      const r = await this.#store.update({ ...current, holderIdentity: "", leaseDurationSeconds: 1, renewTime: iso(now) });
+      if (r === "ok") this.#log.info("released the lease", { identity: this.#identity });
+      else this.#log.warn("the lease changed while releasing it; a standby takes over when it expires", { identity: this.#identity });
     } catch (err) {
       this.#log.warn("could not release the lease; a standby takes over when it expires", { error: errorMessage(err) });
     }

@@ -62,6 +62,8 @@ export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #own = new OwnWrites();
   readonly #lastStatusWrite = new Map<string, number>();
+  /** Pool → resourceVersion a finalizer write was based on: the same write is not repeated. */
+  readonly #finalizerWrites = new Map<string, string | undefined>();
   #since: SinceMap = new Map();
 
   constructor(deps: ReconcilerDeps) {
@@ -141,8 +143,13 @@ export class Reconciler {
         return r;
       }
       case "addPoolFinalizer":
-      case "removePoolFinalizer":
-        return writer.setPoolFinalizers(action);
+      case "removePoolFinalizer": {
+        const key = `${action.kind}/${action.pool}`;
+        if (this.#finalizerWrites.has(key) && this.#finalizerWrites.get(key) === action.resourceVersion) return { outcome: "done" };
+        const r = await writer.setPoolFinalizers(action);
+        this.#finalizerWrites.set(key, action.resourceVersion);
+        return r;
+      }
       case "updatePoolStatus": {
         const r = await writer.updatePoolStatus(action.pool, action.status);
         this.#lastStatusWrite.set(action.pool, now);

@@ -1,5 +1,5 @@
 /** Kubernetes label-selector matching (the semantics of metav1.LabelSelector). Pure. */
-import type { LabelSelector } from "../../common/api/index.ts";
+import type { LabelSelector } from "./api/index.ts";
 
 /** True when `labels` satisfy `selector`. An absent or empty selector matches everything. */
 export function selectorMatches(selector: LabelSelector | undefined, labels: Readonly<Record<string, string>>): boolean {
