@@ -16,7 +16,7 @@ import { KubeWriter } from "./host/kube-writer.ts";
 import { LeaseElector } from "./leader/lease-elector.ts";
 import { createControllerMetrics } from "./metrics.ts";
 import { controllerCommand, controllerOptions } from "./options.ts";
-import { ReconcileLoop } from "./reconcile/reconcile-loop.ts";
+import { ReconcileLoop } from "../common/reconcile-loop.ts";
 import { Reconciler } from "./reconcile/reconciler.ts";
 
 async function main(): Promise<void> {

@@ -8,7 +8,7 @@ import { InvalidInputError } from "../common/errors.ts";
 import { logLevels, type LogLevel } from "../common/logger.ts";
 import type { PlanSettings } from "./core/plan.ts";
 import type { ElectionTiming } from "./leader/lease-elector.ts";
-import type { LoopOptions } from "./reconcile/reconcile-loop.ts";
+import type { LoopOptions } from "../common/reconcile-loop.ts";
 
 export interface ControllerOptions {
   readonly kubeconfig: string | undefined;

@@ -1,7 +1,7 @@
 /**
  * One reconcile pass: snapshot the caches, lay the controller's unconfirmed writes over them,
  * plan, and carry out the plan with bounded concurrency. A pass is "clean" when every write
- * succeeded; the loop (reconcile-loop.ts) decides when passes run.
+ * succeeded; the loop (common/reconcile-loop.ts) decides when passes run.
  */
 import type { IPAMBlock, PetrelNode } from "../../common/api/index.ts";
 import { API_VERSION } from "../../common/api/index.ts";

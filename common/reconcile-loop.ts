@@ -3,9 +3,18 @@
  * a burst of 200 Node joins is one or a few passes), on a periodic full resync, when a grace
  * period or rate limit ends, and with backoff after a pass that failed. Never two at once.
  */
-import type { Logger } from "../../common/logger.ts";
-import { errorMessage } from "../../common/errors.ts";
-import type { PassResult } from "./reconciler.ts";
+import { errorMessage } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+
+/** What a pass tells the loop. */
+export interface LoopPassResult {
+  /** Every step succeeded (otherwise the loop retries with backoff). */
+  readonly clean: boolean;
+  /** Something changed that the same pass could not finish: run again soon. */
+  readonly again?: boolean;
+  /** Run again after this long (a grace period or rate limit ends). */
+  readonly wakeAfterMs?: number | undefined;
+}
 
 export interface LoopOptions {
   /** Wait after an event before a pass, to batch bursts. */
@@ -20,7 +29,7 @@ export interface LoopOptions {
 export const defaultLoopOptions: LoopOptions = { debounceMs: 50, resyncMs: 60_000, minBackoffMs: 500, maxBackoffMs: 30_000 };
 
 export class ReconcileLoop {
-  readonly #runPass: () => Promise<PassResult>;
+  readonly #runPass: () => Promise<LoopPassResult>;
   readonly #options: LoopOptions;
   readonly #log: Logger;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -35,7 +44,7 @@ export class ReconcileLoop {
   passes = 0;
   #idle: (() => void)[] = [];
 
-  constructor(runPass: () => Promise<PassResult>, log: Logger, options: LoopOptions = defaultLoopOptions) {
+  constructor(runPass: () => Promise<LoopPassResult>, log: Logger, options: LoopOptions = defaultLoopOptions) {
     this.#runPass = runPass;
     this.#log = log;
     this.#options = options;

@@ -1,10 +1,10 @@
-import type { Logger } from "../../common/logger.ts";
-import { silentLogger } from "../../common/logger.ts";
+import type { Logger } from "./logger.ts";
+import { silentLogger } from "./logger.ts";
 import { ReconcileLoop, type LoopOptions } from "./reconcile-loop.ts";
-import type { PassResult } from "./reconciler.ts";
+import type { LoopPassResult as PassResult } from "./reconcile-loop.ts";
 
 const options: LoopOptions = { debounceMs: 50, resyncMs: 10_000, minBackoffMs: 100, maxBackoffMs: 400 };
-const clean: PassResult = { clean: true, actions: 0, failed: 0, wakeAfterMs: undefined, again: false };
+const clean: PassResult = { clean: true, wakeAfterMs: undefined, again: false };
 
 /** A runPass that records when it ran (fake-clock ms) and answers from a queue (then `clean`). */
 function recorder(answers: (PassResult | Error)[] = []) {
@@ -85,7 +85,7 @@ describe("ReconcileLoop", () => {
   });
 
   it("backs off after failed passes, doubling up to the maximum, and resets after a clean one", async () => {
-    const unclean: PassResult = { ...clean, clean: false, failed: 1 };
+    const unclean: PassResult = { ...clean, clean: false };
     const r = recorder([unclean, unclean, unclean, unclean, unclean, clean, unclean]);
     loop = new ReconcileLoop(r.runPass, silentLogger, options);
     loop.start();
@@ -119,7 +119,7 @@ describe("ReconcileLoop", () => {
   });
 
   it("leaves lastCleanPassAt unset until a pass is clean", async () => {
-    const r = recorder([{ ...clean, clean: false, failed: 1 }]);
+    const r = recorder([{ ...clean, clean: false }]);
     loop = new ReconcileLoop(r.runPass, silentLogger, options);
     loop.start();
     await jest.advanceTimersByTimeAsync(0);

@@ -1,0 +1,263 @@
+/**
+ * The node agent's reconcile: level-triggered, like the controller. A full pass configures
+ * gobgpd from the cluster, writes the node's blocks for the CNI plugin, programs routes and
+ * reports status; a route pass (after every best-path change) only reprograms routes. Routes are
+ * never removed while BGP is settling after a start or a gobgpd restart, so a restart does not
+ * pull routes that the sessions are about to re-learn.
+ */
+import type { IPAMBlock, PetrelNode, PetrelNodeStatus } from "../../common/api/index.ts";
+import { errorMessage } from "../../common/errors.ts";
+import type { Logger } from "../../common/logger.ts";
+import { renderNodeBlocksFile } from "../../common/node-blocks.ts";
+import type { LoopPassResult } from "../../common/reconcile-loop.ts";
+import type { GobgpClient } from "../gobgp/client.ts";
+import type { AddressFamily, BestPathEvent, WatchHandle } from "../gobgp/types.ts";
+import type { ClusterView } from "./cluster-view.ts";
+import { desiredBgp, type DesiredBgp } from "./desired-bgp.ts";
+import { GobgpSync } from "./gobgp-sync.ts";
+import { desiredRoutes, routeBatch, routeChanges, routeKey, type BestRoute, type KernelRoute } from "./route-plan.ts";
+import { blockStatus, blockStatusChanged, countAllocations, nodeStatusChanged, petrelNodeStatus } from "./status-plan.ts";
+
+export interface AgentPorts {
+  readonly cluster: { snapshot(): ClusterView; synced(): boolean };
+  readonly bgp: GobgpClient;
+  readonly kernel: { list(): Promise<KernelRoute[]>; apply(batch: string): Promise<void> };
+  readonly state: { writeBlocks(content: string): void; allocated(): string[] };
+  readonly kube: {
+    patchNodeStatus(node: string, status: PetrelNodeStatus): Promise<boolean>;
+    patchBlockStatus(block: string, status: NonNullable<IPAMBlock["status"]>): Promise<boolean>;
+    secretValue(name: string, key: string): Promise<string | undefined>;
+  };
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export interface AgentSettings {
+  readonly nodeName: string;
+  /** No route removals for this long after start or a gobgpd restart. */
+  readonly routeSettleMs: number;
+  /** Minimum time between two status writes of one object. */
+  readonly statusIntervalMs: number;
+  /** The node status is rewritten at least this often (heartbeat). */
+  readonly heartbeatMs: number;
+}
+
+export interface AgentMetrics {
+  routes(counts: { via: number; blackhole: number }): void;
+  routeChanges(replaced: number, removed: number): void;
+  sessions(states: readonly string[]): void;
+  kubeWrite(kind: "node-status" | "block-status"): void;
+}
+
+export class Agent {
+  readonly #p: AgentPorts;
+  readonly #s: AgentSettings;
+  readonly #m: AgentMetrics | undefined;
+  readonly #sync: GobgpSync;
+  readonly #best = new Map<string, BestRoute>();
+  #desired: DesiredBgp | undefined;
+  #settleUntil: number;
+  #lastBlocksFile = "";
+  #lastNodeStatusWrite = 0;
+  #lastNodeStatus: PetrelNodeStatus | undefined;
+  readonly #lastBlockWrite = new Map<string, number>();
+  #routeChain: Promise<unknown> = Promise.resolve();
+  #watches: WatchHandle[] = [];
+  /** Set when a full pass completes cleanly (for /readyz). */
+  lastCleanFullPassAt: number | undefined;
+  /** Called when best paths change (route pass) or gobgpd came back (full pass). */
+  onRoutesChanged: () => void = () => {};
+  onGobgpRestarted: () => void = () => {};
+
+  constructor(ports: AgentPorts, settings: AgentSettings, metrics?: AgentMetrics) {
+    this.#p = ports;
+    this.#s = settings;
+    this.#m = metrics;
+    this.#sync = new GobgpSync(ports.bgp, ports.log);
+    this.#settleUntil = this.#now() + settings.routeSettleMs;
+  }
+
+  #now(): number {
+    return (this.#p.now ?? Date.now)();
+  }
+
+  /** Follows gobgpd's best paths; a reconnect means gobgpd restarted and must be reconfigured. */
+  watchBestPaths(): void {
+    const families: AddressFamily[] = ["ipv4-unicast", "ipv6-unicast"];
+    for (const family of families) {
+      this.#watches.push(this.#p.bgp.watchBestPaths(family, (e) => this.#onBestPaths(e)));
+    }
+  }
+
+  stopWatching(): void {
+    for (const w of this.#watches.splice(0)) w.stop();
+  }
+
+  #onBestPaths(e: BestPathEvent): void {
+    if (e.type === "paths") {
+      for (const p of e.paths) {
+        const k = routeKey(p.prefix);
+        if (k === undefined) continue;
+        if (p.withdrawal) this.#best.delete(k);
+        else this.#best.set(k, { prefix: p.prefix, nextHop: p.nextHop, neighbor: p.neighborIp });
+      }
+      this.onRoutesChanged();
+    } else if (e.type === "reconnected") {
+      this.#p.log.warn("gobgpd is back after a break; reconfiguring it");
+      this.#sync.reset();
+      this.#settleUntil = this.#now() + this.#s.routeSettleMs;
+      this.onGobgpRestarted();
+    } else {
+      this.#p.log.warn("lost gobgpd's best-path stream; kernel routes stay as they are", { error: e.error.message });
+    }
+  }
+
+  /** Re-reads every best path from gobgpd: the authoritative table, in case an event was missed. */
+  async #refreshBest(): Promise<void> {
+    const fresh = new Map<string, BestRoute>();
+    for (const family of ["ipv4-unicast", "ipv6-unicast"] as const) {
+      for (const p of await this.#p.bgp.listPaths({ family, table: "global" })) {
+        const k = routeKey(p.prefix);
+        if (p.best && !p.withdrawal && k !== undefined) fresh.set(k, { prefix: p.prefix, nextHop: p.nextHop, neighbor: p.neighborIp });
+      }
+    }
+    this.#best.clear();
+    for (const [k, v] of fresh) this.#best.set(k, v);
+  }
+
+  /** Programs the kernel from the best paths; serialized so two passes never interleave. */
+  routePass(): Promise<LoopPassResult> {
+    const run = this.#routeChain.then(() => this.#routes());
+    this.#routeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  async #routes(): Promise<LoopPassResult> {
+    const d = this.#desired;
+    if (d === undefined) return { clean: true };
+    const ownBlocks = this.#p.cluster.snapshot().blocks.map((b) => b.spec.cidr);
+    const want = desiredRoutes({ best: this.#best.values(), allowed: d.allowedPrefixes, ownBlocks, nodeAddress: d.nodeAddress });
+    const now = this.#now();
+    const settling = now < this.#settleUntil;
+    const changes = routeChanges(await this.#p.kernel.list(), want, !settling);
+    const batch = routeBatch(changes);
+    if (batch !== "") {
+      await this.#p.kernel.apply(batch);
+      this.#p.log.info("routes programmed", { replaced: changes.replace.length, removed: changes.remove.length, prefixes: changes.replace.slice(0, 10).map((r) => r.prefix) });
+    }
+    this.#m?.routeChanges(changes.replace.length, changes.remove.length);
+    const all = [...want.values()];
+    this.#m?.routes({ via: all.filter((r) => r.kind === "via").length, blackhole: all.filter((r) => r.kind === "blackhole").length });
+    return { clean: true, ...(settling ? { wakeAfterMs: this.#settleUntil - now } : {}) };
+  }
+
+  /** The whole reconcile: gobgpd, blocks file, routes, status. */
+  async fullPass(): Promise<LoopPassResult> {
+    const { cluster, log } = this.#p;
+    if (!cluster.synced()) return { clean: false };
+    const view = cluster.snapshot();
+    const me = this.#s.nodeName;
+    const passwords = await this.#passwords(view);
+    const d = desiredBgp(view, me, (name, key) => passwords.get(`${name}/${key}`));
+    this.#desired = d;
+    let notReady: { reason: string; message: string } | undefined;
+    if (d.problems.length > 0) notReady = { reason: "ConfigurationProblem", message: d.problems.join("; ") };
+    let clean = true;
+    // 1. The CNI plugin's blocks first: pods can start even if BGP is not up yet.
+    this.#writeBlocksFile(view.blocks);
+    // 2. gobgpd.
+    if (d.nodeAddress !== "") {
+      try {
+        await this.#sync.apply(d);
+        await this.#refreshBest();
+      } catch (err) {
+        clean = false;
+        notReady = { reason: "GobgpdUnavailable", message: `cannot configure gobgpd: ${errorMessage(err)}` };
+        log.warn("gobgpd configuration failed; retrying", { error: errorMessage(err) });
+      }
+    }
+    // 3. Routes.
+    try {
+      await this.routePass();
+    } catch (err) {
+      clean = false;
+      notReady ??= { reason: "RoutesFailed", message: `cannot program routes: ${errorMessage(err)}` };
+      log.warn("route programming failed; retrying", { error: errorMessage(err) });
+    }
+    // 4. Status.
+    let wake: number | undefined;
+    try {
+      wake = await this.#writeStatus(view, d, notReady);
+    } catch (err) {
+      clean = false;
+      log.warn("status write failed; retrying", { error: errorMessage(err) });
+    }
+    if (clean) this.lastCleanFullPassAt = this.#now();
+    const settleLeft = this.#settleUntil - this.#now();
+    const wakes = [wake, settleLeft > 0 ? settleLeft : undefined].filter((w): w is number => w !== undefined);
+    return { clean, ...(wakes.length > 0 ? { wakeAfterMs: Math.min(...wakes) } : {}) };
+  }
+
+  async #passwords(view: ClusterView): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const bp of view.bgpPeers) {
+      const ref = bp.spec.password?.secretKeyRef;
+      if (ref === undefined || out.has(`${ref.name}/${ref.key}`)) continue;
+      try {
+        const v = await this.#p.kube.secretValue(ref.name, ref.key);
+        if (v !== undefined) out.set(`${ref.name}/${ref.key}`, v);
+      } catch (err) {
+        this.#p.log.warn("cannot read a BGP password", { secret: ref.name, error: errorMessage(err) });
+      }
+    }
+    return out;
+  }
+
+  #writeBlocksFile(blocks: readonly IPAMBlock[]): void {
+    // Draining blocks are left out: the plugin stops allocating from them (the drain handshake).
+    const active = blocks.filter((b) => b.spec.draining !== true).map((b) => ({ cidr: b.spec.cidr, pool: b.spec.pool })).sort((a, b) => (a.cidr < b.cidr ? -1 : 1));
+    const key = JSON.stringify(active);
+    if (key === this.#lastBlocksFile) return;
+    this.#p.state.writeBlocks(renderNodeBlocksFile(this.#s.nodeName, active, new Date(this.#now())));
+    this.#lastBlocksFile = key;
+    this.#p.log.info("blocks written for the CNI plugin", { node: this.#s.nodeName, blocks: active.map((b) => b.cidr) });
+  }
+
+  async #writeStatus(view: ClusterView, d: DesiredBgp, notReady: { reason: string; message: string } | undefined): Promise<number | undefined> {
+    const now = this.#now();
+    const interval = this.#s.statusIntervalMs;
+    let wake: number | undefined;
+    const soonest = (ms: number) => (wake = wake === undefined ? ms : Math.min(wake, ms));
+    const allocations = countAllocations(this.#p.state.allocated(), view.blocks.map((b) => b.spec.cidr));
+    for (const b of view.blocks) {
+      const next = blockStatus(b, allocations.get(b.spec.cidr) ?? 0, new Date(now));
+      if (!blockStatusChanged(b.status, next)) continue;
+      const last = this.#lastBlockWrite.get(b.metadata.name) ?? 0;
+      if (now - last < interval) {
+        soonest(interval - (now - last));
+        continue;
+      }
+      await this.#p.kube.patchBlockStatus(b.metadata.name, next);
+      this.#lastBlockWrite.set(b.metadata.name, now);
+      this.#m?.kubeWrite("block-status");
+    }
+    const sessions = d.nodeAddress === "" ? [] : await this.#p.bgp.listPeers().catch(() => []);
+    this.#m?.sessions(sessions.map((s) => s.state));
+    const advertised = d.nodeAddress === "" ? [] : await this.#sync.advertised().catch(() => []);
+    const pn: PetrelNode | undefined = view.petrelNodes.find((p) => p.metadata.name === this.#s.nodeName);
+    const previous = this.#lastNodeStatus ?? pn?.status;
+    const next = petrelNodeStatus({ peers: d.peers, sessions, advertised, blocks: view.blocks, allocations, notReady, previous, now: new Date(now) });
+    const due = nodeStatusChanged(previous, next) || now - this.#lastNodeStatusWrite >= this.#s.heartbeatMs;
+    if (due && pn !== undefined) {
+      if (now - this.#lastNodeStatusWrite < interval) {
+        soonest(interval - (now - this.#lastNodeStatusWrite));
+      } else if (await this.#p.kube.patchNodeStatus(this.#s.nodeName, next)) {
+        this.#lastNodeStatusWrite = now;
+        this.#lastNodeStatus = next;
+        this.#m?.kubeWrite("node-status");
+      }
+    }
+    soonest(Math.max(1000, this.#s.heartbeatMs - (now - this.#lastNodeStatusWrite)));
+    return wake;
+  }
+}

@@ -1,0 +1,29 @@
+/** The agent's Prometheus metrics (prom-client), on their own registry. */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { AgentMetrics } from "./agent/agent.ts";
+
+export function createAgentMetrics(node: string): AgentMetrics & { registry: Registry } {
+  const registry = new Registry();
+  registry.setDefaultLabels({ node });
+  collectDefaultMetrics({ register: registry, prefix: "petrel_agent_" });
+  const routes = new Gauge({ name: "petrel_agent_routes", help: "Petrel routes the node should have, by kind (via a peer, blackhole for own blocks).", labelNames: ["kind"], registers: [registry] });
+  const changes = new Counter({ name: "petrel_agent_route_changes_total", help: "Kernel route changes made, by operation.", labelNames: ["op"], registers: [registry] });
+  const sessions = new Gauge({ name: "petrel_agent_bgp_sessions", help: "BGP sessions by state.", labelNames: ["state"], registers: [registry] });
+  const writes = new Counter({ name: "petrel_agent_kube_writes_total", help: "Status writes to the API server.", labelNames: ["kind"], registers: [registry] });
+  return {
+    registry,
+    routes: (c) => {
+      routes.set({ kind: "via" }, c.via);
+      routes.set({ kind: "blackhole" }, c.blackhole);
+    },
+    routeChanges: (replaced, removed) => {
+      changes.inc({ op: "replace" }, replaced);
+      changes.inc({ op: "remove" }, removed);
+    },
+    sessions: (states) => {
+      sessions.reset();
+      for (const s of states) sessions.inc({ state: s });
+    },
+    kubeWrite: (kind) => writes.inc({ kind }),
+  };
+}
