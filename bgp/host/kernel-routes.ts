@@ -11,17 +11,21 @@ import type { KernelRoute } from "../agent/route-plan.ts";
 function ip(netns: string | undefined, args: readonly string[], input?: string): Promise<string> {
   const argv = [...(netns === undefined ? [] : ["-n", netns]), ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn("ip", argv, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("ip", argv, { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+    child.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => (err += d));
     child.on("error", (e) => reject(new TransientError(`ip ${argv.join(" ")}: ${e.message}`, { cause: e })));
     child.on("close", (code) => {
       if (code === 0) resolve(out);
       else reject(new TransientError(`ip ${argv.join(" ")} failed (${code}): ${err.trim().slice(0, 2000)}`));
     });
-    child.stdin.end(input ?? "");
+    if (input !== undefined && child.stdin !== null) {
+      // An `ip` that dies early closes its stdin; the close handler reports that, not EPIPE.
+      child.stdin.on("error", () => {});
+      child.stdin.end(input);
+    }
   });
 }
 

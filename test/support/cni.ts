@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { run, type RunResult } from "./sh.ts";
 
-export const repoRoot = join(__dirname, "..", "..");
+import { repoRoot } from "./repo-root.ts";
+
+export { repoRoot };
 export const petrelBinary = join(repoRoot, "dist", "bin", "petrel");
 export const referencePluginDir = "/usr/lib/cni";
 

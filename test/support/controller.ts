@@ -6,7 +6,8 @@ import { freePort } from "../rig/free-port.ts";
 import type { KubeRig } from "../rig/rig.ts";
 import { logTail, startProcess, type Started } from "../rig/start-process.ts";
 
-const root = join(__dirname, "..", "..");
+import { repoRoot as root } from "./repo-root.ts";
+
 export const controllerBin = join(root, "dist", "bin", "petrel-controller");
 /** The project's pinned Node 24 (not whatever `node` jest happens to run under). */
 export const pinnedNode = join(root, "node_modules", ".bin", "node");
