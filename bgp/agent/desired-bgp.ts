@@ -48,19 +48,24 @@ export function peerApplies(peer: BGPPeer, me: NodeView): boolean {
   return selectorMatches(peer.spec.nodeSelector, me.labels);
 }
 
-/** Prefix matches for every pool and service CIDR: the pool's own length up to a host route. */
+/**
+ * Prefix matches for the routes a node accepts and announces: inside a pool, from the pool's
+ * block size down to a host route (a pool's aggregate or anything shorter than a block is
+ * refused: no peer can draw traffic for a whole pool), and inside a service CIDR from its own
+ * length down.
+ */
 export function allowedPrefixes(view: ClusterView): PrefixMatch[] {
   const out: PrefixMatch[] = [];
-  const add = (text: string) => {
+  const add = (text: string, minLength: (c: ReturnType<typeof parseCidr>) => number) => {
     try {
       const c = parseCidr(text);
-      out.push({ prefix: formatCidr(c), maskLengthMin: c.prefixLength, maskLengthMax: familyBits(c.family) });
+      out.push({ prefix: formatCidr(c), maskLengthMin: Math.max(c.prefixLength, minLength(c)), maskLengthMax: familyBits(c.family) });
     } catch {
       // An invalid pool is reported by the controller; it simply allows nothing here.
     }
   };
-  for (const p of view.pools) add(p.spec.cidr);
-  for (const s of view.bgpConfiguration?.spec?.serviceCIDRs ?? []) add(s);
+  for (const p of view.pools) add(p.spec.cidr, (c) => p.spec.blockSize ?? (c.family === 4 ? 26 : 122));
+  for (const s of view.bgpConfiguration?.spec?.serviceCIDRs ?? []) add(s, (c) => c.prefixLength);
   return out;
 }
 

@@ -37,6 +37,8 @@ export class GobgpSync {
   readonly #log: Logger;
   /** Which families the policies were last built for; undefined forces a rebuild (e.g. after a gobgpd restart). */
   #policyShape: string | undefined;
+  /** The allowed prefixes last put into the sets. */
+  #allowedKey: string | undefined;
 
   constructor(bgp: GobgpClient, log: Logger) {
     this.#bgp = bgp;
@@ -46,6 +48,7 @@ export class GobgpSync {
   /** Forget what was applied (gobgpd restarted): the next apply rebuilds everything. */
   reset(): void {
     this.#policyShape = undefined;
+    this.#allowedKey = undefined;
   }
 
   async apply(d: DesiredBgp): Promise<SyncResult> {
@@ -77,6 +80,16 @@ export class GobgpSync {
       for (const f of families) if (!present.includes(f)) await this.#ignoreMissing(() => this.#bgp.deleteDefinedSet("prefix", setName(f)));
     }
     for (const f of present) await this.#bgp.replaceDefinedSet({ type: "prefix", name: setName(f), prefixes: byFamily.get(f) ?? [] });
+    const allowedKey = JSON.stringify(allowed);
+    if (this.#allowedKey !== undefined && this.#allowedKey !== allowedKey && shape === this.#policyShape) {
+      // gobgpd applies a changed policy only to routes that arrive later: re-run the routes
+      // peers already sent (a new pool's blocks may have arrived just before the pool itself).
+      for (const p of await this.#bgp.listPeers()) {
+        if (p.state === "Established") await this.#bgp.resetPeer(p.address, { soft: "in" });
+      }
+      this.#log.info("pools changed; re-evaluated routes already received", { prefixes: allowed.map((m) => m.prefix) });
+    }
+    this.#allowedKey = allowedKey;
     if (shape !== this.#policyShape) {
       for (const direction of ["import", "export"] as const) {
         const name = `petrel-${direction}`;

@@ -5,7 +5,10 @@ import { requireRoot } from "../support/netns.ts";
 import { spawn } from "node:child_process";
 import { listBlocks, waitFor } from "../support/ipam.ts";
 import { birdRoutes, birdSessions } from "../support/bird.ts";
-import { RoutedCluster, type Pod } from "../support/routed-cluster.ts";
+import { connectGobgp } from "../../bgp/gobgp/host/connect-gobgp.ts";
+import { killGobgpd, startGobgpd } from "../support/gobgpd.ts";
+import { RoutedCluster, torAddress, type Pod } from "../support/routed-cluster.ts";
+import { must } from "../support/sh.ts";
 
 jest.setTimeout(300_000);
 
@@ -78,3 +81,54 @@ async function startCapture(netns: string, iface: string, filter: string): Promi
     },
   };
 }
+
+test("a new block for a node appears as a route on the others", async () => {
+  const [n1, n2, n3] = cluster.nodes;
+  if (n1 === undefined || n2 === undefined || n3 === undefined) throw new Error("nodes missing");
+  // A second pool that selects only node-1: the controller cuts it a block, node-1's agent
+  // advertises it, the others install it.
+  await cluster.rig.request("PATCH", `/api/v1/nodes/${n1.name}`, { metadata: { labels: { "petrel.dev/rack": "r1" } } }, "application/merge-patch+json");
+  await cluster.rig.kubectlOk(["apply", "-f", "-"], JSON.stringify({
+    apiVersion: "petrel.dev/v1alpha1", kind: "IPPool", metadata: { name: "rack-r1" },
+    spec: { cidr: "198.18.32.0/22", nodeSelector: { matchLabels: { "petrel.dev/rack": "r1" } } },
+  }));
+  const block = await waitFor("the rack pool's block", 15_000, async () => (await listBlocks(cluster.rig)).some((b) => b.spec.pool === "rack-r1"));
+  const cidr = (await listBlocks(cluster.rig)).find((b) => b.spec.pool === "rack-r1")?.spec.cidr ?? "";
+  const took = await waitFor(`${cidr} via ${n1.address} on node-2 and node-3`, 20_000, async () =>
+    cluster.routes(n2).get(cidr) === n1.address && cluster.routes(n3).get(cidr) === n1.address);
+  console.log(`block created ${block} ms after the pool; routed on the others ${took} ms later`);
+  expect(cluster.routes(n1).get(cidr)).toBe("blackhole");
+});
+
+test("a rogue peer's announcements change nothing on the nodes", async () => {
+  // A router on the underlay that every node is told to peer with, announcing a default route,
+  // a foreign prefix and an address range outside every pool.
+  const rogueNs = cluster.ns.create();
+  cluster.plugUnderlay(rogueNs, "rogue", "192.0.2.250");
+  const rogue = await startGobgpd("rogue", rogueNs, cluster.dir);
+  const client = connectGobgp({ address: rogue.address });
+  try {
+    await client.startBgp({ asn: 65099, routerId: "192.0.2.250", listenPort: 179 });
+    for (const n of cluster.nodes) await client.addPeer({ address: n.address, asn: 64512, timers: { connectRetry: 5 } });
+    for (const prefix of ["0.0.0.0/0", "203.0.113.0/24", "198.19.128.0/24", "198.18.0.0/20"]) await client.addPath({ prefix, nextHop: "192.0.2.250" });
+    await cluster.rig.kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "petrel.dev/v1alpha1", kind: "BGPPeer", metadata: { name: "rogue" }, spec: { peerIP: "192.0.2.250", asNumber: 65099 } }));
+    await waitFor("the rogue's sessions to be Established", 60_000, async () => {
+      const peers = await client.listPeers();
+      return peers.filter((p) => p.state === "Established").length === cluster.nodes.length || peers.map((p) => `${p.address}:${p.state}`).join(" ");
+    });
+    await new Promise((r) => setTimeout(r, 3000)); // updates flow right after Established
+    for (const n of cluster.nodes) {
+      const routes = cluster.routes(n);
+      // Not even the pool's own aggregate: only block-sized (or longer) prefixes of a pool pass.
+      for (const p of ["default", "0.0.0.0/0", "203.0.113.0/24", "198.19.128.0/24", "198.18.0.0/20"]) expect(routes.has(p)).toBe(false);
+      expect([...routes.values()]).not.toContain("192.0.2.250");
+      // The node's default route is still its own, via the ToR.
+      expect(must(["ip", "-n", n.netns, "route", "show", "default"])).toContain(`via ${torAddress}`);
+    }
+    expect(pingMatrix(pods)).toEqual([]);
+  } finally {
+    await cluster.rig.kubectlOk(["delete", "bgppeer", "rogue", "--ignore-not-found"]);
+    client.close();
+    await killGobgpd(rogue);
+  }
+});
