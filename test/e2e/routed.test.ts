@@ -132,3 +132,83 @@ test("a rogue peer's announcements change nothing on the nodes", async () => {
     await killGobgpd(rogue);
   }
 });
+
+/** Pings `to` from `from` every 100 ms while `during` runs; returns [sent, lost]. */
+async function pingDuring(from: Pod, toIp: string, during: () => Promise<void>): Promise<[number, number]> {
+  const child = spawn("ip", ["netns", "exec", from.netns, "ping", "-i", "0.1", "-W", "1", toIp], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  try {
+    await during();
+  } finally {
+    child.kill("SIGINT");
+    await closed;
+  }
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+  if (m === null) throw new Error(`no ping summary: ${out.slice(-300)}`);
+  return [Number(m[1]), Number(m[1]) - Number(m[2])];
+}
+
+test("gobgpd killed on one node: traffic between the others continues; after a restart everything converges", async () => {
+  const [n1, n2, n3] = cluster.nodes;
+  if (n1 === undefined || n2 === undefined || n3 === undefined) throw new Error("nodes missing");
+  const on = (n: typeof n1) => pods.filter((p) => p.node === n);
+  const [a] = on(n1);
+  const [b] = on(n2);
+  const [c] = on(n3);
+  if (a === undefined || b === undefined || c === undefined) throw new Error("pods missing");
+  const routesBefore = cluster.routes(n1);
+  const [sent, lost] = await pingDuring(a, b.ip, async () => {
+    await cluster.killGobgpd(n3);
+    // Sessions to node-3 drop; graceful restart keeps its routes (stale) on the others.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(cluster.ping(a, c.ip)).toBe(true);
+    expect(cluster.routes(n1)).toEqual(routesBefore);
+  });
+  console.log(`node-1 -> node-2 while node-3's gobgpd was down: ${sent} sent, ${lost} lost`);
+  expect(sent).toBeGreaterThan(20);
+  expect(lost).toBe(0);
+  await cluster.restartGobgpd(n3);
+  // The agent notices the restarted gobgpd, reconfigures it, and the sessions come back.
+  await waitFor("node-3's sessions Established again", 60_000, async () => {
+    const pn = (await cluster.rig.request("GET", `/apis/petrel.dev/v1alpha1/petrelnodes/${n3.name}`)).body as { status?: { bgpSessions?: { state: string }[] } };
+    const states = pn.status?.bgpSessions?.map((s) => s.state) ?? [];
+    return (states.length === 3 && states.every((s) => s === "Established")) || states.join(",");
+  });
+  await waitFor("node-3 routes every other block again", 30_000, async () => [...cluster.routes(n3).values()].filter((g) => g !== "blackhole").length >= 2);
+  expect(pingMatrix(pods)).toEqual([]);
+});
+
+test("the agent killed and restarted: routes stay in place and traffic flows throughout", async () => {
+  const [n1, n2] = cluster.nodes;
+  if (n1 === undefined || n2 === undefined) throw new Error("nodes missing");
+  const a = pods.find((p) => p.node === n1);
+  const b = pods.find((p) => p.node === n2);
+  if (a === undefined || b === undefined) throw new Error("pods missing");
+  const before = cluster.routes(n2);
+  const [sent, lost] = await pingDuring(a, b.ip, async () => {
+    await cluster.killAgent(n2);
+    await new Promise((r) => setTimeout(r, 1000));
+    cluster.restartAgent(n2);
+    await cluster.waitReady();
+  });
+  console.log(`node-1 -> node-2 across an agent restart on node-2: ${sent} sent, ${lost} lost`);
+  expect(lost).toBe(0);
+  expect(cluster.routes(n2)).toEqual(before);
+});
+
+test("a node removed: its routes vanish from the others and its blocks return to the pool", async () => {
+  const gone = cluster.nodes[2];
+  if (gone === undefined) throw new Error("node missing");
+  const goneBlocks = (await listBlocks(cluster.rig)).filter((b) => b.spec.node === gone.name).map((b) => b.spec.cidr);
+  expect(goneBlocks.length).toBeGreaterThan(0);
+  const removedAt = Date.now();
+  await cluster.removeNode(gone);
+  const took = await waitFor("the departed node's routes to vanish", 15_000, async () =>
+    cluster.nodes.every((n) => goneBlocks.every((b) => !cluster.routes(n).has(b))));
+  console.log(`routes of the removed node gone from the others ${took} ms after removal (hold time 9 s)`);
+  expect(Date.now() - removedAt).toBeLessThan(9000 + 2000);
+  await waitFor("its blocks to return to the pool", 20_000, async () => (await listBlocks(cluster.rig)).every((b) => b.spec.node !== gone.name));
+  expect(pingMatrix(pods.filter((p) => p.node !== gone))).toEqual([]);
+});
