@@ -10,6 +10,9 @@ packages=(
   containernetworking-plugins                                     # reference CNI plugins in /usr/lib/cni
   podman runc busybox-static                                      # a real runtime, a tiny rootfs
   openssl                                                         # certificates for the test API server
+  gobgpd golang-github-osrg-gobgp-dev                             # BGP speaker per node, and its .proto files
+  bird2                                                           # the "top-of-rack router" of the routed demo and e2e tests
+  tcpdump iperf3                                                  # capture on the underlay; throughput benchmark
 )
 missing=()
 for p in "${packages[@]}"; do
