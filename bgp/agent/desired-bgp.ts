@@ -28,6 +28,12 @@ export interface DesiredBgp {
   readonly paths: PathInput[];
   /** Prefixes accepted from peers and installed in the kernel: inside a pool or a service CIDR. */
   readonly allowedPrefixes: PrefixMatch[];
+  /**
+   * Prefixes announced to peers: the node's own paths only, so that a top-of-rack router reaches
+   * each block through its owner, not through a node that re-announces it. A route reflector
+   * announces every allowed prefix (reflecting is its job).
+   */
+  readonly exportPrefixes: PrefixMatch[];
   /** Problems an operator must fix (the node is then not Ready). */
   readonly problems: string[];
 }
@@ -173,6 +179,10 @@ export function desiredBgp(view: ClusterView, me: string, passwords: PasswordLoo
     peers: [...peers.values()].sort((a, b) => (a.address < b.address ? -1 : 1)),
     paths,
     allowedPrefixes: allowedPrefixes(view),
+    exportPrefixes: myCluster !== undefined ? allowedPrefixes(view) : paths.map((p) => {
+      const c = parseCidr(p.prefix);
+      return { prefix: formatCidr(c), maskLengthMin: c.prefixLength, maskLengthMax: c.prefixLength };
+    }),
     problems,
   };
 }

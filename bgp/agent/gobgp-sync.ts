@@ -61,25 +61,34 @@ export class GobgpSync {
     }
     if (running === undefined) this.#policyShape = undefined;
     await this.#bgp.startBgp({ asn: d.asn, routerId: d.routerId, listenPort: d.listenPort });
-    await this.#applyPolicies(d.allowedPrefixes);
+    await this.#applyPolicies(d.allowedPrefixes, d.exportPrefixes);
     const peers = await this.#applyPeers(d.peers);
     const paths = await this.#applyPaths(d.paths);
     return { ...peers, ...paths };
   }
 
-  async #applyPolicies(allowed: readonly PrefixMatch[]): Promise<void> {
-    const byFamily = new Map(families.map((f) => [f, allowed.filter((m) => familyOf(m.prefix) === f)]));
-    const present = families.filter((f) => (byFamily.get(f) ?? []).length > 0);
-    const shape = present.join(",");
-    const setName = (f: AddressFamily) => `petrel-allowed-${f === "ipv4-unicast" ? "v4" : "v6"}`;
+  async #applyPolicies(allowed: readonly PrefixMatch[], exported: readonly PrefixMatch[]): Promise<void> {
+    const directions = [
+      { direction: "import" as const, prefixes: allowed },
+      { direction: "export" as const, prefixes: exported },
+    ];
+    const setName = (direction: string, f: AddressFamily) => `petrel-${direction}-${f === "ipv4-unicast" ? "v4" : "v6"}`;
+    const present = (prefixes: readonly PrefixMatch[]) => families.filter((f) => prefixes.some((m) => familyOf(m.prefix) === f));
+    const shape = directions.map((d) => `${d.direction}:${present(d.prefixes).join(",")}`).join(" ");
     if (shape !== this.#policyShape) {
       // Rebuild: gobgpd cannot hold an empty prefix set, so which statements exist depends on
-      // which families have pools. Assignments go first: a policy in use cannot be deleted.
-      for (const direction of ["import", "export"] as const) await this.#ignoreMissing(() => this.#bgp.deletePolicyAssignment(direction));
-      for (const name of ["petrel-import", "petrel-export"]) await this.#ignoreMissing(() => this.#bgp.deletePolicy(name));
-      for (const f of families) if (!present.includes(f)) await this.#ignoreMissing(() => this.#bgp.deleteDefinedSet("prefix", setName(f)));
+      // which families have prefixes. Assignments go first: a policy in use cannot be deleted.
+      for (const { direction } of directions) await this.#ignoreMissing(() => this.#bgp.deletePolicyAssignment(direction));
+      for (const { direction } of directions) await this.#ignoreMissing(() => this.#bgp.deletePolicy(`petrel-${direction}`));
+      for (const { direction, prefixes } of directions) {
+        for (const f of families) if (!present(prefixes).includes(f)) await this.#ignoreMissing(() => this.#bgp.deleteDefinedSet("prefix", setName(direction, f)));
+      }
     }
-    for (const f of present) await this.#bgp.replaceDefinedSet({ type: "prefix", name: setName(f), prefixes: byFamily.get(f) ?? [] });
+    for (const { direction, prefixes } of directions) {
+      for (const f of present(prefixes)) {
+        await this.#bgp.replaceDefinedSet({ type: "prefix", name: setName(direction, f), prefixes: prefixes.filter((m) => familyOf(m.prefix) === f) });
+      }
+    }
     const allowedKey = JSON.stringify(allowed);
     if (this.#allowedKey !== undefined && this.#allowedKey !== allowedKey && shape === this.#policyShape) {
       // gobgpd applies a changed policy only to routes that arrive later: re-run the routes
@@ -91,18 +100,17 @@ export class GobgpSync {
     }
     this.#allowedKey = allowedKey;
     if (shape !== this.#policyShape) {
-      for (const direction of ["import", "export"] as const) {
+      for (const { direction, prefixes } of directions) {
         const name = `petrel-${direction}`;
         await this.#bgp.addPolicy({
           name,
-          statements: present.map((f) => ({ name: `${name}-${f}`, conditions: { prefixSet: { name: setName(f), match: "any" as const } }, action: "accept" as const })),
+          statements: present(prefixes).map((f) => ({ name: `${name}-${f}`, conditions: { prefixSet: { name: setName(direction, f), match: "any" as const } }, action: "accept" as const })),
         });
-        // Anything outside the pools and service CIDRs (a default route, a foreign prefix) is
-        // rejected on the way in and never announced.
+        // Anything else (a default route, a foreign prefix, another node's block) is rejected.
         await this.#bgp.setPolicyAssignment({ direction, policies: [name], defaultAction: "reject" });
       }
       this.#policyShape = shape;
-      this.#log.info("BGP import/export policies set", { families: present, prefixes: allowed.map((m) => m.prefix) });
+      this.#log.info("BGP import/export policies set", { shape, import: allowed.map((m) => m.prefix), export: exported.map((m) => m.prefix) });
     }
   }
 

@@ -63,6 +63,10 @@ test("the top-of-rack router has learned each node's blocks, with the node as ne
     const missing = blocks.filter((b) => !(routes.get(b.spec.cidr) ?? []).includes(cluster.nodes.find((n) => n.name === b.spec.node)?.address ?? "?"));
     return missing.length === 0 || `missing ${missing.map((b) => b.spec.cidr).join(", ")}`;
   });
+  // Only the owner announces a block: no node re-announces another's block to the ToR (which
+  // would send that block's traffic through an extra hop).
+  const routes = birdRoutes(tor);
+  for (const b of blocks) expect(routes.get(b.spec.cidr)).toEqual([cluster.nodes.find((n) => n.name === b.spec.node)?.address]);
 });
 
 /** tcpdump in `netns` on `iface` (line-buffered), stopped by its own pid; stop() returns what it printed. */

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# The demo (README: `npm run demo`). Today: one "node" network namespace with three pods wired
-# by the Petrel CNI plugin, their addresses, routes and a ping matrix. The multi-node demo with
-# a real API server, BGP and a top-of-rack router arrives with the agent (issue 4).
-#   npm run demo          bring it up and leave it running
-#   npm run demo -- down  tear it down
+# The demo (README: `npm run demo`): a real API server, the controller, 3 nodes with gobgpd and
+# the agent, BIRD as top-of-rack router, 6 pods, and a ping matrix (see test/scripts/demo.ts).
+#   npm run demo          bring it up and keep it running in the foreground
+#   npm run demo -- once  bring it up, show everything, tear it down (exit status: all pings ok)
+#   npm run demo -- down  tear down a running demo
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ "$(id -u)" != 0 ]; then echo "the demo needs root (network namespaces)" >&2; exit 1; fi
 bash test/scripts/install-deps.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
-[ "${1:-up}" = down ] || node test/scripts/build.ts
+if [ "${1:-up}" != down ]; then
+  node test/scripts/build.ts
+  echo "== test-only Kubernetes binaries (pinned, cached in /var/cache/petrel; cold build ~12 min)"
+  bash test/rig/build-k8s.sh >/dev/null
+fi
 exec node test/scripts/demo.ts "${1:-up}"
