@@ -15,6 +15,7 @@ import type { AddressFamily, BestPathEvent, WatchHandle } from "../gobgp/types.t
 import type { ClusterView } from "./cluster-view.ts";
 import { desiredBgp, type DesiredBgp } from "./desired-bgp.ts";
 import { GobgpSync } from "./gobgp-sync.ts";
+import { natRuleset } from "./nat-plan.ts";
 import { desiredRoutes, routeBatch, routeChanges, routeKey, type BestRoute, type KernelRoute } from "./route-plan.ts";
 import { blockStatus, blockStatusChanged, countAllocations, nodeStatusChanged, petrelNodeStatus } from "./status-plan.ts";
 
@@ -23,6 +24,8 @@ export interface AgentPorts {
   readonly bgp: GobgpClient;
   readonly kernel: { list(): Promise<KernelRoute[]>; apply(batch: string): Promise<void> };
   readonly state: { writeBlocks(content: string): void; allocated(): string[] };
+  /** Applies an nftables script (natOutgoing). */
+  readonly nat: { apply(script: string): Promise<void> };
   readonly kube: {
     patchNodeStatus(node: string, status: PetrelNodeStatus): Promise<boolean>;
     patchBlockStatus(block: string, status: NonNullable<IPAMBlock["status"]>): Promise<boolean>;
@@ -58,6 +61,7 @@ export class Agent {
   #desired: DesiredBgp | undefined;
   #settleUntil: number;
   #lastBlocksFile = "";
+  #lastNat: string | undefined;
   #lastNodeStatusWrite = 0;
   #lastNodeStatus: PetrelNodeStatus | undefined;
   readonly #lastBlockWrite = new Map<string, number>();
@@ -184,7 +188,20 @@ export class Agent {
       notReady ??= { reason: "RoutesFailed", message: `cannot program routes: ${errorMessage(err)}` };
       log.warn("route programming failed; retrying", { error: errorMessage(err) });
     }
-    // 4. Status.
+    // 4. natOutgoing.
+    const nat = natRuleset(view.pools);
+    if (nat !== this.#lastNat) {
+      try {
+        await this.#p.nat.apply(nat);
+        this.#lastNat = nat;
+        log.info("natOutgoing rules applied", { pools: view.pools.filter((p) => p.spec.natOutgoing === true).map((p) => p.spec.cidr) });
+      } catch (err) {
+        clean = false;
+        notReady ??= { reason: "NatFailed", message: `cannot apply the natOutgoing rules: ${errorMessage(err)}` };
+        log.warn("natOutgoing rules failed; retrying", { error: errorMessage(err) });
+      }
+    }
+    // 5. Status.
     let wake: number | undefined;
     try {
       wake = await this.#writeStatus(view, d, notReady);

@@ -8,7 +8,7 @@ import { birdRoutes, birdSessions } from "../support/bird.ts";
 import { connectGobgp } from "../../bgp/gobgp/host/connect-gobgp.ts";
 import { killGobgpd, startGobgpd } from "../support/gobgpd.ts";
 import { RoutedCluster, torAddress, type Pod } from "../support/routed-cluster.ts";
-import { must } from "../support/sh.ts";
+import { must, run } from "../support/sh.ts";
 
 jest.setTimeout(300_000);
 
@@ -215,4 +215,24 @@ test("a node removed: its routes vanish from the others and its blocks return to
   expect(Date.now() - removedAt).toBeLessThan(9000 + 2000);
   await waitFor("its blocks to return to the pool", 20_000, async () => (await listBlocks(cluster.rig)).every((b) => b.spec.node !== gone.name));
   expect(pingMatrix(pods.filter((p) => p.node !== gone))).toEqual([]);
+});
+
+test("natOutgoing: pods reach addresses outside every pool through the node's address", async () => {
+  const a = pods[0];
+  if (a === undefined) throw new Error("pods missing");
+  // The ToR has no route back to the pods (BIRD does not program its kernel): without NAT the
+  // reply to a pod is lost.
+  expect(cluster.ping(a, torAddress, 1)).toBe(false);
+  await cluster.rig.kubectlOk(["patch", "ippool", "default", "--type=merge", "-p", JSON.stringify({ spec: { natOutgoing: true } })]);
+  await waitFor("masquerade to work", 20_000, async () => cluster.ping(a, torAddress, 1));
+  const ruleset = must(["ip", "netns", "exec", a.node.netns, "nft", "list", "table", "ip", "petrel_nat"]);
+  expect(ruleset).toMatch(/ip saddr @nat_pools ip daddr != @pools masquerade/);
+  // Pod-to-pod traffic stays un-NATed: the receiving pod sees the sender's own address.
+  const b = pods.find((p) => p.node !== a.node && cluster.nodes.includes(p.node));
+  if (b === undefined) throw new Error("no pod on another node");
+  const capture = await startCapture(b.node.netns, "ul0", `icmp and dst host ${b.ip}`);
+  cluster.ping(a, b.ip, 1);
+  expect(await capture.stop()).toContain(`IP ${a.ip} > ${b.ip}`);
+  await cluster.rig.kubectlOk(["patch", "ippool", "default", "--type=merge", "-p", JSON.stringify({ spec: { natOutgoing: false } })]);
+  await waitFor("the NAT table to go", 20_000, async () => run(["ip", "netns", "exec", a.node.netns, "nft", "list", "table", "ip", "petrel_nat"]).status !== 0);
 });
