@@ -163,7 +163,7 @@ describe("controllerOptions", () => {
     expect(optionsFrom(["--health-address", address]).healthAddress).toBe(address);
   });
 
-  // BUG: the port is checked as 1 to 5 digits, so 65536..99999 pass validation and the health
+  // Regression (was a bug, fixed): the port is checked as 1 to 5 digits, so 65536..99999 pass validation and the health
   // server only fails later, at listen time, with a message that does not name the flag.
   test("rejects a --health-address port above 65535", () => {
     expect(errorFrom(["--health-address", "0.0.0.0:99999"]).field).toBe("--health-address");

@@ -141,8 +141,10 @@ export function desiredBgp(view: ClusterView, me: string, passwords: PasswordLoo
           ...(bp.spec.multihop?.ttl === undefined ? {} : { ebgpMultihopTtl: bp.spec.multihop.ttl }),
         });
       } else if (bp.spec.peerSelector !== undefined) {
+        const petrelNames = new Set(view.petrelNodes.map((p) => p.metadata.name));
         for (const n of view.nodes) {
-          if (!selectorMatches(bp.spec.peerSelector, n.labels)) continue;
+          // Only Petrel nodes (with a PetrelNode) run a BGP speaker to peer with.
+          if (!petrelNames.has(n.name) || !selectorMatches(bp.spec.peerSelector, n.labels)) continue;
           const p = nodePeer(n, kind, source);
           if (p !== undefined) addPeer(p);
         }
@@ -162,14 +164,29 @@ export function desiredBgp(view: ClusterView, me: string, passwords: PasswordLoo
   const largeCommunities = (spec.communities ?? []).filter((c) => c.split(":").length === 3);
   const paths: PathInput[] = [];
   if (address !== undefined) {
+    const addressFamily = address.includes(":") ? 6 : 4;
+    // Canonical prefixes: gobgpd reports its paths that way, and the comparison must match.
+    const add = (text: string, extra: readonly string[], what: string) => {
+      let c;
+      try {
+        c = parseCidr(text);
+      } catch {
+        return;
+      }
+      if (c.family !== addressFamily) {
+        problems.push(`${what} ${text} is IPv${c.family} but the node's address ${address} is IPv${addressFamily}: it is not advertised (dual-stack needs a node address of each family)`);
+        return;
+      }
+      paths.push({ prefix: formatCidr(c), nextHop: address, communities: [...communities, ...extra], largeCommunities });
+    };
     for (const b of [...view.blocks].sort((x, y) => (x.spec.cidr < y.spec.cidr ? -1 : 1))) {
       if (b.spec.node !== me) continue;
       // disableBGPExport: well-known NO_EXPORT keeps the block inside the AS (mesh, reflectors)
       // and off eBGP sessions such as the top-of-rack router.
       const noExport = poolsByName.get(b.spec.pool)?.spec.disableBGPExport === true;
-      paths.push({ prefix: b.spec.cidr, nextHop: address, communities: [...communities, ...(noExport ? ["no-export"] : [])], largeCommunities });
+      add(b.spec.cidr, noExport ? ["no-export"] : [], "block");
     }
-    for (const s of spec.serviceCIDRs ?? []) paths.push({ prefix: s, nextHop: address, communities, largeCommunities });
+    for (const s of spec.serviceCIDRs ?? []) add(s, [], "service CIDR");
   }
   return {
     asn,

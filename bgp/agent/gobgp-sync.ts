@@ -6,7 +6,7 @@
  * setting (password, timers) is re-applied even across agent restarts.
  */
 import { createHash } from "node:crypto";
-import { parseCidr } from "../../common/cidr.ts";
+import { formatCidr, parseCidr } from "../../common/cidr.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { GobgpClient } from "../gobgp/client.ts";
 import type { AddressFamily, PathInput, PrefixMatch } from "../gobgp/types.ts";
@@ -89,16 +89,6 @@ export class GobgpSync {
         await this.#bgp.replaceDefinedSet({ type: "prefix", name: setName(direction, f), prefixes: prefixes.filter((m) => familyOf(m.prefix) === f) });
       }
     }
-    const allowedKey = JSON.stringify(allowed);
-    if (this.#allowedKey !== undefined && this.#allowedKey !== allowedKey && shape === this.#policyShape) {
-      // gobgpd applies a changed policy only to routes that arrive later: re-run the routes
-      // peers already sent (a new pool's blocks may have arrived just before the pool itself).
-      for (const p of await this.#bgp.listPeers()) {
-        if (p.state === "Established") await this.#bgp.resetPeer(p.address, { soft: "in" });
-      }
-      this.#log.info("pools changed; re-evaluated routes already received", { prefixes: allowed.map((m) => m.prefix) });
-    }
-    this.#allowedKey = allowedKey;
     if (shape !== this.#policyShape) {
       for (const { direction, prefixes } of directions) {
         const name = `petrel-${direction}`;
@@ -112,6 +102,16 @@ export class GobgpSync {
       this.#policyShape = shape;
       this.#log.info("BGP import/export policies set", { shape, import: allowed.map((m) => m.prefix), export: exported.map((m) => m.prefix) });
     }
+    const allowedKey = JSON.stringify(allowed);
+    if (this.#allowedKey !== undefined && this.#allowedKey !== allowedKey) {
+      // gobgpd applies a changed policy only to routes that arrive later: re-run the routes
+      // peers already sent (a new pool's blocks may have arrived just before the pool itself).
+      for (const p of await this.#bgp.listPeers()) {
+        if (p.state === "Established") await this.#bgp.resetPeer(p.address, { soft: "in" });
+      }
+      this.#log.info("pools changed; re-evaluated routes already received", { prefixes: allowed.map((m) => m.prefix) });
+    }
+    this.#allowedKey = allowedKey;
   }
 
   async #ignoreMissing(f: () => Promise<void>): Promise<void> {
@@ -148,14 +148,15 @@ export class GobgpSync {
     const local = new Map<string, string>();
     for (const family of families) {
       for (const p of await this.#bgp.listPaths({ family, table: "global" })) {
-        if (p.neighborIp === undefined && !p.withdrawal) local.set(p.prefix, pathKey(p));
+        if (p.neighborIp === undefined && !p.withdrawal) local.set(formatCidr(parseCidr(p.prefix)), pathKey({ ...p, prefix: formatCidr(parseCidr(p.prefix)) }));
       }
     }
     let pathsAdded = 0;
     let pathsRemoved = 0;
-    const wanted = new Map(desired.map((p) => [p.prefix, p]));
+    // Keyed by canonical prefix, as gobgpd reports its paths ("2001:db8:0::/112" is "2001:db8::/112").
+    const wanted = new Map(desired.map((p) => [formatCidr(parseCidr(p.prefix)), p]));
     for (const [prefix, p] of wanted) {
-      if (local.get(prefix) === pathKey(p)) continue;
+      if (local.get(prefix) === pathKey({ ...p, prefix })) continue;
       await this.#bgp.addPath(p); // replaces an older local path of the same prefix
       pathsAdded++;
       this.#log.info("advertising", { prefix, nextHop: p.nextHop });

@@ -258,7 +258,7 @@ describe("plan: exhaustion", () => {
     expect(exhausted).toMatchObject({ status: "False", reason: "FreeBlocks", message: "1 free block(s)" });
   });
 
-  // BUG: the status is computed from the blocks that existed before the plan, not counting the
+  // Regression (was a bug, fixed): the status is computed from the blocks that existed before the plan, not counting the
   // blocks the same plan creates. Five new nodes on a fresh 4-block pool: four get a block, node-e
   // waits, yet the status written in that pass says Exhausted=False, "4 free block(s)", and does
   // not name node-e (no Warning event either). It only corrects itself on a later pass.
@@ -271,7 +271,7 @@ describe("plan: exhaustion", () => {
     expect(exhausted).toMatchObject({ status: "True", message: expect.stringContaining("node-e") });
   });
 
-  // BUG (same root: Exhausted is computed from blockCount minus the pool's own blocks, not from
+  // Regression (was a bug, fixed; same root: Exhausted is computed from blockCount minus the pool's own blocks, not from
   // whether a node had to wait): a left-over /24 block of a deleted pool covers all of pool-a,
   // so node-a waits for as long as that block exists, while pool-a's status says
   // Exhausted=False, "4 free block(s)", names no waiting node, and no event is ever emitted.

@@ -227,7 +227,7 @@ describe("LeaseElector.run", () => {
     expect(log).toEqual(["started"]);
   });
 
-  // BUG: the renew deadline is only checked after an attempt returns. A renewal that hangs
+  // Regression (was a bug, fixed): the renew deadline is only checked after an attempt returns. A renewal that hangs
   // (API server unreachable, no request timeout) keeps the leader "leading" indefinitely, while
   // a standby takes the lease after 15 s: two active controllers. client-go bounds the renewal
   // with the renew deadline (context timeout), so the leader stops at 10 s.
