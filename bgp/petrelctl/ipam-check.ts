@@ -39,6 +39,17 @@ export function parseBlocks(blocks: readonly IPAMBlock[], findings: Finding[]): 
   return out;
 }
 
+function overlapFix(a: IPAMBlock, b: IPAMBlock): string {
+  const cause = a.spec.pool === b.spec.pool
+    ? `The controller never cuts overlapping blocks from one pool, so one of them was made by hand`
+    : `Pools ${a.spec.pool} and ${b.spec.pool} overlap (petrelctl ipam show), or one block was made by hand`;
+  const ta = Date.parse(a.metadata.creationTimestamp ?? "");
+  const tb = Date.parse(b.metadata.creationTimestamp ?? "");
+  const newer = Number.isNaN(ta) || Number.isNaN(tb) || ta === tb ? undefined : ta > tb ? a : b;
+  const hint = newer === undefined ? "" : ` (the newer of the two is ${blockRef(newer)})`;
+  return `${cause}. Move the pods off the wrong block${hint} by deleting them or draining its node, then delete it (kubectl delete ipamblock NAME)`;
+}
+
 /** (a) Overlapping blocks, by a sweep over blocks sorted by address (CIDRs either nest or are disjoint). */
 export function overlappingBlocks(sorted: readonly ParsedBlock[]): Finding[] {
   const findings: Finding[] = [];
@@ -54,7 +65,7 @@ export function overlappingBlocks(sorted: readonly ParsedBlock[]): Finding[] {
         object: blockRef(a.block),
         node: a.block.spec.node,
         message: `${describe(a.block)} overlaps ${describe(b.block)}: ${a.block.spec.node === b.block.spec.node ? "the node" : "both nodes"} may hand out the same addresses`,
-        fix: `The controller never cuts overlapping blocks from one pool: check whether pools ${a.block.spec.pool} and ${b.block.spec.pool} overlap (petrelctl ipam show) or a block was made by hand. Move the pods off the wrong block (delete them, or drain its node) and delete it with kubectl delete ipamblock NAME`,
+        fix: overlapFix(a.block, b.block),
       });
     }
   }
@@ -135,8 +146,8 @@ export function allocatedWithoutPods(blocks: readonly ParsedBlock[], addresses: 
       object: blockRef(block),
       node: block.spec.node,
       count,
-      message: `${describe(block)} has ${allocated} addresses allocated but ${pods} pod${pods === 1 ? "" : "s"} on ${block.spec.node} with an address in it: ${count} address${count === 1 ? "" : "es"} allocated without a pod`,
-      fix: `Leaked addresses (a pod removed without a CNI DEL), or pods that stopped since the agent's last status update (re-run in a few seconds). The agent frees leaked addresses after its grace period; to see which they are, run on ${block.spec.node}: petrelctl ipam check --state-dir /var/lib/petrel --node ${block.spec.node}`,
+      message: `${describe(block)} has ${allocated} address${allocated === 1 ? "" : "es"} allocated but ${pods} pod${pods === 1 ? "" : "s"} on ${block.spec.node} with an address in it: ${count} address${count === 1 ? "" : "es"} allocated without a pod`,
+      fix: `Leaked addresses (a pod removed without a CNI DEL), or pods that stopped since the agent's last status update (re-run in a few seconds). To see which addresses they are and how to free them, run on ${block.spec.node}: petrelctl ipam check --state-dir /var/lib/petrel --node ${block.spec.node}`,
     });
   }
   return findings;

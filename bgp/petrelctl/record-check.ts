@@ -42,6 +42,13 @@ export interface RecordCheckResult {
   readonly records: number;
 }
 
+/** Records in address order, malformed ones first (they are reported first). */
+function byAddress(a: AllocationRecord | undefined, b: AllocationRecord | undefined): number {
+  if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? -1 : 1;
+  if (a.address.family !== b.address.family) return a.address.family - b.address.family;
+  return a.address.value < b.address.value ? -1 : a.address.value > b.address.value ? 1 : 0;
+}
+
 const shortId = (id: string) => (id.length > 12 ? id.slice(0, 12) : id);
 
 export function checkRecords(input: RecordCheckInput): RecordCheckResult {
@@ -49,9 +56,11 @@ export function checkRecords(input: RecordCheckInput): RecordCheckResult {
   const findings: Finding[] = [];
   const path = (name: string) => `${stateDir.replace(/\/+$/, "")}/allocations/${name}`;
   const records = new Map<string, AllocationRecord>();
-  for (const entry of [...input.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (entry.name.startsWith(".")) continue; // the plugin's lock and round-robin markers
-    const record = parseRecord(entry);
+  const parsed = input.entries
+    .filter((e) => !e.name.startsWith(".")) // the plugin's lock and round-robin markers
+    .map((entry) => ({ entry, record: parseRecord(entry) }))
+    .sort((a, b) => byAddress(a.record, b.record) || (a.entry.name < b.entry.name ? -1 : a.entry.name > b.entry.name ? 1 : 0));
+  for (const { entry, record } of parsed) {
     if (record === undefined) {
       findings.push({
         kind: "bad-record",
@@ -76,7 +85,7 @@ export function checkRecords(input: RecordCheckInput): RecordCheckResult {
       object: `address ${r.name}`,
       node,
       message: `${path(r.name)} records ${r.name} for container ${shortId(r.containerId)} (network ${r.network}, ${r.ifname}), but no pod on ${node} has that address${note}`,
-      fix: `A leaked address if no sandbox ${shortId(r.containerId)} runs on ${node} (crictl pods -q --no-trunc | grep ${shortId(r.containerId)}); a pod that is starting right now also looks like this, so re-run first. The agent frees leaked addresses after its grace period; to free it now: rm ${path(r.name)}`,
+      fix: `A pod that is starting right now looks like this too, so re-run first. If it stays and no sandbox ${shortId(r.containerId)} runs on ${node} (crictl pods -q --no-trunc | grep ${shortId(r.containerId)}), the address leaked: a CNI GC from the container runtime frees it, or free it yourself with rm ${path(r.name)}`,
     });
   }
   for (const a of onNode) {
