@@ -2,7 +2,10 @@
 // BIRD as the top-of-rack router, pods wired by the CNI plugin. Pods reach each other across
 // nodes with no encapsulation; the ToR learns every block; failures heal.
 import { requireRoot } from "../support/netns.ts";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { pinnedNode } from "../support/controller.ts";
+import { repoRoot } from "../support/repo-root.ts";
 import { listBlocks, waitFor } from "../support/ipam.ts";
 import { birdRoutes, birdSessions } from "../support/bird.ts";
 import { connectGobgp } from "../../bgp/gobgp/host/connect-gobgp.ts";
@@ -39,6 +42,20 @@ test("every pod reaches every other pod, across nodes", async () => {
     return true;
   });
   expect(pingMatrix(pods)).toEqual([]);
+});
+
+test("petrelctl node status shows every node Ready with its sessions Established", async () => {
+  const run3 = () => spawnSync(pinnedNode, [join(repoRoot, "dist", "bin", "petrelctl"), `--kubeconfig=${cluster.rig.kubeconfigPath}`, "node", "status"], { encoding: "utf8" });
+  // The agents write their status at most every 500 ms here; sessions need a few seconds.
+  await waitFor("petrelctl to show 3 Ready nodes with 3/3 sessions", 60_000, async () => {
+    const out = run3().stdout;
+    const summary = out.split("\n").filter((l) => /^node-\d+\s+True\s/.test(l));
+    return (summary.length === 3 && summary.every((l) => /\s3\/3\s*$/.test(l))) || out;
+  });
+  const r = run3();
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/node-1\s+192\.0\.2\.12\s+NodeMesh\s+Established/);
+  expect(r.stdout).toMatch(/node-1\s+192\.0\.2\.254\s+GlobalPeer\s+Established/);
 });
 
 test("no encapsulation: on the underlay, pod addresses are the packets' own source and destination", async () => {
