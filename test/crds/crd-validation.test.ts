@@ -183,7 +183,8 @@ describe("IPPool overlap admission policy (crds/admission/ippool-overlap.yaml)",
     }
     expect(r?.status).not.toBe(0);
     expect(r?.stderr).toContain("spec.cidr 198.19.97.0/24 overlaps IPPool vap-base (198.19.96.0/22)");
-    await expectRejected(create("IPPool", "vap-around", { cidr: "198.19.0.0/16" }), "overlaps IPPool vap-base");
+    // A pool around vap-base (and around nothing else in this rig) is refused too.
+    await expectRejected(create("IPPool", "vap-around", { cidr: "198.19.96.0/21" }), "overlaps IPPool vap-base");
     await createOk("IPPool", "vap-beside", { cidr: "198.19.100.0/22" });
     // Updating an existing pool is not a create: the policy does not block unrelated edits.
     expect((await patch("ippool", "vap-base", { spec: { disabled: true } })).status).toBe(0);

@@ -12,10 +12,12 @@ export const controllerBin = join(root, "dist", "bin", "petrel-controller");
 /** The project's pinned Node 24 (not whatever `node` jest happens to run under). */
 export const pinnedNode = join(root, "node_modules", ".bin", "node");
 
-/** Fast timings for tests: a standby takes over within about 3 s, blocks return after 2 s. */
+/** Fast timings for tests: a standby takes over within about 4 s, blocks return after 2 s. */
+// The renew deadline leaves room for a loaded 2-core machine (CI runs etcd, the apiserver and
+// several controllers at once): a leader that misses it exits, by design.
 export const fastControllerFlags = [
-  "--leader-elect-lease-duration=3s",
-  "--leader-elect-renew-deadline=2s",
+  "--leader-elect-lease-duration=4s",
+  "--leader-elect-renew-deadline=3s",
   "--leader-elect-retry-period=500ms",
   "--node-grace-period=2s",
   "--release-grace-period=1s",
