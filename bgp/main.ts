@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     statusIntervalMs: options.statusIntervalMs,
     heartbeatMs: options.heartbeatMs,
   }, metrics);
-  const loopOptions = { debounceMs: 100, resyncMs: options.resyncMs, minBackoffMs: 500, maxBackoffMs: 10_000 };
+  const loopOptions = { debounceMs: 20, resyncMs: options.resyncMs, minBackoffMs: 500, maxBackoffMs: 10_000 };
   const full = new ReconcileLoop(() => agent.fullPass(), log, loopOptions);
   const routes = new ReconcileLoop(() => agent.routePass(), log, { ...loopOptions, debounceMs: 10 });
   late.full = full;

@@ -17,6 +17,11 @@ export interface WatchCacheOptions<T extends KubernetesObject> {
   readonly log: Logger;
   /** Called after every add, update or delete (and after a re-list). */
   readonly onChange: () => void;
+  /**
+   * What of an object matters to the caller: an update whose fingerprint is unchanged (for
+   * example another node's status heartbeat) does not call onChange. Default: every update counts.
+   */
+  readonly fingerprint?: (obj: T) => string;
 }
 
 export class WatchCache<T extends KubernetesObject> {
@@ -40,8 +45,26 @@ export class WatchCache<T extends KubernetesObject> {
       return result;
     };
     this.#informer = makeInformer<T>(options.kc, options.path, list, options.labelSelector);
-    this.#informer.on("change", () => {
+    const seen = new Map<string, string>();
+    const keyOf = (obj: T) => `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
+    const fingerprint = options.fingerprint;
+    this.#informer.on("add", (obj: T) => {
       this.#backoffMs = 0;
+      if (fingerprint !== undefined) seen.set(keyOf(obj), fingerprint(obj));
+      options.onChange();
+    });
+    this.#informer.on("update", (obj: T) => {
+      this.#backoffMs = 0;
+      if (fingerprint !== undefined) {
+        const fp = fingerprint(obj);
+        if (seen.get(keyOf(obj)) === fp) return;
+        seen.set(keyOf(obj), fp);
+      }
+      options.onChange();
+    });
+    this.#informer.on("delete", (obj: T) => {
+      this.#backoffMs = 0;
+      seen.delete(keyOf(obj));
       options.onChange();
     });
     this.#informer.on("error", (err?: unknown) => {

@@ -77,7 +77,7 @@ export class ControllerProcess {
   }
 
   /** Waits until /readyz answers 200 (or throws with the log tail). */
-  async waitReady(timeoutMs = 30_000): Promise<void> {
+  async waitReady(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last = "";
     while (Date.now() < deadline) {
