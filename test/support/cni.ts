@@ -69,6 +69,7 @@ export function callPluginAsync(call: PluginCall, binary = petrelBinary, nodeNet
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("close", (code) => resolve({ status: code ?? 1, stdout, stderr, json: parse(stdout) }));
+    child.stdin.on("error", () => {}); // a plugin that exits early: its status and output tell
     child.stdin.end(input);
   });
 }
