@@ -11,7 +11,7 @@ import type { Logger } from "../../common/logger.ts";
 import { renderNodeBlocksFile } from "../../common/node-blocks.ts";
 import type { LoopPassResult } from "../../common/reconcile-loop.ts";
 import type { GobgpClient } from "../gobgp/client.ts";
-import type { AddressFamily, BestPathEvent, WatchHandle } from "../gobgp/types.ts";
+import type { AddressFamily, BestPathEvent, BgpPath, WatchHandle } from "../gobgp/types.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { desiredBgp, type DesiredBgp } from "./desired-bgp.ts";
 import { GobgpSync } from "./gobgp-sync.ts";
@@ -73,6 +73,8 @@ export class Agent {
   #lastNodeStatus: PetrelNodeStatus | undefined;
   readonly #lastBlockWrite = new Map<string, number>();
   #routeChain: Promise<unknown> = Promise.resolve();
+  /** Best-path events that arrive while #refreshBest lists the RIB (undefined when not listing). */
+  #duringRefresh: BgpPath[] | undefined;
   #watches: WatchHandle[] = [];
   /** Set when a full pass completes cleanly (for /readyz). */
   lastCleanFullPassAt: number | undefined;
@@ -106,6 +108,8 @@ export class Agent {
 
   #onBestPaths(e: BestPathEvent): void {
     if (e.type === "paths") {
+      // A refresh in flight would overwrite these with its older listing: replay them after it.
+      this.#duringRefresh?.push(...e.paths);
       for (const p of e.paths) {
         const k = routeKey(p.prefix);
         if (k === undefined) continue;
@@ -126,11 +130,23 @@ export class Agent {
   /** Re-reads every best path from gobgpd: the authoritative table, in case an event was missed. */
   async #refreshBest(): Promise<void> {
     const fresh = new Map<string, BestRoute>();
-    for (const family of ["ipv4-unicast", "ipv6-unicast"] as const) {
-      for (const p of await this.#p.bgp.listPaths({ family, table: "global" })) {
-        const k = routeKey(p.prefix);
-        if (p.best && !p.withdrawal && k !== undefined) fresh.set(k, { prefix: p.prefix, nextHop: p.nextHop, neighbor: p.neighborIp });
+    this.#duringRefresh = [];
+    try {
+      for (const family of ["ipv4-unicast", "ipv6-unicast"] as const) {
+        for (const p of await this.#p.bgp.listPaths({ family, table: "global" })) {
+          const k = routeKey(p.prefix);
+          if (p.best && !p.withdrawal && k !== undefined) fresh.set(k, { prefix: p.prefix, nextHop: p.nextHop, neighbor: p.neighborIp });
+        }
       }
+      // Events that arrived while listing are newer than (or as new as) the listing: apply them on top.
+      for (const p of this.#duringRefresh) {
+        const k = routeKey(p.prefix);
+        if (k === undefined) continue;
+        if (p.withdrawal) fresh.delete(k);
+        else fresh.set(k, { prefix: p.prefix, nextHop: p.nextHop, neighbor: p.neighborIp });
+      }
+    } finally {
+      this.#duringRefresh = undefined;
     }
     this.#best.clear();
     for (const [k, v] of fresh) this.#best.set(k, v);

@@ -21,12 +21,23 @@ export interface BestRoute {
   readonly neighbor: string | undefined;
 }
 
+/**
+ * Parsed prefixes, memoised: a route pass looks at every best path, and with 10,000 routes
+ * re-parsing them all on each pass was a third of the agent's CPU (bench:routes profile).
+ */
+const parsed = new Map<string, Cidr | undefined>();
+
 function tryCidr(text: string): Cidr | undefined {
+  if (parsed.has(text)) return parsed.get(text);
+  let c: Cidr | undefined;
   try {
-    return parseCidr(text);
+    c = parseCidr(text);
   } catch {
-    return undefined;
+    c = undefined;
   }
+  if (parsed.size > 200_000) parsed.clear(); // bounded: prefixes come and go over months
+  parsed.set(text, c);
+  return c;
 }
 
 /** True when `prefix` lies inside one of `allowed` with a mask length in its range. */
