@@ -35,7 +35,7 @@ async function removeAll(nodes: readonly string[]): Promise<void> {
   } catch (err) {
     // Say why: usually no controller is left running (one that lost its lease exits by design).
     const states = await Promise.all(running.map(async (c) => `${c.identity}: ${c.running ? "running" : c.proc.exitInfo()}\n${await c.logTail(15)}`));
-    throw new Error(`${String(err)}\ncontrollers:\n${states.join("\n")}`);
+    throw new Error(`${String(err)}\ncontrollers:\n${states.join("\n")}`, { cause: err });
   }
 }
 

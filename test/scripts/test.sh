@@ -14,7 +14,10 @@ export PATH="$PWD/node_modules/.bin:$PATH"   # the pinned Node 24, not the machi
 echo "== build"; node test/scripts/build.ts
 echo "== test-only Kubernetes binaries (pinned, cached in /var/cache/petrel; cold build ~12 min)"
 bash test/rig/build-k8s.sh >/dev/null
-echo "== lint";  eslint . && tsc -p tsconfig.json --noEmit
+# Two commands, not `a && b`: set -e does not stop on a failure inside an && list.
+echo "== lint"
+eslint .
+tsc -p tsconfig.json --noEmit
 echo "== tests"
 mkdir -p test-results
 status=0
