@@ -7,6 +7,7 @@ import type { Condition, IPAMBlock, IPAMBlockStatus, PetrelNodeStatus, PetrelNod
 import { cidrSize, containsAddress, parseAddress, parseCidr } from "../../common/cidr.ts";
 import type { PeerStatus } from "../gobgp/types.ts";
 import type { DesiredPeer } from "./desired-bgp.ts";
+import { canonicalJson } from "../../common/canonical-json.ts";
 
 /** Addresses allocated per block CIDR, from the CNI plugin's allocation records (their names). */
 export function countAllocations(addresses: readonly string[], blocks: readonly string[]): Map<string, number> {
@@ -91,16 +92,6 @@ export function petrelNodeStatus(i: NodeStatusInputs): PetrelNodeStatus {
 
 /** True when `next` differs from `current` in anything but the heartbeat. */
 export function nodeStatusChanged(current: PetrelNodeStatus | undefined, next: PetrelNodeStatus): boolean {
-  const strip = (s: PetrelNodeStatus | undefined) => canonical({ ...s, lastHeartbeatTime: undefined });
+  const strip = (s: PetrelNodeStatus | undefined) => canonicalJson({ ...s, lastHeartbeatTime: undefined });
   return strip(current) !== strip(next);
-}
-
-/** JSON with sorted keys and without undefined: the API server returns keys in its own order. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
-  }
-  return JSON.stringify(v);
 }

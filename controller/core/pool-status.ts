@@ -5,6 +5,7 @@
  */
 import type { Condition, IPAMBlock, IPPool, IPPoolStatus } from "../../common/api/index.ts";
 import type { PoolLayout } from "./pool-layout.ts";
+import { canonicalJson } from "../../common/canonical-json.ts";
 
 export interface PoolFacts {
   readonly pool: IPPool;
@@ -104,14 +105,5 @@ export function newlyTrue(before: IPPoolStatus | undefined, after: IPPoolStatus)
 
 /** Deep equality of two statuses as JSON values (key order does not matter). */
 export function sameStatus(a: IPPoolStatus | undefined, b: IPPoolStatus): boolean {
-  return canonical(a ?? {}) === canonical(b);
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
-  }
-  return JSON.stringify(v);
+  return canonicalJson(a ?? {}) === canonicalJson(b);
 }
