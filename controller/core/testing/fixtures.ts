@@ -5,10 +5,12 @@
 import type { IPAMBlock, IPPool, IPPoolStatus, LabelSelector, PetrelNode } from "../../../common/api/index.ts";
 import { API_VERSION } from "../../../common/api/index.ts";
 import { blockNameOf } from "../../../common/block-name.ts";
-import { cidrSize, parseCidr } from "../../../common/cidr.ts";
+import { cidrSize, formatCidr, parseCidr } from "../../../common/cidr.ts";
 import { blockNodeLabel, blockPoolLabel, poolFinalizer, type Action, type ClusterState, type NodeInfo } from "../cluster-state.ts";
 import { plan, type Plan, type PlanSettings } from "../plan.ts";
 import type { SinceMap } from "../since.ts";
+import { hashName } from "../free-block.ts";
+import { blockAt, poolLayout } from "../pool-layout.ts";
 
 /** The tests' "now": 2026-03-01T12:00:00Z. */
 export const t0 = Date.parse("2026-03-01T12:00:00Z");
@@ -170,4 +172,14 @@ export function withSettledStatus(state: ClusterState, now = t0): ClusterState {
       return status === undefined ? pl : { ...pl, status };
     }),
   };
+}
+
+// pool-a: 198.18.0.0/24 cut into /26 blocks, i.e. four blocks of 64 addresses.
+export const poolA = () => pool("pool-a", "198.18.0.0/24", { blockSize: 26 });
+export const blocksOfPoolA = ["198.18.0.0/26", "198.18.0.64/26", "198.18.0.128/26", "198.18.0.192/26"];
+
+/** The block pickFreeBlock starts at for `nodeName` in pool-a (the hashed index). */
+export function hashedBlockOfPoolA(nodeName: string, offset = 0n): string {
+  const layout = poolLayout(poolA());
+  return formatCidr(blockAt(layout, (hashName(`pool-a/${nodeName}`) + offset) % layout.blockCount));
 }
