@@ -18,6 +18,7 @@ import { createControllerMetrics } from "./metrics.ts";
 import { controllerCommand, controllerOptions } from "./options.ts";
 import { ReconcileLoop } from "../common/reconcile-loop.ts";
 import { Reconciler } from "./reconcile/reconciler.ts";
+import { releaseFinalizers } from "./host/release-finalizers.ts";
 
 async function main(): Promise<void> {
   const command = controllerCommand();
@@ -36,6 +37,15 @@ async function main(): Promise<void> {
   } catch (err) {
     process.stderr.write(`petrel-controller: ${errorMessage(err)}\n`);
     process.exit(err instanceof InvalidInputError ? 2 : 1);
+  }
+  if (options.releaseFinalizers) {
+    try {
+      await releaseFinalizers(kc, log, 120_000);
+      process.exit(0);
+    } catch (err) {
+      log.error("could not release the pools", { error: errorMessage(err) });
+      process.exit(1);
+    }
   }
 
   // The cache triggers the loop and the metrics read the cache: tie the knot through `late`.

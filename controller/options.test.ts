@@ -94,7 +94,12 @@ describe("controllerOptions", () => {
       healthAddress: "0.0.0.0:9094",
       eventNamespace: "default",
       logLevel: "info",
+      releaseFinalizers: false,
     });
+  });
+
+  it("--release-finalizers selects the uninstall mode", () => {
+    expect(controllerOptions({ ...parse([]), releaseFinalizers: true }, {}, "h").releaseFinalizers).toBe(true);
   });
 
   it("takes identity and lease namespace from the environment, and flags over the environment", () => {

@@ -23,6 +23,8 @@ export interface ControllerOptions {
   readonly healthAddress: string;
   readonly eventNamespace: string;
   readonly logLevel: LogLevel;
+  /** Uninstall mode (see controller/host/release-finalizers.ts). */
+  readonly releaseFinalizers: boolean;
 }
 
 export function controllerCommand(): Command {
@@ -45,6 +47,7 @@ export function controllerCommand(): Command {
     .option("--concurrency <n>", "API writes in flight at once", "16")
     .option("--health-address <host:port>", "address of /healthz, /readyz and /metrics", "0.0.0.0:9094")
     .option("--event-namespace <ns>", "namespace for Events about cluster-scoped objects", "default")
+    .option("--release-finalizers", "do not run: remove Petrel's finalizer from every IPPool until the IPPool CRD is gone, then exit (the Helm chart's post-delete hook)")
     .addOption(new Option("--log-level <level>", "log level").choices(logLevels).default("info"));
 }
 
@@ -106,5 +109,6 @@ export function controllerOptions(flags: Record<string, unknown>, env: NodeJS.Pr
     healthAddress,
     eventNamespace: str("eventNamespace") ?? "default",
     logLevel: (str("logLevel") ?? "info") as LogLevel,
+    releaseFinalizers: flags.releaseFinalizers === true,
   };
 }
