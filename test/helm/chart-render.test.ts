@@ -1,0 +1,161 @@
+// The chart offline: helm lint, golden renderings, the values schema, and the properties the
+// issue asks of the rendered objects (least-privilege RBAC, 2 controller replicas with a PDB, the
+// CNI install sidecar, probes). Golden files: UPDATE_GOLDEN=1 rewrites them after a reviewed change.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { chartDir, helm, helmOk, renderChart } from "../support/helm.ts";
+import { repoRoot } from "../support/repo-root.ts";
+
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [k: string]: unknown };
+const parse = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS() as Obj | null).filter((o): o is Obj => o !== null);
+const golden = (name: string) => join(__dirname, "golden", name);
+const fullValues = join(__dirname, "values-full.yaml");
+
+let defaults: Obj[];
+let full: Obj[];
+beforeAll(async () => {
+  defaults = parse(await renderChart());
+  full = parse(await renderChart(["-f", fullValues]));
+}, 60_000);
+
+const find = (objs: Obj[], kind: string, name?: string): Obj => {
+  const o = objs.find((x) => x.kind === kind && (name === undefined || x.metadata.name === name));
+  if (o === undefined) throw new Error(`no ${kind} ${name ?? ""} in the rendering`);
+  return o;
+};
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- walking free-form manifests in a test
+const at = (o: unknown, ...path: (string | number)[]): any => path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], o);
+
+describe("helm lint", () => {
+  test.each([["default values", []], ["full values", ["-f", fullValues]]])("passes with %s", async (_name, extra) => {
+    const out = await helmOk(["lint", chartDir, "--strict", ...extra]);
+    expect(out).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+});
+
+describe("golden renderings", () => {
+  test.each([["default.yaml", []], ["full.yaml", ["-f", fullValues]]])("%s", async (file, extra) => {
+    const text = await renderChart(extra);
+    if (process.env.UPDATE_GOLDEN === "1") writeFileSync(golden(file), text);
+    if (!existsSync(golden(file))) throw new Error(`${golden(file)} is missing: run with UPDATE_GOLDEN=1 and review it`);
+    expect(text).toBe(readFileSync(golden(file), "utf8"));
+  });
+});
+
+describe("values.schema.json", () => {
+  test.each([
+    ["--set", "cni.mtu=100", "/cni/mtu"],
+    ["--set", "controller.replica=3", "additional properties 'replica' not allowed"],
+    ["--set", "defaultPool.cidr=10.0.0.0", "/defaultPool/cidr"],
+    ["--set", "controller.leaderElection.leaseDuration=15", "/controller/leaderElection/leaseDuration"],
+    ["--set", "cni.confName=petrel.conf", "/cni/confName"],
+    ["--set", "bgp.asNumber=0", "/bgp/asNumber"],
+    ["--set", "node.logLevel=verbose", "/node/logLevel"],
+    ["--set", "image.pullPolicy=Sometimes", "/image/pullPolicy"],
+  ])("%s %s fails naming %s", async (flag, value, fragment) => {
+    const r = await helm(["template", "petrel", chartDir, flag, value]);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(fragment);
+  });
+});
+
+describe("RBAC is least privilege", () => {
+  const roles = (objs: Obj[]) => objs.filter((o) => o.kind === "ClusterRole" || o.kind === "Role");
+  type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+
+  test("no wildcard verbs, resources or groups anywhere", () => {
+    for (const role of [...roles(defaults), ...roles(full)]) {
+      for (const rule of at(role, "rules") as Rule[]) {
+        expect([role.metadata.name, [...rule.verbs, ...rule.resources, ...rule.apiGroups].filter((x) => x.includes("*"))]).toEqual([role.metadata.name, []]);
+      }
+    }
+  });
+
+  test("the agent writes only the status of PetrelNodes and IPAMBlocks", () => {
+    const writes = (at(find(defaults, "ClusterRole", "petrel-node"), "rules") as Rule[])
+      .filter((r) => r.verbs.some((v) => !["get", "list", "watch"].includes(v)));
+    expect(writes).toEqual([{ apiGroups: ["petrel.dev"], resources: ["petrelnodes/status", "ipamblocks/status"], verbs: ["patch"] }]);
+  });
+
+  test("the agent reads no Secret unless named in values, and then only those", () => {
+    const secretRules = (objs: Obj[]) => roles(objs).flatMap((r) => (at(r, "rules") as Rule[]).filter((x) => x.resources.includes("secrets")));
+    expect(secretRules(defaults)).toEqual([]);
+    expect(secretRules(full)).toEqual([{ apiGroups: [""], resources: ["secrets"], resourceNames: ["tor-a-password", "tor-b-password"], verbs: ["get"] }]);
+  });
+
+  test("the controller cannot write Nodes, Secrets or status of anything but pools", () => {
+    const rules = at(find(defaults, "ClusterRole", "petrel-controller"), "rules") as Rule[];
+    const written = rules.filter((r) => r.verbs.some((v) => !["get", "list", "watch"].includes(v))).flatMap((r) => r.resources);
+    expect(written.sort()).toEqual(["ipamblocks", "ippools", "ippools/status", "petrelnodes"]);
+  });
+
+  test("an admission policy keeps each agent to its own node's status", () => {
+    const vap = find(defaults, "ValidatingAdmissionPolicy", "petrel-node-own-node-only");
+    expect(at(vap, "spec", "matchConditions", 0, "expression")).toContain("system:serviceaccount:petrel-system:petrel-node");
+    expect(at(vap, "spec", "matchConstraints", "resourceRules", 0, "resources")).toEqual(["petrelnodes/status", "ipamblocks/status"]);
+  });
+});
+
+describe("workloads", () => {
+  test("controller: 2 replicas by default, leader election on its own lease, PDB, probes", () => {
+    const d = find(defaults, "Deployment", "petrel-controller");
+    expect(at(d, "spec", "replicas")).toBe(2);
+    const c = at(d, "spec", "template", "spec", "containers", 0);
+    expect(c.args).toContain("--lease-name=petrel-controller");
+    expect(at(c, "livenessProbe", "httpGet", "path")).toBe("/healthz");
+    expect(at(c, "readinessProbe", "httpGet", "path")).toBe("/readyz");
+    expect(at(find(defaults, "PodDisruptionBudget", "petrel-controller"), "spec", "minAvailable")).toBe(1);
+  });
+
+  test("node DaemonSet: host network, install-cni native sidecar, agent and gobgpd with probes", () => {
+    const spec = at(find(defaults, "DaemonSet", "petrel-node"), "spec", "template", "spec");
+    expect(spec.hostNetwork).toBe(true);
+    expect(spec.initContainers.map((c: { name: string; restartPolicy?: string }) => [c.name, c.restartPolicy])).toEqual([["install-cni", "Always"]]);
+    expect(spec.containers.map((c: { name: string }) => c.name)).toEqual(["gobgpd", "agent"]);
+    const agent = spec.containers[1];
+    expect(at(agent, "readinessProbe", "httpGet", "path")).toBe("/readyz");
+    expect(at(agent, "securityContext", "capabilities")).toEqual({ drop: ["ALL"], add: ["NET_ADMIN"] });
+    const volumes = Object.fromEntries(spec.volumes.map((v: { name: string; hostPath?: { path: string } }) => [v.name, v.hostPath?.path]));
+    expect(volumes).toMatchObject({ "cni-bin": "/opt/cni/bin", "cni-conf": "/etc/cni/net.d", state: "/var/lib/petrel" });
+  });
+
+  test("the conflist chains portmap after petrel; full values drop it and use their own paths", () => {
+    const conf = (objs: Obj[], name: string) => JSON.parse(at(find(objs, "ConfigMap", "petrel-node-cni"), "data", name) as string) as { cniVersion: string; plugins: { type: string; mtu?: number; stateDir?: string }[] };
+    expect(conf(defaults, "10-petrel.conflist").plugins.map((p) => p.type)).toEqual(["petrel", "portmap"]);
+    const f = conf(full, "05-petrel.conflist");
+    expect(f.plugins).toEqual([{ type: "petrel", mtu: 9000, stateDir: "/var/lib/petrel-prod" }]);
+    expect(f.cniVersion).toBe("1.1.0");
+  });
+
+  test("default IPPool and BGPConfiguration are post-install hooks carrying the values", () => {
+    const pool = find(full, "IPPool", "main");
+    expect(pool.metadata.annotations?.["helm.sh/hook"]).toBe("post-install");
+    expect(at(pool, "spec")).toEqual({ cidr: "198.18.0.0/16", blockSize: 27, natOutgoing: false, disableBGPExport: true, nodeSelector: { matchLabels: { "example.com/rack": "r1" } } });
+    expect(at(find(full, "BGPConfiguration", "default"), "spec", "asNumber")).toBe(4200000001);
+  });
+
+  test("scrape annotations by default; ServiceMonitors with the switch", () => {
+    expect(at(find(defaults, "DaemonSet"), "spec", "template", "metadata", "annotations", "prometheus.io/port")).toBe("9095");
+    expect(defaults.some((o) => o.kind === "ServiceMonitor")).toBe(false);
+    expect(full.filter((o) => o.kind === "ServiceMonitor").map((o) => o.metadata.name)).toEqual(["petrel-controller", "petrel-node"]);
+  });
+});
+
+describe("CRDs", () => {
+  test("the chart's CRDs are crds/ (one source of truth), with keep only when asked", () => {
+    const files = readdirSync(join(repoRoot, "crds")).filter((f) => f.endsWith(".yaml"));
+    const fromRepo = files.map((f) => parse(readFileSync(join(repoRoot, "crds", f), "utf8"))[0]);
+    const inChart = defaults.filter((o) => o.kind === "CustomResourceDefinition");
+    expect(inChart.map((o) => at(o, "spec")).sort((a, b) => String(a.group + a.names.plural).localeCompare(b.group + b.names.plural)))
+      .toEqual(fromRepo.map((o) => at(o, "spec")).sort((a, b) => String(a.group + a.names.plural).localeCompare(b.group + b.names.plural)));
+    expect(inChart.every((o) => o.metadata.annotations?.["helm.sh/resource-policy"] === undefined)).toBe(true);
+    expect(full.filter((o) => o.kind === "CustomResourceDefinition").every((o) => o.metadata.annotations?.["helm.sh/resource-policy"] === "keep")).toBe(true);
+  });
+
+  test("uninstall cleanup Job only when the CRDs go with the chart", () => {
+    expect(find(defaults, "Job", "petrel-cleanup").metadata.annotations?.["helm.sh/hook"]).toBe("post-delete");
+    expect(full.some((o) => o.kind === "Job")).toBe(false);
+  });
+});
