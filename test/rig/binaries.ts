@@ -3,7 +3,7 @@
 // is started or any temp dir is made.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ETCD_VERSION, K8S_VERSION } from "./versions.ts";
+import { ETCD_VERSION, HELM_VERSION, K8S_VERSION } from "./versions.ts";
 
 /** The build script, as named in error messages (relative to the repository root). */
 export const BUILD_SCRIPT = "test/rig/build-k8s.sh";
@@ -17,15 +17,25 @@ export function defaultBinDir(): string {
 }
 
 /**
+ * Every binary build-k8s.sh makes, with the version stamp it writes. All are required, even by a
+ * rig that runs no kubelet: one build makes them all, and a half-built cache is a broken one.
+ */
+export const rigBinaries: readonly (readonly [name: string, stamp: string])[] = [
+  ["kube-apiserver", `kubernetes ${K8S_VERSION}`],
+  ["kubectl", `kubernetes ${K8S_VERSION}`],
+  ["kube-controller-manager", `kubernetes ${K8S_VERSION}`],
+  ["kube-scheduler", `kubernetes ${K8S_VERSION}`],
+  ["kubelet", `kubernetes ${K8S_VERSION}`],
+  ["etcd", `etcd ${ETCD_VERSION}`],
+  ["helm", `helm ${HELM_VERSION}`],
+];
+
+/**
  * Throws (never returns false) when a binary is missing or was built from another version, with a
  * message naming the build script: tests that need the rig must fail, not skip.
  */
 export function checkBinaries(binDir: string): void {
-  const wanted: readonly [string, string][] = [
-    ["kube-apiserver", `kubernetes ${K8S_VERSION}`],
-    ["kubectl", `kubernetes ${K8S_VERSION}`],
-    ["etcd", `etcd ${ETCD_VERSION}`],
-  ];
+  const wanted = rigBinaries;
   const problems: string[] = [];
   for (const [name, version] of wanted) {
     const path = join(binDir, name);

@@ -6,3 +6,5 @@
 // this Kubernetes version's go.mod pins for go.etcd.io/etcd/{client,server}/v3.
 export const K8S_VERSION = "v1.36.3";
 export const ETCD_VERSION = "v3.6.8";
+// helm.sh/helm/v4 at HELM_VERSION runs the chart tests (lint, template, install).
+export const HELM_VERSION = "v4.3.1";
