@@ -1,0 +1,110 @@
+// The chart against the rig's real kube-apiserver (no kubelet here; test/e2e/helm-kubelet.test.ts
+// runs the pods): every rendered object passes a server-side dry run, a real `helm install`
+// creates them (the default IPPool and BGPConfiguration through the post-install hook), and
+// `helm uninstall` leaves nothing of the release behind. Needs test/rig/build-k8s.sh's binaries.
+import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { KubeRig } from "../rig/rig.ts";
+import { chartDir, helmOk, renderChart } from "../support/helm.ts";
+
+const NS = "petrel-system";
+const fullValues = join(__dirname, "values-full.yaml");
+type Obj = { kind: string; metadata: { name: string } };
+const customKinds = new Set(["IPPool", "BGPConfiguration"]);
+
+let rigOrUndefined: KubeRig | undefined;
+function rig(): KubeRig {
+  if (rigOrUndefined === undefined) throw new Error("the rig did not start (see the beforeAll error)");
+  return rigOrUndefined;
+}
+
+beforeAll(async () => {
+  rigOrUndefined = await KubeRig.start();
+  await rig().kubectlOk(["create", "namespace", NS]);
+}, 300_000);
+
+afterAll(async () => {
+  await rigOrUndefined?.stop();
+}, 60_000);
+
+/** The rendering without the custom resources (their CRDs do not exist before the install). */
+function withoutCustomResources(text: string): { yaml: string; objects: Obj[] } {
+  const docs = parseAllDocuments(text).filter((d) => {
+    const o = d.toJS() as Obj | null;
+    return o !== null && !customKinds.has(o.kind);
+  });
+  return { yaml: docs.map((d) => d.toString()).join("---\n"), objects: docs.map((d) => d.toJS() as Obj) };
+}
+
+/** Names of every object of the release still in the cluster, by kind. */
+async function leftovers(): Promise<string[]> {
+  const kinds = "crd,clusterrole,clusterrolebinding,validatingadmissionpolicy,validatingadmissionpolicybinding,all,configmap,serviceaccount,role,rolebinding,pdb,lease";
+  const out = await rig().kubectlOk(["get", kinds, "-A", "-l", "app.kubernetes.io/instance=petrel", "-o", "name"]);
+  const crds = await rig().kubectlOk(["get", "crd", "-o", "name"]);
+  return [...new Set([...out.split("\n"), ...crds.split("\n").filter((c) => c.includes("petrel.dev"))])].filter((l) => l !== "");
+}
+
+async function waitGone(timeoutMs: number): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = await leftovers();
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+test("default values: server-side dry run, install, uninstall leaves nothing", async () => {
+  const { yaml, objects } = withoutCustomResources(await renderChart());
+  const dry = await rig().kubectlOk(["apply", "--server-side", "--dry-run=server", "--field-manager=helm-test", "-f", "-"], yaml);
+  expect(dry.trim().split("\n")).toHaveLength(objects.length);
+  expect(dry).toContain("daemonset.apps/petrel-node serverside-applied (server dry run)");
+  // The dry run changed nothing.
+  expect(await leftovers()).toEqual([]);
+
+  await helmOk(["install", "petrel", chartDir, "--namespace", NS], rig().kubeconfigPath);
+  // (BLOCK SIZE and BLOCKS are status, written by the controller, which cannot run without a kubelet.)
+  expect(await rig().kubectlOk(["get", "ippools"])).toMatch(/^default\s+10\.244\.0\.0\/16\s/m);
+  expect(await rig().kubectlOk(["get", "ippool", "default", "-o", "jsonpath={.spec.blockSize} {.spec.natOutgoing}"])).toBe("26 true");
+  expect(await rig().kubectlOk(["get", "bgpconfiguration", "default", "-o", "jsonpath={.spec.asNumber}"])).toBe("64512");
+  const installed = await leftovers();
+  for (const name of ["daemonset.apps/petrel-node", "deployment.apps/petrel-controller", "clusterrole.rbac.authorization.k8s.io/petrel-node",
+    "validatingadmissionpolicy.admissionregistration.k8s.io/petrel-node-own-node-only", "customresourcedefinition.apiextensions.k8s.io/ippools.petrel.dev"]) {
+    expect(installed).toContain(name);
+  }
+  // An overlapping pool is refused by the chart's admission policy.
+  const overlap = await rig().kubectl(["create", "-f", "-"], JSON.stringify({ apiVersion: "petrel.dev/v1alpha1", kind: "IPPool", metadata: { name: "overlap" }, spec: { cidr: "10.244.8.0/24" } }));
+  expect(overlap.status).not.toBe(0);
+  expect(overlap.stderr).toContain("overlaps IPPool default");
+
+  // No kubelet here, so the post-delete Job could not run: --no-hooks; no controller ever put a
+  // finalizer on the pool. The hook itself runs in test/e2e/helm-kubelet.test.ts.
+  await helmOk(["uninstall", "petrel", "--namespace", NS, "--no-hooks"], rig().kubeconfigPath);
+  expect(await waitGone(60_000)).toEqual([]);
+  expect(await rig().kubectlOk(["get", "ippools.petrel.dev", "--ignore-not-found"]).catch((e: unknown) => String(e))).toMatch(/the server doesn't have a resource type|^$/);
+}, 240_000);
+
+test("full values: dry run, install with everything switched on, and the CRDs kept on uninstall", async () => {
+  // The Prometheus Operator's CRDs cannot be fetched here: a minimal stand-in CRD lets the API
+  // server accept the ServiceMonitors (it checks the kind exists, not the operator's schema).
+  await rig().kubectlOk(["apply", "-f", "-"], JSON.stringify({
+    apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "servicemonitors.monitoring.coreos.com" },
+    spec: { group: "monitoring.coreos.com", scope: "Namespaced", names: { kind: "ServiceMonitor", plural: "servicemonitors", singular: "servicemonitor", listKind: "ServiceMonitorList" },
+      versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }] },
+  }));
+  await rig().kubectlOk(["wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com", "--timeout=60s"]);
+  const { yaml, objects } = withoutCustomResources(await renderChart(["-f", fullValues]));
+  const dry = await rig().kubectlOk(["apply", "--server-side", "--dry-run=server", "--field-manager=helm-test", "-f", "-"], yaml);
+  expect(dry.trim().split("\n")).toHaveLength(objects.length);
+
+  await helmOk(["install", "petrel", chartDir, "--namespace", NS, "-f", fullValues], rig().kubeconfigPath);
+  expect(JSON.parse(await rig().kubectlOk(["get", "ippool", "main", "-o", "jsonpath={.spec}"]))).toEqual({
+    cidr: "198.18.0.0/16", blockSize: 27, natOutgoing: false, disableBGPExport: true, disabled: false, nodeSelector: { matchLabels: { "example.com/rack": "r1" } },
+  });
+  expect(await rig().kubectlOk(["get", "servicemonitor", "-n", NS, "-o", "name"])).toContain("servicemonitor.monitoring.coreos.com/petrel-node");
+
+  await helmOk(["uninstall", "petrel", "--namespace", NS, "--no-hooks"], rig().kubeconfigPath);
+  // crds.keep: exactly the five CRDs stay (and the pool with them); everything else is gone.
+  const left = await waitGone(10_000);
+  expect(left.sort()).toEqual(["bgpconfigurations", "bgppeers", "ipamblocks", "ippools", "petrelnodes"].map((p) => `customresourcedefinition.apiextensions.k8s.io/${p}.petrel.dev`));
+  expect(await rig().kubectlOk(["get", "ippools", "-o", "name"])).toContain("ippool.petrel.dev/main");
+}, 240_000);
