@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { mustRun } from "./run-process.ts";
 
 /**
- * Makes, in `dir`, a CA (ca.key, ca.crt), a serving certificate for 127.0.0.1/localhost signed by
- * it (apiserver.key, apiserver.crt) and a service-account key pair (sa.key, sa.pub).
+ * Makes, in `dir`, a CA (ca.key, ca.crt), a serving certificate for 127.0.0.1/localhost and
+ * `serverIPs` (the apiserver's listen address when it is not loopback, the `kubernetes` Service's
+ * cluster IP) signed by it (apiserver.key, apiserver.crt) and a service-account key pair (sa.key, sa.pub).
  */
-export async function makeCerts(dir: string): Promise<void> {
+export async function makeCerts(dir: string, serverIPs: readonly string[] = []): Promise<void> {
   const o = (args: readonly string[]): Promise<string> => mustRun("openssl", args);
   const p = (name: string): string => join(dir, name);
   // EC P-256 keys are generated in milliseconds, unlike RSA, and every rig start makes three.
@@ -18,13 +19,14 @@ export async function makeCerts(dir: string): Promise<void> {
   await o(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", p("apiserver.key")]);
   await o(["req", "-new", "-key", p("apiserver.key"), "-subj", "/CN=kube-apiserver", "-out", p("apiserver.csr")]);
   // The in-cluster names are in the SAN too, so a client configured like a pod would also verify.
+  const ips = [...new Set(["127.0.0.1", ...serverIPs])].map((ip) => `IP:${ip}`).join(",");
   await writeFile(
     p("apiserver.ext"),
     [
       "basicConstraints=CA:FALSE",
       "keyUsage=digitalSignature,keyEncipherment",
       "extendedKeyUsage=serverAuth",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc",
+      `subjectAltName=${ips},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc`,
       "",
     ].join("\n"),
   );

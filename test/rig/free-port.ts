@@ -8,12 +8,15 @@ import { createServer } from "node:net";
  */
 export class PortInUse extends Error {}
 
-/** A free TCP port on 127.0.0.1 (the kernel picks; a race with other processes is retried by start). */
-export function freePort(): Promise<number> {
+/**
+ * A free TCP port on `host` (default 127.0.0.1; the kernel picks; a race with other processes is
+ * retried by start). `host` must be a local address: the rig's apiserver may listen on another one.
+ */
+export function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
+    srv.listen(0, host, () => {
       const addr = srv.address();
       srv.close(() => {
         if (addr !== null && typeof addr === "object") resolve(addr.port);

@@ -1,5 +1,5 @@
-// The rig's kube-apiserver: serving on 127.0.0.1 with the certificates from certs.ts, started and
-// waited for until /readyz answers ok.
+// The rig's kube-apiserver: serving on 127.0.0.1 (or the rig's listen address) with the
+// certificates from certs.ts, started and waited for until /readyz answers ok.
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { apiRequest } from "./api-request.ts";
@@ -10,6 +10,7 @@ import { killAll, logTail, startProcess, type Started } from "./start-process.ts
 export interface ApiserverOptions {
   authorizationMode?: "RBAC" | "AlwaysAllow";
   serviceClusterIPRange?: string;
+  listenAddress?: string;
 }
 
 /**
@@ -28,13 +29,14 @@ export async function startApiserver(
   /** Reuse this port (an apiserver restart); default: a fresh free port. */
   fixedPort?: number,
 ): Promise<{ proc: Started; url: string }> {
-  const port = fixedPort ?? await freePort();
-  const url = `https://127.0.0.1:${port}`;
+  const address = options.listenAddress ?? "127.0.0.1";
+  const port = fixedPort ?? await freePort(address);
+  const url = `https://${address}:${port}`;
   const p = (name: string): string => join(dir, name);
   const proc = startProcess("kube-apiserver", join(binDir, "kube-apiserver"), [
     `--etcd-servers=${etcdUrl}`,
-    "--bind-address=127.0.0.1",
-    "--advertise-address=127.0.0.1",
+    `--bind-address=${address}`,
+    `--advertise-address=${address}`,
     `--secure-port=${port}`,
     `--cert-dir=${p("apiserver-certs")}`,
     `--tls-cert-file=${p("apiserver.crt")}`,
@@ -47,9 +49,13 @@ export async function startApiserver(
     `--service-account-key-file=${p("sa.pub")}`,
     `--service-account-signing-key-file=${p("sa.key")}`,
     `--service-cluster-ip-range=${options.serviceClusterIPRange ?? "198.19.255.0/24"}`,
-    // The advertised address is loopback, which Endpoints may not hold: keep no endpoints.
+    // The advertised address may be loopback, which Endpoints may not hold: keep no endpoints
+    // (and with no kube-proxy, the `kubernetes` Service's cluster IP leads nowhere anyway).
     "--endpoint-reconciler-type=none",
     "--allow-privileged=true",
+    // Logs and exec reach a test kubelet (test/support/kubelet-node.ts) at its node IP: its
+    // hostname is only a name, resolvable nowhere.
+    "--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname",
     "--profiling=false",
     "--v=1",
   ], p("kube-apiserver.log"));

@@ -1,6 +1,9 @@
 // A real Kubernetes API for tests: one etcd and one kube-apiserver on 127.0.0.1, started from the
-// binaries that test/rig/build-k8s.sh builds (see docs/k8s-rig.md). No kubelet, no controllers:
-// objects such as Nodes are created through the API by the test itself.
+// binaries that test/rig/build-k8s.sh builds (see docs/k8s-rig.md). By default no kubelet and no
+// controllers: objects such as Nodes are created through the API by the test itself. Tests that
+// run real pods add kube-controller-manager and kube-scheduler (startControlPlaneControllers())
+// and a kubelet (test/support/kubelet-node.ts), with the apiserver on a non-loopback
+// `listenAddress` that the kubelet's network namespace can reach.
 //
 //   const rig = await KubeRig.start();
 //   await rig.kubectlOk(["apply", "-f", "crds/"]);
@@ -19,6 +22,7 @@ import { checkBinaries, defaultBinDir } from "./binaries.ts";
 import { makeCerts } from "./certs.ts";
 import { startEtcd } from "./etcd.ts";
 import { PortInUse } from "./free-port.ts";
+import { startControllerManager, startScheduler } from "./control-plane.ts";
 import { startApiserver } from "./kube-apiserver.ts";
 import { writeKubeconfig } from "./kubeconfig.ts";
 import { runProcess, type ProcessResult } from "./run-process.ts";
@@ -40,6 +44,13 @@ export interface KubeRigOptions {
   readyTimeoutMs?: number;
   /** Keep the temp dir (certs, logs, etcd data) after stop(), e.g. to read the logs. Also PETREL_RIG_KEEP=1. */
   keepTempDir?: boolean;
+  /**
+   * The local address kube-apiserver binds, advertises and is reached at (the server URL and the
+   * serving certificate carry it). Default 127.0.0.1. A kubelet in its own network namespace needs
+   * one it can route to, e.g. 198.51.100.1 on a veth (see test/support/kubelet-node.ts); the
+   * address must exist before start().
+   */
+  listenAddress?: string;
 }
 
 export interface NodeOptions {
@@ -47,12 +58,14 @@ export interface NodeOptions {
   internalIP?: string;
 }
 
-/** etcd plus kube-apiserver on 127.0.0.1, with an admin kubeconfig. */
+/** etcd plus kube-apiserver on 127.0.0.1 (or `listenAddress`), with an admin kubeconfig. */
 export class KubeRig {
   /** Admin kubeconfig (bearer token of a system:masters user). */
   readonly kubeconfigPath: string;
   /** e.g. https://127.0.0.1:41234 */
   readonly server: string;
+  /** The CA that signed the apiserver's serving certificate (PEM). */
+  readonly caPath: string;
   readonly binDir: string;
   /** Temp dir with certs, logs (etcd.log, kube-apiserver.log) and etcd data. */
   readonly dir: string;
@@ -83,6 +96,7 @@ export class KubeRig {
     this.dir = init.dir;
     this.binDir = init.binDir;
     this.server = init.server;
+    this.caPath = join(init.dir, "ca.crt");
     this.#token = init.token;
     this.#ca = init.ca;
     this.kubeconfigPath = init.kubeconfigPath;
@@ -104,7 +118,8 @@ export class KubeRig {
     const dir = await mkdtemp(join(tmpdir(), "petrel-rig-"));
     const started: Started[] = [];
     try {
-      await makeCerts(dir);
+      const serviceIP = firstServiceIP(options.serviceClusterIPRange ?? "198.19.255.0/24");
+      await makeCerts(dir, [options.listenAddress ?? "127.0.0.1", ...(serviceIP === undefined ? [] : [serviceIP])]);
       // A static token file: the simplest admin credential, with no client certificate to sign.
       const token = randomBytes(24).toString("hex");
       await writeFile(join(dir, "tokens.csv"), `${token},petrel-rig-admin,petrel-rig-admin,"system:masters"\n`, { mode: 0o600 });
@@ -135,7 +150,23 @@ export class KubeRig {
     }
   }
 
-  /** Kills the apiserver, then etcd (by their pids), and removes the temp dir. Idempotent. */
+  /**
+   * Starts kube-controller-manager and kube-scheduler (see control-plane.ts) with the admin
+   * kubeconfig, and waits for their /healthz. stop() kills them first, before the apiserver.
+   */
+  async startControlPlaneControllers(): Promise<void> {
+    if (this.#procs.some((p) => p.name === "kube-controller-manager")) throw new Error("startControlPlaneControllers: already started");
+    const timeoutMs = this.#options.readyTimeoutMs ?? 120_000;
+    this.#procs.push(await startControllerManager(this.binDir, this.dir, this.kubeconfigPath, timeoutMs));
+    this.#procs.push(await startScheduler(this.binDir, this.dir, this.kubeconfigPath, timeoutMs));
+  }
+
+  /** Pids of the running kube-controller-manager and kube-scheduler (empty before startControlPlaneControllers()). */
+  get controllerPids(): number[] {
+    return this.#procs.filter((p) => p.name === "kube-controller-manager" || p.name === "kube-scheduler").map((p) => p.pid);
+  }
+
+  /** Kills the controllers (if started), the apiserver, then etcd (by their pids), and removes the temp dir. Idempotent. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
@@ -216,4 +247,18 @@ export class KubeRig {
     if (r.status !== 200 && r.status !== 202) throw new Error(`deleting Node ${name}: HTTP ${r.status}: ${JSON.stringify(r.body)}`);
     return true;
   }
+}
+
+/**
+ * The first address of an IPv4 CIDR: the `kubernetes` Service's cluster IP, for the serving
+ * certificate. Undefined for anything else (the certificate then just lacks it).
+ */
+function firstServiceIP(cidr: string): string | undefined {
+  const [base = "", bits = "32"] = cidr.split("/");
+  const octets = base.split(".").map(Number);
+  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) return undefined;
+  const mask = Number(bits) === 0 ? 0 : (~0 << (32 - Number(bits))) >>> 0;
+  const n = ((((octets[0] ?? 0) << 24) | ((octets[1] ?? 0) << 16) | ((octets[2] ?? 0) << 8) | (octets[3] ?? 0)) >>> 0) & mask;
+  const first = (n + 1) >>> 0;
+  return [first >>> 24, (first >>> 16) & 255, (first >>> 8) & 255, first & 255].join(".");
 }

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../rig/free-port.ts";
-import { KubeRig } from "../rig/rig.ts";
+import { KubeRig, type KubeRigOptions } from "../rig/rig.ts";
 import { killAll, logTail, startProcess, type Started } from "../rig/start-process.ts";
 import { startBirdTor, type BirdTor } from "./bird.ts";
 import { callPluginAsync } from "./cni.ts";
@@ -52,6 +52,11 @@ export interface RoutedClusterOptions {
   /** BGPConfiguration spec fields (merged over the test defaults). */
   readonly bgp?: Record<string, unknown>;
   readonly log?: (line: string) => void;
+  /**
+   * Options of the cluster's KubeRig, e.g. `{ listenAddress: "198.51.100.1" }` so that a kubelet
+   * node (test/support/kubelet-node.ts) in a namespace on the underlay can reach the apiserver.
+   */
+  readonly rig?: KubeRigOptions;
 }
 
 const obj = (kind: string, name: string, spec: Record<string, unknown>) => JSON.stringify({ apiVersion: "petrel.dev/v1alpha1", kind, metadata: { name }, spec });
@@ -81,7 +86,7 @@ export class RoutedCluster {
   static async start(options: RoutedClusterOptions): Promise<RoutedCluster> {
     const say = options.log ?? (() => {});
     say("starting etcd and kube-apiserver");
-    const rig = await KubeRig.start();
+    const rig = await KubeRig.start(options.rig);
     let c: RoutedCluster | undefined;
     try {
       c = new RoutedCluster(rig, options);
