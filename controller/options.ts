@@ -47,7 +47,7 @@ export function controllerCommand(): Command {
     .option("--concurrency <n>", "API writes in flight at once", "16")
     .option("--health-address <host:port>", "address of /healthz, /readyz and /metrics", "0.0.0.0:9094")
     .option("--event-namespace <ns>", "namespace for Events about cluster-scoped objects", "default")
-    .option("--release-finalizers", "do not run: remove Petrel's finalizer from every IPPool until the IPPool CRD is gone, then exit (the Helm chart's post-delete hook)")
+    .option("--release-finalizers", "do not run: delete every IPPool, taking Petrel's finalizer off, and exit when none is left (the Helm chart's pre-delete hook)")
     .addOption(new Option("--log-level <level>", "log level").choices(logLevels).default("info"));
 }
 

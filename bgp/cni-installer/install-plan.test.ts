@@ -61,7 +61,8 @@ describe("planUninstall", () => {
 });
 
 describe("shouldUninstall", () => {
-  test("only when the DaemonSet is gone or being deleted", () => {
+  test("only when the DaemonSet is gone or being deleted, or the release's RBAC is", () => {
+    expect(shouldUninstall("revoked")).toBe(true);
     expect(shouldUninstall("gone")).toBe(true);
     expect(shouldUninstall("deleting")).toBe(true);
     expect(shouldUninstall("present")).toBe(false);

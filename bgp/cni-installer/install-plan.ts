@@ -69,15 +69,20 @@ export function planUninstall(record: InstallRecord, present: ReadonlyMap<string
   return record.files.filter((f) => present.get(f.path) === f.sha256).map((f) => f.path);
 }
 
-/** What the API says about the DaemonSet that runs the installer. */
-export type OwnerState = "present" | "deleting" | "gone";
+/**
+ * What the API says about the DaemonSet that runs the installer. "revoked": the API refuses the
+ * installer's credentials (401: its ServiceAccount is gone) or its permission (403: its Role is
+ * gone) — `helm uninstall` deletes those in the same sweep as the DaemonSet, usually before the
+ * pod is stopped, so at that moment the question cannot be answered any other way.
+ */
+export type OwnerState = "present" | "deleting" | "gone" | "revoked";
 
 /**
  * A pod of the DaemonSet stops for a rolling update, a node drain, or the uninstall. Only in the
- * last case is its DaemonSet gone or being deleted (helm deletes it before the GC stops its pods),
- * and only then do the node's CNI files go: removing them on an update would stop new pods from
- * starting until the new pod reinstalls them. When the API cannot be asked, keep the files.
+ * last case is its DaemonSet gone or being deleted, or the release's RBAC with it, and only then
+ * do the node's CNI files go: removing them on an update would stop new pods from starting until
+ * the new pod reinstalls them. When the API cannot be reached at all, keep the files.
  */
 export function shouldUninstall(owner: OwnerState | undefined): boolean {
-  return owner === "gone" || owner === "deleting";
+  return owner === "gone" || owner === "deleting" || owner === "revoked";
 }

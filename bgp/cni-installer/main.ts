@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     const remove = planUninstall(record, new Map(record.files.map((f) => [f.path, sha256File(f.path)])));
     for (const path of remove) removeFile(path);
     removeFile(recordPath);
-    log.info("uninstalled: removed the CNI files this installer wrote", { signal, files: remove });
+    log.info("uninstalled: removed the CNI files this installer wrote", { signal, daemonset: owner, files: remove });
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -5,7 +5,7 @@
 #   localhost/petrel/controller:<version>   Node.js 24 + petrel-controller + petrelctl
 #   localhost/petrel/node:<version>         Node.js 24 + petrel-agent + petrel-cni-installer +
 #                                           petrelctl, gobgpd/gobgp, gobgp's .proto files, ip, nft,
-#                                           and the CNI executables (petrel, portmap) to install
+#                                           and the CNI executables (petrel, portmap, loopback) to install
 #
 # <version> is package.json's. Each image is one layer, made `from scratch` out of a trimmed copy
 # of the cached rootfs. An image whose `dev.petrel.image.inputs` label already equals the hash of
@@ -298,8 +298,9 @@ provision() {
     mkdir -p "$dir/tmp/x" "$dir$proto_dir" "$dir/opt/petrel/cni"
     dpkg-deb --fsys-tarfile "$dev_deb" | tar -x -C "$dir/tmp/x" --wildcards ".$proto_dir/*.proto"
     cp "$dir/tmp/x$proto_dir"/*.proto "$dir$proto_dir/"
-    dpkg-deb --fsys-tarfile "$cni_deb" | tar -x -C "$dir/tmp/x" ./usr/lib/cni/portmap ./usr/share/doc/containernetworking-plugins/copyright
+    dpkg-deb --fsys-tarfile "$cni_deb" | tar -x -C "$dir/tmp/x" ./usr/lib/cni/portmap ./usr/lib/cni/loopback ./usr/share/doc/containernetworking-plugins/copyright
     install -m 0755 "$dir/tmp/x/usr/lib/cni/portmap" "$dir/opt/petrel/cni/portmap"
+    install -m 0755 "$dir/tmp/x/usr/lib/cni/loopback" "$dir/opt/petrel/cni/loopback"
     mkdir -p "$dir/usr/share/doc/containernetworking-plugins"
     cp "$dir/tmp/x/usr/share/doc/containernetworking-plugins/copyright" "$dir/usr/share/doc/containernetworking-plugins/"
     mkdir -p "$dir/usr/share/doc/golang-github-osrg-gobgp-dev"
@@ -365,7 +366,7 @@ build_image() {
     buildah config --entrypoint '["/usr/local/bin/petrel-controller"]' --user 65532:65532 "$ctr"
   else
     title="Petrel node"
-    description="Petrel's node agent with gobgpd, ip, nft, petrelctl, petrel-cni-installer, and the CNI executables (petrel, portmap) under /opt/petrel/cni."
+    description="Petrel's node agent with gobgpd, ip, nft, petrelctl, petrel-cni-installer, and the CNI executables (petrel, portmap, loopback) under /opt/petrel/cni."
     buildah config --cmd '["/usr/local/bin/petrel-agent"]' --user 0:0 "$ctr"
   fi
   local created

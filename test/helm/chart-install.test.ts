@@ -76,7 +76,7 @@ test("default values: server-side dry run, install, uninstall leaves nothing", a
   expect(overlap.status).not.toBe(0);
   expect(overlap.stderr).toContain("overlaps IPPool default");
 
-  // No kubelet here, so the post-delete Job could not run: --no-hooks; no controller ever put a
+  // No kubelet here, so the pre-delete Job could not run: --no-hooks; no controller ever put a
   // finalizer on the pool. The hook itself runs in test/e2e/helm-kubelet.test.ts.
   await helmOk(["uninstall", "petrel", "--namespace", NS, "--no-hooks"], rig().kubeconfigPath);
   expect(await waitGone(60_000)).toEqual([]);

@@ -155,7 +155,7 @@ describe("CRDs", () => {
   });
 
   test("uninstall cleanup Job only when the CRDs go with the chart", () => {
-    expect(find(defaults, "Job", "petrel-cleanup").metadata.annotations?.["helm.sh/hook"]).toBe("post-delete");
+    expect(find(defaults, "Job", "petrel-cleanup").metadata.annotations?.["helm.sh/hook"]).toBe("pre-delete");
     expect(full.some((o) => o.kind === "Job")).toBe(false);
   });
 });

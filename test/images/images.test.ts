@@ -224,9 +224,9 @@ test("node image: the agent loads the .proto files and keeps running beside gobg
 
 /** The CNI executables answer VERSION on the host (the plugin needs no Node.js, portmap its libc). */
 function expectCniExecutables(binDir: string): void {
-  expect(readdirSync(binDir).filter((f) => !f.startsWith(".")).sort()).toEqual(["petrel", "portmap"]);
+  expect(readdirSync(binDir).filter((f) => !f.startsWith(".")).sort()).toEqual(["loopback", "petrel", "portmap"]);
   expect(sha256(join(binDir, "petrel"))).toBe(sha256(join(repoRoot, "dist", "bin", "petrel")));
-  for (const plugin of ["petrel", "portmap"]) {
+  for (const plugin of ["petrel", "portmap", "loopback"]) {
     const r = spawnSync(join(binDir, plugin), [], { env: { CNI_COMMAND: "VERSION", PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }, input: "{}", encoding: "utf8" });
     expect(r.status).toBe(0);
     expect((JSON.parse(r.stdout) as { supportedVersions: string[] }).supportedVersions).toContain("0.4.0");

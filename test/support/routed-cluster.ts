@@ -57,6 +57,12 @@ export interface RoutedClusterOptions {
    * node (test/support/kubelet-node.ts) in a namespace on the underlay can reach the apiserver.
    */
   readonly rig?: KubeRigOptions;
+  /**
+   * The Petrel API (CRDs, admission policy, default IPPool and BGPConfiguration) and the
+   * controller come from the Helm chart, which the test installs after start(): start() makes
+   * only the rig and the underlay, so `nodes` must be 0 (add them with addNode() afterwards).
+   */
+  readonly chartManaged?: boolean;
 }
 
 const obj = (kind: string, name: string, spec: Record<string, unknown>) => JSON.stringify({ apiVersion: "petrel.dev/v1alpha1", kind, metadata: { name }, spec });
@@ -77,10 +83,16 @@ export class RoutedCluster {
   private constructor(rig: KubeRig, options: RoutedClusterOptions) {
     this.rig = rig;
     this.#options = options;
-    this.dir = mkdtempSync(`/tmp/petrel-${options.label}-`);
     this.ns = new NetnsSet(options.label);
     this.switchNs = this.ns.create();
-    this.torNs = this.ns.create();
+    try {
+      this.torNs = this.ns.create();
+    } catch (err) {
+      this.ns.removeAll();
+      throw err;
+    }
+    // Made last: a constructor that throws leaves nothing behind.
+    this.dir = mkdtempSync(`/tmp/petrel-${options.label}-`);
   }
 
   static async start(options: RoutedClusterOptions): Promise<RoutedCluster> {
@@ -102,6 +114,11 @@ export class RoutedCluster {
   async #init(): Promise<void> {
     const say = this.#options.log ?? (() => {});
     const rig = this.rig;
+    if (this.#options.chartManaged === true) {
+      if (this.#options.nodes !== 0) throw new Error("RoutedCluster: with chartManaged, start with nodes: 0 and add them after the chart is installed");
+      this.#makeUnderlay();
+      return;
+    }
     await rig.kubectlOk(["apply", "-f", join(repoRoot, "crds")]);
     await rig.kubectlOk(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
     await rig.kubectlOk(["apply", "-f", join(repoRoot, "crds", "admission", "ippool-overlap.yaml")]);
@@ -111,10 +128,7 @@ export class RoutedCluster {
       timers: { holdTimeSeconds: 9, keepaliveIntervalSeconds: 3, connectRetrySeconds: 5 },
       ...this.#options.bgp,
     }));
-    // The underlay: one bridge in the switch namespace; the ToR hangs off it too.
-    must(["ip", "-n", this.switchNs, "link", "add", "br0", "type", "bridge"]);
-    must(["ip", "-n", this.switchNs, "link", "set", "br0", "up"]);
-    this.plugUnderlay(this.torNs, "tor", torAddress);
+    this.#makeUnderlay();
     say("starting petrel-controller");
     // Default leader-election timings: these clusters test routing, not hand-over, and a 20-node
     // cluster loads this machine enough that the tests' tight lease was lost (the leader exits).
@@ -122,6 +136,13 @@ export class RoutedCluster {
     await this.controller.waitReady();
     for (let i = 0; i < this.#options.nodes; i++) await this.addNode();
     if (this.#options.withTor ?? true) await this.startTor();
+  }
+
+  /** The underlay: one bridge in the switch namespace; the ToR hangs off it too. */
+  #makeUnderlay(): void {
+    must(["ip", "-n", this.switchNs, "link", "add", "br0", "type", "bridge"]);
+    must(["ip", "-n", this.switchNs, "link", "set", "br0", "up"]);
+    this.plugUnderlay(this.torNs, "tor", torAddress);
   }
 
   /** Connects `netns` to the underlay bridge through a veth named `ul0` on its side. */

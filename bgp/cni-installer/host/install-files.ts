@@ -1,12 +1,24 @@
 /** The installer's file operations on the host's CNI directories (mounted into the container). */
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { InstallRecord } from "../install-plan.ts";
 
+/**
+ * Read in 1 MiB chunks: the plugin is a ~110 MB executable, and reading it whole would need that
+ * much heap inside the installer's small memory limit (it was OOM-killed at 128 MiB).
+ */
 export function sha256File(path: string): string | undefined {
   if (!existsSync(path)) return undefined;
-  return createHash("sha256").update(readFileSync(path)).digest("hex");
+  const hash = createHash("sha256");
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, "r");
+  try {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
 }
 
 /**

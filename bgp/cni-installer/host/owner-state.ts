@@ -8,7 +8,9 @@ export async function daemonSetState(kc: KubeConfig, namespace: string, name: st
     const ds = await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ name, namespace });
     return ds.metadata?.deletionTimestamp === undefined ? "present" : "deleting";
   } catch (err) {
-    if (statusCodeOf(err) === 404) return "gone";
+    const code = statusCodeOf(err);
+    if (code === 404) return "gone";
+    if (code === 401 || code === 403) return "revoked";
     throw err;
   }
 }

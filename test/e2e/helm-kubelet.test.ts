@@ -1,0 +1,276 @@
+// `helm install petrel` on a real node: the rig's kubelet (containerd 1.6) in a network namespace
+// on the routed cluster's underlay, beside two netns nodes of the routed demo (gobgpd + agent as
+// processes). The chart's images are built by helm/images/build.sh and imported into the node's
+// containerd; the chart's DaemonSet installs the CNI plugin on the node, its controller hands out
+// blocks to all three nodes, and a test Deployment's pods get Petrel addresses from the kubelet's
+// runtime, reach each other and the demo's pods through BGP-learned routes, and give their
+// addresses back when deleted. `helm uninstall` then removes everything, the node's CNI files too.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { apiRequest } from "../rig/api-request.ts";
+import { runProcess } from "../rig/rig.ts";
+import { chartDir, helmOk } from "../support/helm.ts";
+import { KubeletNode } from "../support/kubelet-node.ts";
+import { NetnsSet, requireRoot } from "../support/netns.ts";
+import { NodeNetns } from "../support/node-netns.ts";
+import { repoRoot } from "../support/repo-root.ts";
+import { RoutedCluster, torAddress, type ClusterNode, type Pod } from "../support/routed-cluster.ts";
+import { must } from "../support/sh.ts";
+import { busyboxImage } from "../support/test-images.ts";
+
+requireRoot();
+
+const NS = "petrel-system";
+const kubeletNodeName = "kubelet-1";
+const kubeletNodeIP = "192.0.2.100";
+const pool = "198.18.0.0/20";
+const imageDir = "/var/cache/petrel/images";
+const version = (JSON.parse(must(["cat", join(repoRoot, "package.json")])) as { version: string }).version;
+
+const say = (line: string): void => {
+  process.stderr.write(`[helm-kubelet.test] ${line}\n`);
+};
+
+const ns = new NetnsSet("hkn");
+let net: NodeNetns | undefined;
+let clusterOrUndefined: RoutedCluster | undefined;
+let kubeletOrUndefined: KubeletNode | undefined;
+let work = "";
+let cniBinDir = "";
+let cniConfDir = "";
+let stateDir = "";
+const netnsNodes: ClusterNode[] = [];
+const netnsPods: Pod[] = [];
+
+function cluster(): RoutedCluster {
+  if (clusterOrUndefined === undefined) throw new Error("the cluster did not start (see the beforeAll error)");
+  return clusterOrUndefined;
+}
+function kubelet(): KubeletNode {
+  if (kubeletOrUndefined === undefined) throw new Error("the kubelet node did not start (see the beforeAll error)");
+  return kubeletOrUndefined;
+}
+const kubectl = (args: readonly string[], input?: string) => cluster().rig.kubectlOk(args, input);
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(500);
+  }
+}
+
+beforeAll(async () => {
+  say("building the images (helm/images/build.sh reuses images whose inputs did not change)");
+  const build = await runProcess(join(repoRoot, "helm", "images", "build.sh"), ["--oci-dir", imageDir]);
+  if (build.status !== 0) throw new Error(`helm/images/build.sh failed:\n${build.stderr.slice(-3000)}`);
+  const archives = ["controller", "node"].map((n) => join(imageDir, `petrel-${n}-${version}.oci.tar`));
+
+  net = NodeNetns.create(ns);
+  clusterOrUndefined = await RoutedCluster.start({ nodes: 0, label: "hk", withTor: false, chartManaged: true, rig: { listenAddress: net.apiAddress }, log: say });
+  await cluster().rig.startControlPlaneControllers();
+  // The kubelet node on the underlay, routed like the demo's nodes.
+  cluster().plugUnderlay(net.name, "kn", kubeletNodeIP);
+  must(["ip", "-n", net.name, "route", "add", "default", "via", torAddress]);
+  must(["ip", "netns", "exec", net.name, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+  work = mkdtempSync("/tmp/petrel-hk-");
+  cniBinDir = join(work, "opt-cni-bin");
+  cniConfDir = join(work, "etc-cni-net.d");
+  stateDir = join(work, "var-lib-petrel");
+  for (const d of [cniBinDir, cniConfDir]) mkdirSync(d);
+  kubeletOrUndefined = await KubeletNode.start({
+    rig: cluster().rig, name: kubeletNodeName, netns: net.name, nodeIP: kubeletNodeIP, cniBinDir, cniConfDir,
+    images: [...archives, busyboxImage().archive], log: say,
+  });
+}, 900_000);
+
+afterAll(async () => {
+  // Every step runs even when one before it fails, so that nothing is left running.
+  const errors: unknown[] = [];
+  const step = async (f: () => Promise<void> | void) => {
+    try {
+      await f();
+    } catch (err) {
+      errors.push(err);
+    }
+  };
+  await step(() => kubeletOrUndefined?.stop());
+  await step(() => clusterOrUndefined?.stop());
+  await step(() => net?.remove());
+  await step(() => ns.removeAll());
+  if (work !== "") rmSync(work, { recursive: true, force: true });
+  if (errors.length > 0) throw new Error(`cleanup: ${errors.map(String).join("; ")}`);
+}, 180_000);
+
+function values(): string {
+  const port = new URL(cluster().rig.server).port;
+  const file = join(work, "values.yaml");
+  writeFileSync(file, JSON.stringify({
+    image: { registry: "localhost", pullPolicy: "Never" },
+    // No kube-proxy on the rig: the host-network pods reach the apiserver directly.
+    kubernetesServiceEndpoint: { host: net?.apiAddress, port },
+    // One kubelet node: a second host-network replica would find the health port taken.
+    controller: { replicas: 1, nodeGracePeriod: "20s" },
+    node: { stateDir, logLevel: "debug" },
+    cni: { binDir: cniBinDir, confDir: cniConfDir },
+    defaultPool: { cidr: pool, natOutgoing: false },
+    bgp: { timers: { holdTimeSeconds: 9, keepaliveIntervalSeconds: 3, connectRetrySeconds: 5 } },
+  }));
+  return file;
+}
+
+test("helm install: the DaemonSet installs the CNI plugin and the node turns Ready; the controller serves blocks", async () => {
+  expect(readdirSync(cniConfDir)).toEqual([]);
+  expect((await kubelet().readyCondition())?.status).not.toBe("True");
+  await helmOk(["install", "petrel", chartDir, "--namespace", NS, "--create-namespace", "-f", values()], cluster().rig.kubeconfigPath);
+  await kubectl(["-n", NS, "rollout", "status", "daemonset/petrel-node", "--timeout=240s"]);
+  await kubectl(["-n", NS, "rollout", "status", "deployment/petrel-controller", "--timeout=120s"]);
+  await kubelet().waitReady(60_000);
+  // loopback: containerd runs it for every pod; the installer adds it (and portmap) where the host has none.
+  expect(readdirSync(cniBinDir).sort()).toEqual(["loopback", "petrel", "portmap"]);
+  expect(readdirSync(cniConfDir)).toEqual(["10-petrel.conflist"]);
+  const block = await waitFor("a block for the kubelet node", 60_000, async () =>
+    (await kubectl(["get", "ipamblocks", "-l", `petrel.dev/node=${kubeletNodeName}`, "-o", "jsonpath={.items[*].spec.cidr}"])).trim() || undefined);
+  say(`kubelet node block: ${block}`);
+  expect(existsSync(join(stateDir, "blocks.json"))).toBe(true);
+  // The agent's status write passed the own-node admission policy.
+  await waitFor("PetrelNode kubelet-1 Ready", 60_000, async () =>
+    (await kubectl(["get", "petrelnode", kubeletNodeName, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"])) === "True" ? true : undefined);
+}, 420_000);
+
+test("the demo's netns nodes join; BGP routes the kubelet node's block to them and theirs to it", async () => {
+  netnsNodes.push(await cluster().addNode(), await cluster().addNode());
+  await cluster().waitReady(120_000);
+  const kubeletBlock = (await kubectl(["get", "ipamblocks", "-l", `petrel.dev/node=${kubeletNodeName}`, "-o", "jsonpath={.items[0].spec.cidr}"])).trim();
+  for (const n of netnsNodes) {
+    await waitFor(`${n.name} to route ${kubeletBlock} via ${kubeletNodeIP}`, 90_000, () => cluster().routes(n).get(kubeletBlock) === kubeletNodeIP ? true : undefined);
+  }
+  const kubeletRoutes = () => new Map((JSON.parse(must(["ip", "-n", kubelet().netns, "-j", "route", "show", "proto", "88"]) || "[]") as { dst: string; gateway?: string }[]).map((r) => [r.dst, r.gateway]));
+  for (const n of netnsNodes) {
+    const theirs = (await kubectl(["get", "ipamblocks", "-l", `petrel.dev/node=${n.name}`, "-o", "jsonpath={.items[0].spec.cidr}"])).trim();
+    await waitFor(`the kubelet node to route ${theirs} via ${n.address}`, 90_000, () => kubeletRoutes().get(theirs) === n.address ? true : undefined);
+  }
+}, 300_000);
+
+interface PodInfo { name: string; ip: string; containerId: string }
+
+async function deploymentPods(): Promise<PodInfo[]> {
+  const list = JSON.parse(await kubectl(["get", "pods", "-n", "default", "-l", "app=petrel-e2e", "-o", "json"])) as {
+    items: { metadata: { name: string; deletionTimestamp?: string }; status: { podIP?: string; containerStatuses?: { containerID?: string; ready: boolean }[] } }[];
+  };
+  return list.items.filter((p) => p.metadata.deletionTimestamp === undefined).map((p) => ({
+    name: p.metadata.name,
+    ip: p.status.podIP ?? "",
+    containerId: (p.status.containerStatuses?.[0]?.containerID ?? "").replace(/^containerd:\/\//, ""),
+  }));
+}
+
+let execCount = 0;
+/** Up to three single pings from inside the pod's container; true when one is answered. */
+async function pingFromPod(pod: PodInfo, ip: string): Promise<boolean> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const r = await kubelet().ctr(["tasks", "exec", "--exec-id", `ping-${process.pid}-${++execCount}`, pod.containerId, "ping", "-c", "1", "-W", "2", ip]);
+    if (r.status === 0) return true;
+    say(`ping ${pod.name} -> ${ip}, attempt ${attempt}: ${r.status} ${r.stdout.trim()} ${r.stderr.trim()}`);
+  }
+  return false;
+}
+
+const allocations = () => (existsSync(join(stateDir, "allocations")) ? readdirSync(join(stateDir, "allocations")).filter((f) => !f.startsWith(".")) : []);
+
+test("a Deployment's pods get Petrel addresses from the kubelet's runtime and reach each other and the demo's pods", async () => {
+  await kubectl(["apply", "-f", "-"], JSON.stringify({
+    apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "petrel-e2e", namespace: "default" },
+    spec: {
+      replicas: 3,
+      selector: { matchLabels: { app: "petrel-e2e" } },
+      template: {
+        metadata: { labels: { app: "petrel-e2e" } },
+        spec: {
+          nodeSelector: { "kubernetes.io/hostname": kubeletNodeName },
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: "main", image: busyboxImage().ref, imagePullPolicy: "Never", command: ["sleep", "3600"] }],
+        },
+      },
+    },
+  }));
+  await kubectl(["rollout", "status", "deployment/petrel-e2e", "-n", "default", "--timeout=180s"]);
+  const pods = await deploymentPods();
+  expect(pods).toHaveLength(3);
+  const blocks = (await kubectl(["get", "ipamblocks", "-l", `petrel.dev/node=${kubeletNodeName}`, "-o", "jsonpath={.items[*].spec.cidr}"])).trim().split(" ");
+  const inBlock = (ip: string) => blocks.some((b) => {
+    const [base, len] = b.split("/");
+    const n = (a: string) => a.split(".").reduce((acc, x) => acc * 256 + Number(x), 0);
+    const size = 2 ** (32 - Number(len));
+    return n(ip) >= n(base ?? "") && n(ip) < n(base ?? "") + size;
+  });
+  for (const p of pods) expect([p.name, inBlock(p.ip)]).toEqual([p.name, true]);
+  say(`pods: ${pods.map((p) => `${p.name}=${p.ip}`).join(" ")}`);
+  expect(allocations().sort()).toEqual(pods.map((p) => p.ip).sort());
+
+  // Pod to pod on the kubelet node.
+  const [a, b, c] = pods;
+  if (a === undefined || b === undefined || c === undefined) throw new Error("expected three pods");
+  expect(await pingFromPod(a, b.ip)).toBe(true);
+  expect(await pingFromPod(b, c.ip)).toBe(true);
+  // To and from the demo's pods on the netns nodes, across the underlay, by BGP-learned routes.
+  for (const n of netnsNodes) netnsPods.push(await cluster().addPod(n));
+  for (const remote of netnsPods) {
+    expect([`${a.name} -> ${remote.name}`, await pingFromPod(a, remote.ip)]).toEqual([`${a.name} -> ${remote.name}`, true]);
+    expect([`${remote.name} -> ${c.name}`, cluster().ping(remote, c.ip)]).toEqual([`${remote.name} -> ${c.name}`, true]);
+  }
+  // No encapsulation: the packets cross the underlay with pod addresses.
+  const route = must(["ip", "-n", kubelet().netns, "route", "get", netnsPods[0]?.ip ?? ""]);
+  expect(route).toMatch(new RegExp(`via ${netnsNodes[0]?.address.replaceAll(".", "\\.")} dev ul0`));
+}, 300_000);
+
+test("an agent's token cannot write another node's status (admission policy)", async () => {
+  const agentPod = (await kubectl(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=node", "-o", "jsonpath={.items[0].metadata.name}"])).trim();
+  // A token bound to the agent's pod carries the pod's node, as the kubelet-mounted one does.
+  const token = (await kubectl(["create", "token", "petrel-node", "-n", NS, "--bound-object-kind=Pod", `--bound-object-name=${agentPod}`])).trim();
+  const ca = readFileSync(cluster().rig.caPath);
+  // A merge patch straight to the API, as the agent sends it (kubectl patch would GET first,
+  // which the agent's RBAC does not allow on the status subresource).
+  const patchStatus = (node: string) => apiRequest(cluster().rig.server, ca, token, "PATCH", `/apis/petrel.dev/v1alpha1/petrelnodes/${node}/status`, { status: {} }, "application/merge-patch+json");
+  const other = netnsNodes[0]?.name ?? "node-1";
+  const denied = await patchStatus(other);
+  expect(denied.status).toBe(403);
+  expect(JSON.stringify(denied.body)).toContain(`the Petrel agent on node \\"${kubeletNodeName}\\" may write the status of its own node only`);
+  const own = await patchStatus(kubeletNodeName);
+  expect(own.status).toBe(200);
+}, 60_000);
+
+test("deleting the pods gives their addresses back", async () => {
+  expect(allocations()).toHaveLength(3);
+  await kubectl(["delete", "deployment", "petrel-e2e", "-n", "default", "--wait=true"]);
+  await waitFor("the pods' addresses to be freed", 90_000, () => (allocations().length === 0 ? true : undefined));
+  await kubectl(["wait", "--for=delete", "pods", "-l", "app=petrel-e2e", "-n", "default", "--timeout=120s"]);
+  // The kubelet removes a dead pod's sandbox at its once-a-minute clean-up. Wait for that before
+  // the uninstall: containerd 1.6 runs CNI DEL again when it removes a sandbox, and that fails for
+  // good once the CNI config is gone (operators should, likewise, uninstall a CNI only after the
+  // pods using it are gone).
+  await waitFor("the kubelet to remove the pods' sandboxes", 150_000, async () => {
+    const left = (await kubelet().containerd.cri.listPodSandboxes()).filter((sb) => sb.metadata?.name.startsWith("petrel-e2e-") === true);
+    return left.length === 0 ? true : undefined;
+  });
+}, 300_000);
+
+test("helm uninstall removes the release, the CRDs and the node's CNI files", async () => {
+  for (const p of netnsPods.splice(0)) await cluster().removePod(p);
+  const t0 = Date.now();
+  await helmOk(["uninstall", "petrel", "--namespace", NS, "--wait", "--timeout=4m"], cluster().rig.kubeconfigPath);
+  say(`helm uninstall --wait took ${Date.now() - t0} ms`);
+  await waitFor("the CNI files to be removed from the node", 90_000, () => (readdirSync(cniBinDir).length === 0 && readdirSync(cniConfDir).length === 0 ? true : undefined));
+  await waitFor("the Petrel CRDs to be gone", 120_000, async () => ((await kubectl(["get", "crd", "-o", "name"])).includes("petrel.dev") ? undefined : true));
+  // The DaemonSet's pod is the last to go: its installer sidecar stops after the agent and gobgpd.
+  const kinds = "all,cm,sa,role,rolebinding,clusterrole,clusterrolebinding,validatingadmissionpolicy,validatingadmissionpolicybinding,job";
+  const left = async () => (await kubectl(["get", kinds, "-A", "-l", "app.kubernetes.io/instance=petrel", "-o", "name"])).trim();
+  await waitFor("every object of the release to be gone", 90_000, async () => ((await left()) === "" ? true : undefined)).catch(async (err: unknown) => {
+    throw new Error(`${String(err)}; still there: ${await left()}`);
+  });
+  // The node's state directory (allocation records of pods that may still run) stays by design.
+  expect(existsSync(join(stateDir, "allocations"))).toBe(true);
+}, 360_000);
