@@ -125,10 +125,13 @@ function values(): string {
 test("helm install: the DaemonSet installs the CNI plugin and the node turns Ready; the controller serves blocks", async () => {
   expect(readdirSync(cniConfDir)).toEqual([]);
   expect((await kubelet().readyCondition())?.status).not.toBe("True");
+  const t0 = Date.now();
   await helmOk(["install", "petrel", chartDir, "--namespace", NS, "--create-namespace", "-f", values()], cluster().rig.kubeconfigPath);
   await kubectl(["-n", NS, "rollout", "status", "daemonset/petrel-node", "--timeout=240s"]);
+  const dsReady = Date.now() - t0;
   await kubectl(["-n", NS, "rollout", "status", "deployment/petrel-controller", "--timeout=120s"]);
   await kubelet().waitReady(60_000);
+  say(`helm install -> DaemonSet ready ${dsReady} ms, controller ready and node Ready ${Date.now() - t0} ms`);
   // loopback: containerd runs it for every pod; the installer adds it (and portmap) where the host has none.
   expect(readdirSync(cniBinDir).sort()).toEqual(["loopback", "petrel", "portmap"]);
   expect(readdirSync(cniConfDir)).toEqual(["10-petrel.conflist"]);
@@ -257,6 +260,39 @@ test("deleting the pods gives their addresses back", async () => {
     return left.length === 0 ? true : undefined;
   });
 }, 300_000);
+
+test("helm upgrade rolls the DaemonSet; the node's CNI files never go away meanwhile, and pods still start", async () => {
+  const conflist = join(cniConfDir, "10-petrel.conflist");
+  const before = (await kubectl(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=node", "-o", "jsonpath={.items[*].metadata.name}"])).trim();
+  let missing = 0;
+  let checks = 0;
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      checks++;
+      if (!existsSync(conflist) || !existsSync(join(cniBinDir, "petrel"))) missing++;
+      await sleep(50);
+    }
+  })();
+  // A changed value changes the pod template: a rolling update of the DaemonSet.
+  await helmOk(["upgrade", "petrel", chartDir, "--namespace", NS, "-f", values(), "--set", "node.logLevel=info"], cluster().rig.kubeconfigPath);
+  await kubectl(["-n", NS, "rollout", "status", "daemonset/petrel-node", "--timeout=240s"]);
+  watching = false;
+  await watcher;
+  const after = (await kubectl(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=node", "-o", "jsonpath={.items[*].metadata.name}"])).trim();
+  say(`upgrade: ${before} -> ${after}; CNI files checked ${checks} times, missing ${missing} times`);
+  expect(after).not.toBe(before);
+  expect(checks).toBeGreaterThan(10);
+  expect(missing).toBe(0);
+  // A pod started after the upgrade gets an address as before.
+  await kubectl(["run", "after-upgrade", "-n", "default", `--image=${busyboxImage().ref}`, "--image-pull-policy=Never", "--restart=Never",
+    `--overrides=${JSON.stringify({ spec: { nodeSelector: { "kubernetes.io/hostname": kubeletNodeName }, terminationGracePeriodSeconds: 1 } })}`, "--command", "--", "sleep", "3600"]);
+  await kubectl(["wait", "--for=condition=Ready", "pod/after-upgrade", "-n", "default", "--timeout=120s"]);
+  expect(await kubectl(["get", "pod", "after-upgrade", "-n", "default", "-o", "jsonpath={.status.podIP}"])).toMatch(/^198\.18\./);
+  await kubectl(["delete", "pod", "after-upgrade", "-n", "default", "--wait=true"]);
+  await waitFor("the kubelet to remove the pod's sandbox", 150_000, async () =>
+    (await kubelet().containerd.cri.listPodSandboxes()).some((sb) => sb.metadata?.name === "after-upgrade") ? undefined : true);
+}, 420_000);
 
 test("helm uninstall removes the release, the CRDs and the node's CNI files", async () => {
   for (const p of netnsPods.splice(0)) await cluster().removePod(p);

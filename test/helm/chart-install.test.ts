@@ -61,7 +61,10 @@ test("default values: server-side dry run, install, uninstall leaves nothing", a
   // The dry run changed nothing.
   expect(await leftovers()).toEqual([]);
 
-  await helmOk(["install", "petrel", chartDir, "--namespace", NS], rig().kubeconfigPath);
+  const notes = await helmOk(["install", "petrel", chartDir, "--namespace", NS], rig().kubeconfigPath);
+  // NOTES.txt tells the operator how to check the install.
+  expect(notes).toContain("kubectl -n petrel-system rollout status daemonset/petrel-node");
+  expect(notes).toContain("kubectl get ippools");
   // (BLOCK SIZE and BLOCKS are status, written by the controller, which cannot run without a kubelet.)
   expect(await rig().kubectlOk(["get", "ippools"])).toMatch(/^default\s+10\.244\.0\.0\/16\s/m);
   expect(await rig().kubectlOk(["get", "ippool", "default", "-o", "jsonpath={.spec.blockSize} {.spec.natOutgoing}"])).toBe("26 true");
@@ -71,8 +74,16 @@ test("default values: server-side dry run, install, uninstall leaves nothing", a
     "validatingadmissionpolicy.admissionregistration.k8s.io/petrel-node-own-node-only", "customresourcedefinition.apiextensions.k8s.io/ippools.petrel.dev"]) {
     expect(installed).toContain(name);
   }
-  // An overlapping pool is refused by the chart's admission policy.
-  const overlap = await rig().kubectl(["create", "-f", "-"], JSON.stringify({ apiVersion: "petrel.dev/v1alpha1", kind: "IPPool", metadata: { name: "overlap" }, spec: { cidr: "10.244.8.0/24" } }));
+  // An overlapping pool is refused by the chart's admission policy, once the policy's parameter
+  // informer has synced (until then it fails open, by design: crds/admission/ippool-overlap.yaml).
+  const overlapPool = JSON.stringify({ apiVersion: "petrel.dev/v1alpha1", kind: "IPPool", metadata: { name: "overlap" }, spec: { cidr: "10.244.8.0/24" } });
+  const deadline = Date.now() + 30_000;
+  let overlap = await rig().kubectl(["create", "-f", "-"], overlapPool);
+  while (overlap.status === 0 && Date.now() < deadline) {
+    await rig().kubectlOk(["delete", "ippool", "overlap"]);
+    await new Promise((r) => setTimeout(r, 500));
+    overlap = await rig().kubectl(["create", "-f", "-"], overlapPool);
+  }
   expect(overlap.status).not.toBe(0);
   expect(overlap.stderr).toContain("overlaps IPPool default");
 
