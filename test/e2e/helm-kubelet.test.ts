@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { containsAddress, parseAddress, parseCidr } from "../../common/cidr.ts";
 import { apiRequest } from "../rig/api-request.ts";
 import { runProcess } from "../rig/rig.ts";
 import { chartDir, helmOk } from "../support/helm.ts";
@@ -203,13 +204,8 @@ test("a Deployment's pods get Petrel addresses from the kubelet's runtime and re
   await kubectl(["rollout", "status", "deployment/petrel-e2e", "-n", "default", "--timeout=180s"]);
   const pods = await deploymentPods();
   expect(pods).toHaveLength(3);
-  const blocks = (await kubectl(["get", "ipamblocks", "-l", `petrel.dev/node=${kubeletNodeName}`, "-o", "jsonpath={.items[*].spec.cidr}"])).trim().split(" ");
-  const inBlock = (ip: string) => blocks.some((b) => {
-    const [base, len] = b.split("/");
-    const n = (a: string) => a.split(".").reduce((acc, x) => acc * 256 + Number(x), 0);
-    const size = 2 ** (32 - Number(len));
-    return n(ip) >= n(base ?? "") && n(ip) < n(base ?? "") + size;
-  });
+  const blocks = (await kubectl(["get", "ipamblocks", "-l", `petrel.dev/node=${kubeletNodeName}`, "-o", "jsonpath={.items[*].spec.cidr}"])).trim().split(" ").map((b) => parseCidr(b));
+  const inBlock = (ip: string) => blocks.some((b) => containsAddress(b, parseAddress(ip)));
   for (const p of pods) expect([p.name, inBlock(p.ip)]).toEqual([p.name, true]);
   say(`pods: ${pods.map((p) => `${p.name}=${p.ip}`).join(" ")}`);
   expect(allocations().sort()).toEqual(pods.map((p) => p.ip).sort());

@@ -11,9 +11,9 @@ export const helmBin = (): string => join(defaultBinDir(), "helm");
 
 export async function helm(args: readonly string[], kubeconfig?: string): Promise<ProcessResult> {
   // Helm reads KUBECONFIG from the environment and keeps its caches under HOME.
-  const env = ["env", `HELM_CACHE_HOME=/tmp/petrel-helm-cache`, `HELM_CONFIG_HOME=/tmp/petrel-helm-config`, `HELM_DATA_HOME=/tmp/petrel-helm-data`];
+  const env = ["HELM_CACHE_HOME=/tmp/petrel-helm-cache", "HELM_CONFIG_HOME=/tmp/petrel-helm-config", "HELM_DATA_HOME=/tmp/petrel-helm-data"];
   if (kubeconfig !== undefined) env.push(`KUBECONFIG=${kubeconfig}`);
-  const r = await runProcess(env[0] ?? "env", [...env.slice(1), helmBin(), ...args]);
+  const r = await runProcess("env", [...env, helmBin(), ...args]);
   return { ...r, stderr: r.stderr.split("\n").filter((l) => !l.includes("found symbolic link in path")).join("\n") };
 }
 
