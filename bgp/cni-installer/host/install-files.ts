@@ -1,15 +1,29 @@
 /** The installer's file operations on the host's CNI directories (mounted into the container). */
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, copyFileSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { InstallRecord } from "../install-plan.ts";
 
+/** Digests by path, valid while the file's identity, size and times are unchanged. */
+const digests = new Map<string, { key: string; sha256: string }>();
+
 /**
- * Read in 1 MiB chunks: the plugin is a ~110 MB executable, and reading it whole would need that
- * much heap inside the installer's small memory limit (it was OOM-killed at 128 MiB).
+ * SHA-256 of a file, or undefined when it does not exist. The installer re-checks every minute,
+ * and the plugin is a ~110 MB executable on both sides: a file whose inode, size, mtime and
+ * ctime are unchanged keeps its digest instead of being read again. Read in 1 MiB chunks: reading
+ * it whole needed that much heap inside the installer's small memory limit (OOM-killed at 128 MiB).
  */
 export function sha256File(path: string): string | undefined {
-  if (!existsSync(path)) return undefined;
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    digests.delete(path);
+    return undefined;
+  }
+  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const known = digests.get(path);
+  if (known?.key === key) return known.sha256;
   const hash = createHash("sha256");
   const buf = Buffer.allocUnsafe(1 << 20);
   const fd = openSync(path, "r");
@@ -18,7 +32,9 @@ export function sha256File(path: string): string | undefined {
   } finally {
     closeSync(fd);
   }
-  return hash.digest("hex");
+  const sha256 = hash.digest("hex");
+  digests.set(path, { key, sha256 });
+  return sha256;
 }
 
 /**
