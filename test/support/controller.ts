@@ -6,6 +6,7 @@ import { freePort } from "../rig/free-port.ts";
 import type { KubeRig } from "../rig/rig.ts";
 import { logTail, startProcess, type Started } from "../rig/start-process.ts";
 
+import { sumSamples } from "./prom-text.ts";
 import { repoRoot as root } from "./repo-root.ts";
 
 export const controllerBin = join(root, "dist", "bin", "petrel-controller");
@@ -66,14 +67,7 @@ export class ControllerProcess {
   /** The value of one metric sample, e.g. metric('petrel_controller_is_leader'); 0 when absent. */
   async metric(name: string, labels: Readonly<Record<string, string>> = {}): Promise<number> {
     const { text } = await this.get("/metrics");
-    let sum = 0;
-    for (const line of text.split("\n")) {
-      const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
-      if (m === null || m[1] !== name) continue;
-      const have = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-      if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
-    }
-    return sum;
+    return sumSamples(text, name, labels);
   }
 
   /** Waits until /readyz answers 200 (or throws with the log tail). */

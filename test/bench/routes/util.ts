@@ -3,6 +3,7 @@
 // are always addressed by the pid this process started, never by name.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { sumSamples } from "../../support/prom-text.ts";
 
 export interface Exec {
   status: number;
@@ -87,14 +88,7 @@ export async function metricValue(port: number, name: string, labels: Readonly<R
   } catch {
     return Number.NaN;
   }
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (m === null || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
-  }
-  return sum;
+  return sumSamples(text, name, labels);
 }
 
 /** Nearest-rank quantile; NaN for an empty sample. */
