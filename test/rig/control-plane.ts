@@ -6,7 +6,7 @@ import { request } from "node:https";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort, PortInUse } from "./free-port.ts";
-import { killAll, logTail, startProcess, type Started } from "./start-process.ts";
+import { failIfExited, killAll, logTail, startProcess, type Started } from "./start-process.ts";
 
 /**
  * The controllers a node with DaemonSets and Deployments needs, and nothing that needs a cloud or
@@ -72,12 +72,7 @@ async function waitHealthy(proc: Started, port: number, timeoutMs: number): Prom
   const deadline = Date.now() + timeoutMs;
   let last: string;
   for (;;) {
-    const info = proc.exitInfo();
-    if (info !== undefined) {
-      const tail = await logTail(proc.logPath);
-      if (/address already in use/.test(tail)) throw new PortInUse(`${proc.name}: port in use`);
-      throw new Error(`${proc.name} ${info} before it was healthy; ${proc.logPath}:\n${tail}`);
-    }
+    await failIfExited(proc, "healthy");
     try {
       const r = await healthz(port);
       if (r.status === 200 && r.text === "ok") return;

@@ -3,8 +3,8 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { apiRequest } from "./api-request.ts";
-import { freePort, PortInUse } from "./free-port.ts";
-import { killAll, logTail, startProcess, type Started } from "./start-process.ts";
+import { freePort } from "./free-port.ts";
+import { failIfExited, killAll, logTail, startProcess, type Started } from "./start-process.ts";
 
 /** The apiserver settings a test may choose (a subset of KubeRigOptions, documented there). */
 export interface ApiserverOptions {
@@ -64,12 +64,7 @@ export async function startApiserver(
   let last: string;
   for (;;) {
     // An exited apiserver will never become ready: fail now with its log instead of at the deadline.
-    const info = proc.exitInfo();
-    if (info !== undefined) {
-      const tail = await logTail(proc.logPath);
-      if (/address already in use/.test(tail)) throw new PortInUse("kube-apiserver: port in use");
-      throw new Error(`kube-apiserver ${info} before it was ready; ${proc.logPath}:\n${tail}`);
-    }
+    await failIfExited(proc, "ready");
     try {
       const r = await apiRequest(url, ca, token, "GET", "/readyz", undefined, "application/json", 3000);
       if (r.status === 200) return { proc, url };

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { PortInUse } from "./free-port.ts";
 
 export interface Started {
   child: ChildProcess;
@@ -70,4 +71,16 @@ export async function logTail(path: string, lines = 30): Promise<string> {
   } catch {
     return "(no log)";
   }
+}
+
+/**
+ * While waiting for a started program to come up: a program that has exited never will, so fail
+ * now with its log tail (PortInUse when it could not bind, so the caller can retry another port).
+ */
+export async function failIfExited(proc: Started, waitingFor: string): Promise<void> {
+  const info = proc.exitInfo();
+  if (info === undefined) return;
+  const tail = await logTail(proc.logPath);
+  if (/address already in use/.test(tail)) throw new PortInUse(`${proc.name}: port in use`);
+  throw new Error(`${proc.name} ${info} before it was ${waitingFor}; ${proc.logPath}:\n${tail}`);
 }
