@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { containsAddress, parseAddress, parseCidr } from "../../common/cidr.ts";
 import { apiRequest } from "../rig/api-request.ts";
+import { petrelCache } from "../rig/binaries.ts";
 import { runProcess } from "../rig/rig.ts";
 import { chartDir, helmOk } from "../support/helm.ts";
 import { KubeletNode } from "../support/kubelet-node.ts";
@@ -26,7 +27,7 @@ const NS = "petrel-system";
 const kubeletNodeName = "kubelet-1";
 const kubeletNodeIP = "192.0.2.100";
 const pool = "198.18.0.0/20";
-const imageDir = "/var/cache/petrel/images";
+const imageDir = join(petrelCache(), "images");
 const version = (JSON.parse(must(["cat", join(repoRoot, "package.json")])) as { version: string }).version;
 
 const say = (line: string): void => {

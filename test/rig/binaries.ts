@@ -8,11 +8,17 @@ import { ETCD_VERSION, HELM_VERSION, K8S_VERSION } from "./versions.ts";
 /** The build script, as named in error messages (relative to the repository root). */
 export const BUILD_SCRIPT = "test/rig/build-k8s.sh";
 
+/** $PETREL_CACHE, else /var/cache/petrel: the root of every cache the tests keep outside the repository. */
+export function petrelCache(): string {
+  const env = process.env.PETREL_CACHE;
+  return env !== undefined && env !== "" ? env : "/var/cache/petrel";
+}
+
 /** Where build-k8s.sh puts the binaries for the pinned version (mirrors the script's default). */
 export function defaultBinDir(): string {
   const fromEnv = process.env.PETREL_K8S_BIN_DIR;
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  const cache = process.env.PETREL_CACHE !== undefined && process.env.PETREL_CACHE !== "" ? process.env.PETREL_CACHE : "/var/cache/petrel";
+  const cache = petrelCache();
   return join(cache, `k8s-${K8S_VERSION}`, "bin");
 }
 

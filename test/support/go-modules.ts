@@ -4,14 +4,9 @@
 // the repository.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { petrelCache } from "../rig/binaries.ts";
 import { K8S_VERSION } from "../rig/versions.ts";
 import { run } from "./sh.ts";
-
-/** $PETREL_CACHE, as build-k8s.sh and binaries.ts read it. */
-export function petrelCache(): string {
-  const env = process.env.PETREL_CACHE;
-  return env !== undefined && env !== "" ? env : "/var/cache/petrel";
-}
 
 /** The staging modules' version of the pinned Kubernetes release: v1.36.3 -> v0.36.3. */
 export function stagingVersion(): string {

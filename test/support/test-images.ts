@@ -15,7 +15,8 @@ import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { K8S_VERSION } from "../rig/versions.ts";
-import { goModuleDir, petrelCache } from "./go-modules.ts";
+import { petrelCache } from "../rig/binaries.ts";
+import { goModuleDir } from "./go-modules.ts";
 import { must } from "./sh.ts";
 
 export interface TestImage {
