@@ -25,7 +25,7 @@ const nodePrograms = [
   { entry: "controller/main.ts", out: "dist/bin/petrel-controller" },
   { entry: "bgp/main.ts", out: "dist/bin/petrel-agent" },
   { entry: "bgp/petrelctl/main.ts", out: "dist/bin/petrelctl" },
-  { entry: "bgp/cni-installer/main.ts", out: "dist/bin/petrel-cni-installer" },
+  { entry: "cni-plugin/cni-installer/main.ts", out: "dist/bin/petrel-cni-installer" },
 ];
 for (const { entry, out } of nodePrograms) {
   if (!existsSync(join(root, entry))) continue;
