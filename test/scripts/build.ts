@@ -23,7 +23,7 @@ console.log(`built ${plugin.out}`);
 
 const nodePrograms = [
   { entry: "controller/main.ts", out: "dist/bin/petrel-controller" },
-  { entry: "bgp/main.ts", out: "dist/bin/petrel-agent" },
+  { entry: "bgp/agent/main.ts", out: "dist/bin/petrel-agent" },
   { entry: "bgp/petrelctl/main.ts", out: "dist/bin/petrelctl" },
   { entry: "cni-plugin/cni-installer/main.ts", out: "dist/bin/petrel-cni-installer" },
 ];

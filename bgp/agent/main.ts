@@ -3,13 +3,13 @@
  * the agent's reconcile, plus the health server. Two loops: a full pass (cluster changes, resync,
  * gobgpd restarts) and a route pass (every best-path change).
  */
-import { InvalidInputError, errorMessage } from "../common/errors.ts";
-import { startHealthServer } from "../common/host/health-server.ts";
-import { loadKubeConfig } from "../common/host/kube-config.ts";
-import { createLogger } from "../common/logger.ts";
-import { ReconcileLoop } from "../common/reconcile-loop.ts";
-import { Agent } from "./agent/agent.ts";
-import { connectGobgp } from "./gobgp/host/connect-gobgp.ts";
+import { InvalidInputError, errorMessage } from "../../common/errors.ts";
+import { startHealthServer } from "../../common/host/health-server.ts";
+import { loadKubeConfig } from "../../common/host/kube-config.ts";
+import { createLogger } from "../../common/logger.ts";
+import { ReconcileLoop } from "../../common/reconcile-loop.ts";
+import { Agent } from "./agent.ts";
+import { connectGobgp } from "../gobgp/host/connect-gobgp.ts";
 import { AgentClusterWatch } from "./host/cluster-watch.ts";
 import { applyRouteBatch, listPetrelRoutes } from "./host/kernel-routes.ts";
 import { applyNft } from "./host/nftables.ts";

@@ -5,7 +5,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { nodeBlocksFileName } from "../../common/node-blocks.ts";
+import { nodeBlocksFileName } from "../../../common/node-blocks.ts";
 
 /** Writes `blocks.json` with write, fsync, rename, fsync(dir): a reader never sees half a file. */
 export function writeBlocksFile(stateDir: string, content: string): void {

@@ -4,9 +4,9 @@
  * a network namespace), every command runs as `ip -n <netns>`: the one "run in this netns" place.
  */
 import { spawn } from "node:child_process";
-import { TransientError } from "../../common/errors.ts";
-import { agentRouteProtocol } from "../../common/route-protocols.ts";
-import type { KernelRoute } from "../agent/route-plan.ts";
+import { TransientError } from "../../../common/errors.ts";
+import { agentRouteProtocol } from "../../../common/route-protocols.ts";
+import type { KernelRoute } from "../route-plan.ts";
 
 function ip(netns: string | undefined, args: readonly string[], input?: string): Promise<string> {
   const argv = [...(netns === undefined ? [] : ["-n", netns]), ...args];

@@ -4,11 +4,11 @@
  * label the controller sets). Secrets for peer passwords are read on demand.
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Node } from "@kubernetes/client-node";
-import type { BGPConfiguration, BGPPeer, IPAMBlock, IPPool, PetrelNode } from "../../common/api/index.ts";
-import { GROUP, PLURALS, VERSION } from "../../common/api/index.ts";
-import { WatchCache } from "../../common/host/watch-cache.ts";
-import type { Logger } from "../../common/logger.ts";
-import type { ClusterView, NodeView } from "../agent/cluster-view.ts";
+import type { BGPConfiguration, BGPPeer, IPAMBlock, IPPool, PetrelNode } from "../../../common/api/index.ts";
+import { GROUP, PLURALS, VERSION } from "../../../common/api/index.ts";
+import { WatchCache } from "../../../common/host/watch-cache.ts";
+import type { Logger } from "../../../common/logger.ts";
+import type { ClusterView, NodeView } from "../cluster-view.ts";
 
 export class AgentClusterWatch {
   readonly #nodes: WatchCache<V1Node>;

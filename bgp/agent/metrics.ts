@@ -1,6 +1,6 @@
 /** The agent's Prometheus metrics (prom-client), on their own registry. */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
-import type { AgentMetrics } from "./agent/agent.ts";
+import type { AgentMetrics } from "./agent.ts";
 
 export function createAgentMetrics(node: string): AgentMetrics & { registry: Registry } {
   const registry = new Registry();

@@ -3,9 +3,9 @@
  * status subresource; DESIGN.md: the agent owns exactly these), and Secret reads for passwords.
  */
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
-import type { IPAMBlockStatus, PetrelNodeStatus } from "../../common/api/index.ts";
-import { GROUP, PLURALS, VERSION } from "../../common/api/index.ts";
-import { kubeError, statusCodeOf } from "../../common/host/kube-errors.ts";
+import type { IPAMBlockStatus, PetrelNodeStatus } from "../../../common/api/index.ts";
+import { GROUP, PLURALS, VERSION } from "../../../common/api/index.ts";
+import { kubeError, statusCodeOf } from "../../../common/host/kube-errors.ts";
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 

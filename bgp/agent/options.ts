@@ -1,8 +1,8 @@
 /** The agent's command line (commander), validated with errors that name the flag and the fix. */
 import { Command, Option } from "commander";
-import { parseDuration } from "../common/duration.ts";
-import { InvalidInputError } from "../common/errors.ts";
-import { logLevels, type LogLevel } from "../common/logger.ts";
+import { parseDuration } from "../../common/duration.ts";
+import { InvalidInputError } from "../../common/errors.ts";
+import { logLevels, type LogLevel } from "../../common/logger.ts";
 
 export interface AgentOptions {
   readonly kubeconfig: string | undefined;
