@@ -1,28 +1,43 @@
 /**
- * The node agent's reconcile: level-triggered, like the controller. A full pass configures
- * gobgpd from the cluster, writes the node's blocks for the CNI plugin, programs routes and
- * reports status; a route pass (after every best-path change) only reprograms routes. Routes are
- * never removed while BGP is settling after a start or a gobgpd restart, so a restart does not
- * pull routes that the sessions are about to re-learn.
+ * The node agent: cluster and BGP events in, gobgpd configuration, kernel routes and status out.
+ * Four kinds of work, each on its own loop (main.ts), each proportional to what changed:
+ * - config pass (cluster changes): the desired gobgpd configuration, applied as a diff; route
+ *   trust's inputs; the blocks file; natOutgoing. A block event touches only its owner's prefix
+ *   set and its own prefix.
+ * - route pass (best-path events, re-checks): the route engine programs the dirty prefixes.
+ * - full pass (slow anti-entropy, and after gobgpd comes back): gobgpd's RIB listed and merged
+ *   into the best-path table, the kernel listed, gobgpd's configuration read back, drift repaired.
+ * - status pass: its own timer and triggers (status-reporter.ts).
  */
-import type { IPAMBlock, PetrelNode, PetrelNodeStatus } from "../../common/api/index.ts";
+import type { IPAMBlock, PetrelNodeStatus } from "../../common/api/index.ts";
+import { blockNodeLabel, blockPoolLabel, cidrOfBlockName } from "../../common/block-name.ts";
+import { canonicalJson } from "../../common/canonical-json.ts";
+import { formatCidr } from "../../common/cidr.ts";
 import { errorMessage } from "../../common/errors.ts";
 import type { Logger } from "../../common/logger.ts";
 import { renderNodeBlocksFile } from "../../common/node-blocks.ts";
 import type { LoopPassResult } from "../../common/reconcile-loop.ts";
 import type { GobgpClient } from "../gobgp/client.ts";
-import type { AddressFamily, BestPathEvent, BgpPath, WatchHandle } from "../gobgp/types.ts";
+import { GobgpError } from "../gobgp/grpc-error.ts";
+import type { RouteUpdate, RouteWatchEvent, WatchHandle } from "../gobgp/types.ts";
+import { BlockIndex } from "./block-index.ts";
+import { describeIgnored, routeBounds, type RouteBounds } from "./cidr-bounds.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { desiredBgp, type DesiredBgp } from "./desired-bgp.ts";
 import { GobgpSync } from "./gobgp-sync.ts";
+import { desiredPolicy, ownerSetName } from "./import-policy.ts";
 import { natRuleset } from "./nat-plan.ts";
-import { desiredRoutes, routeBatch, routeChanges, routeKey, type BestRoute, type KernelRoute } from "./route-plan.ts";
-import { blockStatus, blockStatusChanged, countAllocations, nodeStatusChanged, petrelNodeStatus } from "./status-plan.ts";
+import { NodeAddressBook } from "./node-addresses.ts";
+import { RefusalLog } from "./refusal-log.ts";
+import { RouteEngine, type RouteEngineMetrics } from "./route-engine.ts";
+import type { KernelPort } from "./route-plan.ts";
+import { blockProblem, judgeRoute, type RefusalReason, type TrustInputs } from "./route-trust.ts";
+import { StatusReporter } from "./status-reporter.ts";
 
 export interface AgentPorts {
-  readonly cluster: { snapshot(): ClusterView; synced(): boolean };
+  readonly cluster: { snapshot(): ClusterView; synced(): boolean; unsynced(): string[] };
   readonly bgp: GobgpClient;
-  readonly kernel: { list(): Promise<KernelRoute[]>; apply(batch: string): Promise<void> };
+  readonly kernel: KernelPort;
   readonly state: { writeBlocks(content: string): void; allocated(): string[] };
   /** Applies an nftables script (natOutgoing). */
   readonly nat: { apply(script: string): Promise<void> };
@@ -43,186 +58,260 @@ export interface AgentSettings {
   readonly statusIntervalMs: number;
   /** The node status is rewritten at least this often (heartbeat). */
   readonly heartbeatMs: number;
+  /** How long a Node without an InternalIP keeps its last address. */
+  readonly nodeAddressGraceMs: number;
 }
 
-export interface AgentMetrics {
-  routes(counts: { via: number; blackhole: number }): void;
-  routeChanges(replaced: number, removed: number): void;
+export interface AgentMetrics extends RouteEngineMetrics {
   sessions(states: readonly string[]): void;
   kubeWrite(kind: "node-status" | "block-status"): void;
+  refused(reason: RefusalReason): void;
+  state(s: { held: boolean; settling: boolean; bestPaths: number; refusalsActive: number; cidrsIgnored: number }): void;
+  pass(kind: "config" | "route" | "full" | "status"): void;
 }
+
+/** The work the agent asks its loops for (main.ts wires them). */
+export interface AgentTriggers {
+  config(delayMs?: number): void;
+  routes(delayMs?: number): void;
+  full(delayMs?: number): void;
+  status(delayMs?: number): void;
+}
+
+const noTriggers: AgentTriggers = { config: () => {}, routes: () => {}, full: () => {}, status: () => {} };
 
 export class Agent {
   readonly #p: AgentPorts;
   readonly #s: AgentSettings;
   readonly #m: AgentMetrics | undefined;
+  readonly #now: () => number;
   readonly #sync: GobgpSync;
-  readonly #best = new Map<string, BestRoute>();
+  readonly #engine: RouteEngine;
+  readonly #addresses: NodeAddressBook;
+  readonly #refusals: RefusalLog;
+  readonly #status: StatusReporter;
+  #blocks: BlockIndex;
+  #bounds: RouteBounds = { pools: [], poolsByName: new Map(), serviceCidrs: [], ignored: [] };
+  #boundsKey = "";
+  #trust: TrustInputs | undefined;
   #desired: DesiredBgp | undefined;
-  #settleUntil: number;
+  #view: ClusterView | undefined;
+  /** Owner prefix sets whose contents may have changed since the last gobgpd apply. */
+  readonly #changedSets = new Set<string>();
+  #allSetsChanged = true;
   #lastBlocksFile = "";
   #lastNat: string | undefined;
-  /**
-   * The Petrel routes in the kernel as of the last listing plus what the agent applied since:
-   * a route pass diffs against this instead of running `ip route show` each time (measured: those
-   * spawns were a quarter of the agents' CPU at 20 nodes). A full pass lists the kernel again,
-   * which also repairs drift (someone deleting a route by hand).
-   */
-  #kernel: Map<string, KernelRoute> | undefined;
-  #lastNodeStatusWrite = 0;
-  #lastNodeStatus: PetrelNodeStatus | undefined;
-  readonly #lastBlockWrite = new Map<string, number>();
-  #routeChain: Promise<unknown> = Promise.resolve();
-  /** Best-path events that arrive while #refreshBest lists the RIB (undefined when not listing). */
-  #duringRefresh: BgpPath[] | undefined;
+  #notReady: { reason: string; message: string } | undefined = { reason: "Starting", message: "the agent is starting" };
+  #bgpConfigured = false;
   #watches: WatchHandle[] = [];
-  /** Set when a full pass completes cleanly (for /readyz). */
-  lastCleanFullPassAt: number | undefined;
-  /** Called when best paths change (route pass) or gobgpd came back (full pass). */
-  onRoutesChanged: () => void = () => {};
-  onGobgpRestarted: () => void = () => {};
+  triggers: AgentTriggers = noTriggers;
+  /** Set when a config pass completes cleanly (for /readyz). */
+  lastCleanConfigAt: number | undefined;
 
   constructor(ports: AgentPorts, settings: AgentSettings, metrics?: AgentMetrics) {
     this.#p = ports;
     this.#s = settings;
     this.#m = metrics;
+    this.#now = ports.now ?? Date.now;
     this.#sync = new GobgpSync(ports.bgp, ports.log);
-    this.#settleUntil = this.#now() + settings.routeSettleMs;
+    this.#addresses = new NodeAddressBook(settings.nodeAddressGraceMs);
+    this.#blocks = new BlockIndex(this.#bounds);
+    this.#refusals = new RefusalLog(ports.log, {
+      now: this.#now,
+      onCounted: (r) => metrics?.refused(r),
+      onChange: () => this.triggers.status(),
+    });
+    this.#engine = new RouteEngine(ports.kernel, ports.log, {
+      now: this.#now,
+      ...(metrics === undefined ? {} : { metrics }),
+      onRefusal: (prefix, r, previous) => {
+        if (r === undefined) {
+          if (previous !== undefined) this.#refusals.clear(previous.peer ?? "", prefix, "best");
+        } else {
+          this.#refusals.record({ peer: r.peer ?? "", prefix, nextHop: r.nextHop, reason: r.reason, detail: r.detail }, "best");
+        }
+      },
+    });
+    this.#engine.settle(settings.routeSettleMs);
+    this.#status = new StatusReporter({
+      bgp: ports.bgp,
+      kube: ports.kube,
+      allocated: () => ports.state.allocated(),
+      log: ports.log,
+      now: this.#now,
+      onWrite: (k) => metrics?.kubeWrite(k),
+      onSessions: (s) => metrics?.sessions(s),
+    }, { nodeName: settings.nodeName, statusIntervalMs: settings.statusIntervalMs, heartbeatMs: settings.heartbeatMs, countsRefreshMs: Math.min(30_000, settings.heartbeatMs) });
   }
 
-  #now(): number {
-    return (this.#p.now ?? Date.now)();
-  }
-
-  /** Follows gobgpd's best paths; a reconnect means gobgpd restarted and must be reconfigured. */
-  watchBestPaths(): void {
-    const families: AddressFamily[] = ["ipv4-unicast", "ipv6-unicast"];
-    for (const family of families) {
-      this.#watches.push(this.#p.bgp.watchBestPaths(family, (e) => this.#onBestPaths(e)));
+  /** Why the agent is not ready, or undefined (for /readyz). */
+  readiness(): string | undefined {
+    if (!this.#p.cluster.synced()) {
+      return `waiting for the API server: ${this.#p.cluster.unsynced().join(", ")} not listed yet, so routes cannot be verified; the ${this.#engine.kernelRoutes} Petrel routes already in the kernel are kept and none is removed`;
     }
+    if (this.#notReady !== undefined) return `${this.#notReady.reason}: ${this.#notReady.message}`;
+    if (this.lastCleanConfigAt === undefined) return "no clean configuration pass yet";
+    return undefined;
+  }
+
+  // --- BGP events -----------------------------------------------------------------------------
+
+  /** Follows gobgpd's best paths (for the kernel) and received paths (for refusals and sessions). */
+  watchBgp(): void {
+    this.#watches.push(this.#p.bgp.watchRoutes((e) => this.#onBest(e)));
+    this.#watches.push(this.#p.bgp.watchReceived((e) => this.#onReceived(e)));
   }
 
   stopWatching(): void {
     for (const w of this.#watches.splice(0)) w.stop();
   }
 
-  #onBestPaths(e: BestPathEvent): void {
-    if (e.type === "paths") {
-      // A refresh in flight would overwrite these with its older listing: replay them after it.
-      this.#duringRefresh?.push(...e.paths);
-      for (const p of e.paths) {
-        const k = routeKey(p.prefix);
-        if (k === undefined) continue;
-        if (p.withdrawal) this.#best.delete(k);
-        else this.#best.set(k, { prefix: p.prefix, nextHop: p.nextHop, neighbor: p.neighborIp });
-      }
-      this.onRoutesChanged();
+  #onBest(e: RouteWatchEvent): void {
+    if (e.type === "routes") {
+      if (this.#engine.onBestPaths(e.routes) > 0) this.triggers.routes();
     } else if (e.type === "reconnected") {
-      this.#p.log.warn("gobgpd is back after a break; reconfiguring it");
+      this.#p.log.warn("gobgpd is back after a break; reading its state and reconfiguring it");
       this.#sync.reset();
-      this.#settleUntil = this.#now() + this.#s.routeSettleMs;
-      this.onGobgpRestarted();
-    } else {
+      this.#bgpConfigured = false;
+      this.#engine.settle(this.#s.routeSettleMs);
+      this.#allSetsChanged = true;
+      this.triggers.config(0);
+      this.triggers.full(0);
+    } else if (e.type === "disconnected") {
       this.#p.log.warn("lost gobgpd's best-path stream; kernel routes stay as they are", { error: e.error.message });
     }
   }
 
-  /** Re-reads every best path from gobgpd: the authoritative table, in case an event was missed. */
-  async #refreshBest(): Promise<void> {
-    const fresh = new Map<string, BestRoute>();
-    this.#duringRefresh = [];
-    try {
-      for (const family of ["ipv4-unicast", "ipv6-unicast"] as const) {
-        for (const p of await this.#p.bgp.listPaths({ family, table: "global" })) {
-          const k = routeKey(p.prefix);
-          if (p.best && !p.withdrawal && k !== undefined) fresh.set(k, { prefix: p.prefix, nextHop: p.nextHop, neighbor: p.neighborIp });
-        }
-      }
-      // Events that arrived while listing are newer than (or as new as) the listing: apply them on top.
-      for (const p of this.#duringRefresh) {
-        const k = routeKey(p.prefix);
-        if (k === undefined) continue;
-        if (p.withdrawal) fresh.delete(k);
-        else fresh.set(k, { prefix: p.prefix, nextHop: p.nextHop, neighbor: p.neighborIp });
-      }
-    } finally {
-      this.#duringRefresh = undefined;
+  #onReceived(e: RouteWatchEvent): void {
+    if (e.type === "routes") {
+      this.#classify(e.routes);
+    } else if (e.type === "peer") {
+      this.#status.sessionsChanged();
+      if (e.state !== "Established") this.#refusals.clearPeer(e.peer);
+      this.triggers.status();
     }
-    this.#best.clear();
-    for (const [k, v] of fresh) this.#best.set(k, v);
   }
 
-  /** Programs the kernel from the best paths; serialized so two passes never interleave. */
-  routePass(relist = false): Promise<LoopPassResult> {
-    const run = this.#routeChain.then(() => this.#routes(relist));
-    this.#routeChain = run.catch(() => undefined);
-    return run;
-  }
-
-  async #routes(relist: boolean): Promise<LoopPassResult> {
-    const d = this.#desired;
-    if (d === undefined) return { clean: true };
-    const ownBlocks = this.#p.cluster.snapshot().blocks.map((b) => b.spec.cidr);
-    const want = desiredRoutes({ best: this.#best.values(), allowed: d.allowedPrefixes, ownBlocks, nodeAddress: d.nodeAddress });
-    const now = this.#now();
-    const settling = now < this.#settleUntil;
-    if (relist || this.#kernel === undefined) {
-      this.#kernel = new Map((await this.#p.kernel.list()).map((r) => [routeKey(r.prefix) ?? r.prefix, r]));
-    }
-    const kernel = this.#kernel;
-    const changes = routeChanges([...kernel.values()], want, !settling);
-    const batch = routeBatch(changes);
-    if (batch !== "") {
-      try {
-        await this.#p.kernel.apply(batch);
-      } catch (err) {
-        this.#kernel = undefined; // part of the batch may have applied: list again next time
-        throw err;
+  /** Judges what peers send (before gobgpd's import policy), so that every refusal is seen. */
+  #classify(routes: readonly RouteUpdate[]): void {
+    const trust = this.#trust;
+    if (trust === undefined) return;
+    for (const r of routes) {
+      if (r.peer === undefined) continue;
+      if (r.withdrawal) {
+        this.#refusals.clear(r.peer, r.prefix, "received");
+        continue;
       }
-      for (const r of changes.replace) kernel.set(routeKey(r.prefix) ?? r.prefix, r);
-      for (const p of changes.remove) kernel.delete(routeKey(p) ?? p);
-      this.#p.log.info("routes programmed", { replaced: changes.replace.length, removed: changes.remove.length, prefixes: changes.replace.slice(0, 10).map((r) => r.prefix) });
+      const v = judgeRoute(trust, r.prefix, r.nextHop);
+      if (v.accept) this.#refusals.clear(r.peer, r.prefix, "received");
+      else this.#refusals.record({ peer: r.peer, prefix: r.prefix, nextHop: r.nextHop, reason: v.reason, detail: v.detail }, "received");
     }
-    this.#m?.routeChanges(changes.replace.length, changes.remove.length);
-    const all = [...want.values()];
-    this.#m?.routes({ via: all.filter((r) => r.kind === "via").length, blackhole: all.filter((r) => r.kind === "blackhole").length });
-    return { clean: true, ...(settling ? { wakeAfterMs: this.#settleUntil - now } : {}) };
   }
 
-  /** The whole reconcile: gobgpd, blocks file, routes, status. */
-  async fullPass(): Promise<LoopPassResult> {
+  // --- cluster events -------------------------------------------------------------------------
+
+  /** A block appeared, changed or went: only its owner's prefix set and its own route are affected. */
+  blockEvent(type: "upsert" | "delete", name: string, labels: Readonly<Record<string, string>>): void {
+    const cidr = cidrOfBlockName(name);
+    if (cidr === undefined) return;
+    const prefix = formatCidr(cidr);
+    const node = labels[blockNodeLabel];
+    const affected = type === "delete" || node === undefined
+      ? this.#blocks.remove(prefix)
+      : this.#blocks.upsert(prefix, { node, pool: labels[blockPoolLabel] ?? "", cidr });
+    if (affected.length === 0) return;
+    for (const owner of affected) {
+      this.#changedSets.add(ownerSetName(owner, "ipv4-unicast"));
+      this.#changedSets.add(ownerSetName(owner, "ipv6-unicast"));
+    }
+    this.#engine.recheck([prefix]);
+    this.triggers.routes();
+    this.triggers.config();
+  }
+
+  // --- config pass ----------------------------------------------------------------------------
+
+  async configPass(): Promise<LoopPassResult> {
+    this.#m?.pass("config");
     const { cluster, log } = this.#p;
-    if (!cluster.synced()) return { clean: false };
-    const view = cluster.snapshot();
+    if (!cluster.synced()) {
+      this.#publishState();
+      return { clean: true };
+    }
+    const now = this.#now();
+    const raw = cluster.snapshot();
     const me = this.#s.nodeName;
+    for (const node of this.#addresses.update(raw.nodes, now)) this.#engine.recheck(this.#blocks.prefixesOf(node));
+    const view: ClusterView = { ...raw, nodes: this.#addresses.apply(raw.nodes) };
+    this.#view = view;
+    const problems: string[] = [];
+    for (const r of this.#addresses.remembered(now)) {
+      if (r.node === me) problems.push(`Node ${me} has no InternalIP: the agent keeps using ${r.address} for ${Math.round(r.forgetInMs / 1000)} s more`);
+      else log.warn("a node has no InternalIP; its last address is kept for now", { node: r.node, address: r.address, forgetInMs: r.forgetInMs });
+    }
+    const wakeForAddresses = this.#addresses.remembered(now).map((r) => r.forgetInMs + 100);
+    // Bounds of what is imported and exported; a change re-checks every block and route (rare).
+    const bounds = routeBounds(view.pools, view.bgpConfiguration?.spec?.serviceCIDRs, [...this.#addresses.entries()].map(([n, a]) => [n, a.address] as const));
+    const boundsKey = canonicalJson({ p: bounds.pools.map((p) => [p.name, formatCidr(p.cidr), p.blockSize]), s: bounds.serviceCidrs });
+    if (boundsKey !== this.#boundsKey) {
+      this.#bounds = bounds;
+      for (const owner of this.#blocks.revalidate(bounds)) this.#changedSets.add(ownerSetName(owner, "ipv4-unicast")).add(ownerSetName(owner, "ipv6-unicast"));
+      this.#allSetsChanged = true;
+      this.#engine.recheckAll();
+      if (bounds.ignored.length > 0) log.warn("ignoring pools or service CIDRs", { ignored: describeIgnored(bounds.ignored) });
+      this.#boundsKey = boundsKey;
+    }
+    this.#bounds = bounds;
     const passwords = await this.#passwords(view);
-    const d = desiredBgp(view, me, (name, key) => passwords.get(`${name}/${key}`));
+    const d = desiredBgp(view, me, (name, key) => passwords.get(`${name}/${key}`), bounds);
     this.#desired = d;
-    let notReady: { reason: string; message: string } | undefined;
-    if (d.problems.length > 0) notReady = { reason: "ConfigurationProblem", message: d.problems.join("; ") };
+    problems.push(...d.problems);
+    // Route trust's inputs; a change of learn-from peers or services re-checks everything.
+    const nodeAddresses = new Set(view.nodes.filter((n) => n.name !== me && n.address !== undefined).map((n) => n.address as string));
+    const trust: TrustInputs = {
+      me,
+      blocks: this.#blocks.all,
+      bounds,
+      address: (n) => this.#addresses.address(n),
+      learnFrom: new Set(d.learnFrom),
+      nodeAddresses,
+      services: new Set(bounds.serviceCidrs),
+    };
+    const prev = this.#trust;
+    if (prev !== undefined && (canonicalJson([...prev.learnFrom]) !== canonicalJson(d.learnFrom) || canonicalJson([...prev.services]) !== canonicalJson(bounds.serviceCidrs) || canonicalJson([...prev.nodeAddresses].sort()) !== canonicalJson([...nodeAddresses].sort()))) {
+      this.#engine.recheckAll();
+    }
+    this.#trust = trust;
+    this.#engine.setTrust(trust);
+    this.#engine.setOwnBlocks(new Set(d.ownBlocks));
+    let notReady: { reason: string; message: string } | undefined = problems.length > 0 ? { reason: "ConfigurationProblem", message: problems.join("; ") } : undefined;
     let clean = true;
     // 1. The CNI plugin's blocks first: pods can start even if BGP is not up yet.
     this.#writeBlocksFile(view.blocks);
     // 2. gobgpd.
     if (d.nodeAddress !== "") {
+      const policy = desiredPolicy({
+        blocksByOwner: [...this.#blocks.validByOwner()].filter(([n]) => n !== me),
+        address: (n) => this.#addresses.address(n),
+        learnFrom: d.learnFrom,
+        services: bounds.serviceCidrs,
+        nodeAddresses: [...nodeAddresses],
+        reflector: d.reflector,
+      });
       try {
-        await this.#sync.apply(d);
-        await this.#refreshBest();
+        const changedSets = this.#allSetsChanged ? undefined : new Set(this.#changedSets);
+        this.#changedSets.clear();
+        this.#allSetsChanged = false;
+        await this.#sync.apply({ bgp: d, policy, ...(changedSets === undefined ? {} : { changedSets }) });
+        this.#bgpConfigured = true;
       } catch (err) {
         clean = false;
+        this.#allSetsChanged = true;
         notReady = { reason: "GobgpdUnavailable", message: `cannot configure gobgpd: ${errorMessage(err)}` };
         log.warn("gobgpd configuration failed; retrying", { error: errorMessage(err) });
       }
     }
-    // 3. Routes, against a fresh listing of the kernel (the periodic full reconcile).
-    try {
-      await this.routePass(true);
-    } catch (err) {
-      clean = false;
-      notReady ??= { reason: "RoutesFailed", message: `cannot program routes: ${errorMessage(err)}` };
-      log.warn("route programming failed; retrying", { error: errorMessage(err) });
-    }
-    // 4. natOutgoing.
+    // 3. natOutgoing.
     const nat = natRuleset(view.pools);
     if (nat !== this.#lastNat) {
       try {
@@ -235,18 +324,12 @@ export class Agent {
         log.warn("natOutgoing rules failed; retrying", { error: errorMessage(err) });
       }
     }
-    // 5. Status.
-    let wake: number | undefined;
-    try {
-      wake = await this.#writeStatus(view, d, notReady);
-    } catch (err) {
-      clean = false;
-      log.warn("status write failed; retrying", { error: errorMessage(err) });
-    }
-    if (clean) this.lastCleanFullPassAt = this.#now();
-    const settleLeft = this.#settleUntil - this.#now();
-    const wakes = [wake, settleLeft > 0 ? settleLeft : undefined].filter((w): w is number => w !== undefined);
-    return { clean, ...(wakes.length > 0 ? { wakeAfterMs: Math.min(...wakes) } : {}) };
+    this.#notReady = notReady;
+    if (clean) this.lastCleanConfigAt = now;
+    this.triggers.routes();
+    this.triggers.status();
+    this.#publishState();
+    return { clean, ...(wakeForAddresses.length > 0 ? { wakeAfterMs: Math.min(...wakeForAddresses) } : {}) };
   }
 
   async #passwords(view: ClusterView): Promise<Map<string, string>> {
@@ -274,41 +357,89 @@ export class Agent {
     this.#p.log.info("blocks written for the CNI plugin", { node: this.#s.nodeName, blocks: active.map((b) => b.cidr) });
   }
 
-  async #writeStatus(view: ClusterView, d: DesiredBgp, notReady: { reason: string; message: string } | undefined): Promise<number | undefined> {
-    const now = this.#now();
-    const interval = this.#s.statusIntervalMs;
-    let wake: number | undefined;
-    const soonest = (ms: number) => (wake = wake === undefined ? ms : Math.min(wake, ms));
-    const allocations = countAllocations(this.#p.state.allocated(), view.blocks.map((b) => b.spec.cidr));
-    for (const b of view.blocks) {
-      const next = blockStatus(b, allocations.get(b.spec.cidr) ?? 0, new Date(now));
-      if (!blockStatusChanged(b.status, next)) continue;
-      const last = this.#lastBlockWrite.get(b.metadata.name) ?? 0;
-      if (now - last < interval) {
-        soonest(interval - (now - last));
-        continue;
+  // --- route and full passes ------------------------------------------------------------------
+
+  async routePass(): Promise<LoopPassResult> {
+    this.#m?.pass("route");
+    const r = await this.#engine.pass();
+    if (r.changed > 0) this.triggers.status(this.#s.statusIntervalMs);
+    this.#publishState();
+    return { clean: r.clean, ...(r.wakeAfterMs === undefined ? {} : { wakeAfterMs: r.wakeAfterMs }) };
+  }
+
+  /**
+   * The slow full comparison: gobgpd's RIB merged into the best-path table (events during the
+   * listing win), the kernel listed again, gobgpd's configuration read back on the next config
+   * pass. Also what runs when gobgpd comes back.
+   */
+  async fullPass(): Promise<LoopPassResult> {
+    this.#m?.pass("full");
+    let clean = true;
+    const refresh = this.#engine.best.beginRefresh();
+    try {
+      const listing: RouteUpdate[] = [];
+      for (const f of ["ipv4-unicast", "ipv6-unicast"] as const) listing.push(...(await this.#p.bgp.listRoutes(f)));
+      this.#engine.recheck(this.#engine.best.finishRefresh(refresh, listing));
+    } catch (err) {
+      if (err instanceof GobgpError && err.reason === "not-started") {
+        // BGP not started (a fresh gobgpd the agent has not configured yet): its RIB is empty.
+        this.#engine.recheck(this.#engine.best.finishRefresh(refresh, []));
+      } else {
+        this.#engine.best.abortRefresh(refresh);
+        clean = false;
+        this.#p.log.warn("cannot list gobgpd's routes for the full comparison; retrying", { error: errorMessage(err) });
       }
-      await this.#p.kube.patchBlockStatus(b.metadata.name, next);
-      this.#lastBlockWrite.set(b.metadata.name, now);
-      this.#m?.kubeWrite("block-status");
     }
-    const sessions = d.nodeAddress === "" ? [] : await this.#p.bgp.listPeers().catch(() => []);
-    this.#m?.sessions(sessions.map((s) => s.state));
-    const advertised = d.nodeAddress === "" ? [] : await this.#sync.advertised().catch(() => []);
-    const pn: PetrelNode | undefined = view.petrelNodes.find((p) => p.metadata.name === this.#s.nodeName);
-    const previous = this.#lastNodeStatus ?? pn?.status;
-    const next = petrelNodeStatus({ peers: d.peers, sessions, advertised, blocks: view.blocks, allocations, notReady, previous, now: new Date(now) });
-    const due = nodeStatusChanged(previous, next) || now - this.#lastNodeStatusWrite >= this.#s.heartbeatMs;
-    if (due && pn !== undefined) {
-      if (now - this.#lastNodeStatusWrite < interval) {
-        soonest(interval - (now - this.#lastNodeStatusWrite));
-      } else if (await this.#p.kube.patchNodeStatus(this.#s.nodeName, next)) {
-        this.#lastNodeStatusWrite = now;
-        this.#lastNodeStatus = next;
-        this.#m?.kubeWrite("node-status");
-      }
+    try {
+      await this.#engine.relist();
+    } catch (err) {
+      clean = false;
+      this.#p.log.warn("cannot list the kernel's routes; retrying", { error: errorMessage(err) });
     }
-    soonest(Math.max(1000, this.#s.heartbeatMs - (now - this.#lastNodeStatusWrite)));
-    return wake;
+    if (this.#bgpConfigured) {
+      this.#sync.reset();
+      this.#allSetsChanged = true;
+      this.triggers.config(0);
+    }
+    this.triggers.routes(0);
+    return { clean };
+  }
+
+  // --- status ---------------------------------------------------------------------------------
+
+  async statusPass(): Promise<LoopPassResult> {
+    this.#m?.pass("status");
+    const view = this.#view;
+    if (view === undefined) return { clean: true };
+    const d = this.#desired;
+    const totals = this.#refusals.totals();
+    const { via: installed, blackhole: blackholes } = this.#engine.counts;
+    return this.#status.pass({
+      petrelNode: view.petrelNodes.find((p) => p.metadata.name === this.#s.nodeName),
+      blocks: view.blocks,
+      peers: d?.peers ?? [],
+      advertised: this.#sync.advertised(),
+      notReady: this.#notReady,
+      routes: { installed, blackholes, refused: totals },
+      refusals: this.#refusals.active(32),
+      ignoredCidrs: this.#bounds.ignored,
+      bgpUp: this.#bgpConfigured,
+    });
+  }
+
+  #publishState(): void {
+    this.#m?.state({
+      held: !this.#engine.verified,
+      settling: this.#engine.settling,
+      bestPaths: this.#engine.best.size,
+      refusalsActive: this.#refusals.activeCount,
+      cidrsIgnored: this.#bounds.ignored.length,
+    });
+  }
+
+  /** For tests and petrelctl-like views: block validity as the agent sees it. */
+  blockProblem(prefix: string): string | undefined {
+    const b = this.#blocks.all.get(prefix);
+    return b === undefined ? "unknown" : blockProblem(b, this.#bounds);
   }
 }

@@ -1,19 +1,19 @@
 /**
  * petrel-agent: wires the watch caches, gobgpd's client, the kernel and the state directory to
- * the agent's reconcile, plus the health server. Two loops: a full pass (cluster changes, resync,
- * gobgpd restarts) and a route pass (every best-path change).
+ * the agent, plus the health server. Four loops (agent.ts): config (cluster changes), routes
+ * (best-path changes), full (the slow anti-entropy comparison) and status (its own timer).
  */
 import { InvalidInputError, errorMessage } from "../../common/errors.ts";
 import { startHealthServer } from "../../common/host/health-server.ts";
 import { loadKubeConfig } from "../../common/host/kube-config.ts";
 import { createLogger } from "../../common/logger.ts";
 import { ReconcileLoop } from "../../common/reconcile-loop.ts";
-import { Agent } from "./agent.ts";
 import { connectGobgp } from "../gobgp/host/connect-gobgp.ts";
+import { Agent } from "./agent.ts";
 import { AgentClusterWatch } from "./host/cluster-watch.ts";
-import { applyRouteBatch, listPetrelRoutes } from "./host/kernel-routes.ts";
-import { applyNft } from "./host/nftables.ts";
+import { applyChanges, listRoutes } from "./host/kernel-routes.ts";
 import { AgentKubeWriter } from "./host/kube-status.ts";
+import { applyNft } from "./host/nftables.ts";
 import { allocatedAddresses, writeBlocksFile } from "./host/state-dir.ts";
 import { createAgentMetrics } from "./metrics.ts";
 import { agentCommand, agentOptions } from "./options.ts";
@@ -32,15 +32,18 @@ async function main(): Promise<void> {
   }
   const log = createLogger("petrel-agent", options.logLevel).child({ node: options.nodeName });
   const metrics = createAgentMetrics(options.nodeName);
-  const late: { full?: ReconcileLoop; routes?: ReconcileLoop } = {};
-  const cluster = new AgentClusterWatch(kc, options.nodeName, log, () => late.full?.trigger());
+  const late: { agent?: Agent } = {};
+  const cluster = new AgentClusterWatch(kc, options.nodeName, log, {
+    onChange: () => late.agent?.triggers.config(),
+    onBlock: (e) => late.agent?.blockEvent(e.type, e.name, e.labels),
+  });
   const bgp = connectGobgp({ address: options.gobgpAddress, ...(options.gobgpProtoDir === undefined ? {} : { protoDir: options.gobgpProtoDir }) });
   const writer = new AgentKubeWriter(kc, options.namespace);
   const netns = options.netns;
   const agent = new Agent({
     cluster,
     bgp,
-    kernel: { list: () => listPetrelRoutes(netns), apply: (batch) => applyRouteBatch(netns, batch) },
+    kernel: { list: () => listRoutes(netns), apply: (changes) => applyChanges(netns, changes) },
     state: { writeBlocks: (text) => writeBlocksFile(options.stateDir, text), allocated: () => allocatedAddresses(options.stateDir) },
     kube: writer,
     nat: { apply: (script) => applyNft(netns, script) },
@@ -50,28 +53,36 @@ async function main(): Promise<void> {
     routeSettleMs: options.routeSettleMs,
     statusIntervalMs: options.statusIntervalMs,
     heartbeatMs: options.heartbeatMs,
+    nodeAddressGraceMs: options.nodeAddressGraceMs,
   }, metrics);
-  const loopOptions = { debounceMs: 20, resyncMs: options.resyncMs, minBackoffMs: 500, maxBackoffMs: 10_000 };
-  const full = new ReconcileLoop(() => agent.fullPass(), log, loopOptions);
-  const routes = new ReconcileLoop(() => agent.routePass(), log, { ...loopOptions, debounceMs: 10 });
-  late.full = full;
-  late.routes = routes;
-  agent.onRoutesChanged = () => routes.trigger();
-  agent.onGobgpRestarted = () => full.trigger(0);
+  late.agent = agent;
+  const backoff = { minBackoffMs: 500, maxBackoffMs: 10_000 };
+  // Only the full comparison runs on a timer (--resync-period); the others run when asked. Their
+  // resync is a safety net (a lost trigger), not work: a pass with nothing to do does nothing.
+  const config = new ReconcileLoop(() => agent.configPass(), log, { ...backoff, debounceMs: 20, resyncMs: options.resyncMs });
+  const routes = new ReconcileLoop(() => agent.routePass(), log, { ...backoff, debounceMs: 5, resyncMs: options.resyncMs });
+  const full = new ReconcileLoop(() => agent.fullPass(), log, { ...backoff, debounceMs: 50, resyncMs: options.resyncMs });
+  const status = new ReconcileLoop(() => agent.statusPass(), log, { ...backoff, debounceMs: 50, resyncMs: Math.max(options.statusIntervalMs, 10_000) });
+  agent.triggers = {
+    config: (ms) => config.trigger(ms),
+    routes: (ms) => routes.trigger(ms),
+    full: (ms) => full.trigger(ms),
+    status: (ms) => status.trigger(ms),
+  };
 
   const server = await startHealthServer(options.healthAddress, metrics.registry, {
     healthz: () => undefined,
-    readyz: () => {
-      if (!cluster.synced()) return "watch caches not synced yet";
-      if (agent.lastCleanFullPassAt === undefined) return "no clean pass yet (gobgpd configured, routes programmed, blocks written)";
-      return undefined;
-    },
+    readyz: () => agent.readiness(),
   });
   log.info("starting", { gobgp: options.gobgpAddress, stateDir: options.stateDir, netns: options.netns ?? "(own)" });
   void cluster.start();
-  agent.watchBestPaths();
+  agent.watchBgp();
+  // The kernel is listed first (full pass), so that routes already there are known, and kept,
+  // before anything can be verified.
   full.start();
   routes.start();
+  config.start();
+  status.start();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -80,7 +91,7 @@ async function main(): Promise<void> {
     // Routes and gobgpd's state stay as they are: a restarting agent must not disturb traffic.
     log.info("stopping; routes and BGP sessions are left in place", { signal });
     agent.stopWatching();
-    await Promise.all([full.stop(), routes.stop()]);
+    await Promise.all([config.stop(), routes.stop(), full.stop(), status.stop()]);
     await cluster.stop();
     bgp.close();
     server.close();

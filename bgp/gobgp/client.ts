@@ -300,6 +300,12 @@ export class GobgpClient {
     }
   }
 
+  /** Removes entries from a set (the set stays, also while a policy uses it). */
+  async removeDefinedSetEntries(set: DefinedSet): Promise<void> {
+    const encoded = encodeDefinedSet(set);
+    await this.unary("DeleteDefinedSet", { definedSet: encoded, all: false }, "name");
+  }
+
   /** Adds a policy with its statements. */
   async addPolicy(policy: Policy): Promise<void> {
     await this.unary("AddPolicy", { policy: encodePolicy(policy), referExistingStatements: false }, "name");

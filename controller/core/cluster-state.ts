@@ -62,7 +62,5 @@ export type Action =
 
 /** The finalizer that keeps a pool until its blocks are gone (nothing is yanked from running pods). */
 export const poolFinalizer = "petrel.dev/ipam-blocks";
-/** Label on every IPAMBlock: the owning node, so that an agent can watch only its own blocks. */
-export const blockNodeLabel = "petrel.dev/node";
-/** Label on every IPAMBlock: the pool it was cut from. */
-export const blockPoolLabel = "petrel.dev/pool";
+/** Labels on every IPAMBlock (owning node, pool): a contract with the agents, defined in common/. */
+export { blockNodeLabel, blockPoolLabel } from "../../common/block-name.ts";
