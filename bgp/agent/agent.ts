@@ -390,12 +390,7 @@ export class Agent {
         this.#p.log.warn("cannot list gobgpd's routes for the full comparison; retrying", { error: errorMessage(err) });
       }
     }
-    try {
-      await this.#engine.relist();
-    } catch (err) {
-      clean = false;
-      this.#p.log.warn("cannot list the kernel's routes; retrying", { error: errorMessage(err) });
-    }
+    this.#engine.requestRelist();
     if (this.#bgpConfigured) {
       this.#sync.reset();
       this.#allSetsChanged = true;

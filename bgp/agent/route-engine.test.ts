@@ -117,16 +117,29 @@ describe("RouteEngine", () => {
     await engine.pass();
     expect(kernel.applied).toEqual([]);
     expect(refusals.get("198.18.0.64/26")?.reason).toBe("kernel_route_exists");
-    // One that appears after the listing: the add fails, nothing is replaced, and it is refused.
+    // One that appears after the listing: the add fails, the kernel is listed again at once, the
+    // other route is found, and the announcement is refused; nothing is replaced.
     kernel.foreign.set("198.18.0.128/26", "198.18.0.128/26 dev eth2");
     engine.onBestPaths([best("198.18.0.128/26", "192.0.2.13")]);
-    await engine.pass();
+    expect((await engine.pass()).wakeAfterMs).toBe(10);
     expect(kernel.applied.at(-1)).toEqual([{ op: "add", route: { prefix: "198.18.0.128/26", kind: "via", gateway: "192.0.2.13" } }]);
+    await engine.pass();
     expect(refusals.get("198.18.0.128/26")?.reason).toBe("kernel_route_exists");
     engine.onBestPaths([best("198.18.0.128/26", "192.0.2.13", "192.0.2.14")]);
     await engine.pass();
     expect(kernel.clobbered).toEqual([]);
     expect(kernel.table()).toEqual({});
+  });
+
+  it("an add refused because Petrel's own route is there (the cache was behind) adopts that route", async () => {
+    engine.setTrust(trust(blocks));
+    await engine.relist();
+    kernel.petrel.set("198.18.0.64/26", { prefix: "198.18.0.64/26", kind: "via", gateway: "192.0.2.99" });
+    engine.onBestPaths([best("198.18.0.64/26", "192.0.2.12")]);
+    await engine.pass();
+    await engine.pass();
+    expect(kernel.applied.at(-1)).toEqual([{ op: "replace", route: { prefix: "198.18.0.64/26", kind: "via", gateway: "192.0.2.12" } }]);
+    expect(refusals.size).toBe(0);
   });
 
   it("settles: while BGP settles routes come and change but none goes, then the stale ones go", async () => {

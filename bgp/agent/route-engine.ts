@@ -68,6 +68,7 @@ export class RouteEngine {
   readonly #refused = new Map<string, EngineRefusal>();
   #settleUntil = 0;
   #counts = { via: 0, blackhole: 0 };
+  #relist = false;
 
   constructor(kernel: KernelPort, log: Logger, options: RouteEngineOptions = {}) {
     this.#kernelPort = kernel;
@@ -141,8 +142,18 @@ export class RouteEngine {
     this.#own = own;
   }
 
-  /** Lists the kernel again (start, reconnect, anti-entropy) and re-checks every prefix against it. */
+  /**
+   * Asks for the kernel to be listed again (start, reconnect, anti-entropy) and every prefix
+   * re-checked against it, at the start of the next pass: never while a pass is applying changes,
+   * whose results would otherwise land in the old copy.
+   */
+  requestRelist(): void {
+    this.#relist = true;
+  }
+
+  /** Lists the kernel now (tests; the engine itself lists through requestRelist). */
   async relist(): Promise<void> {
+    this.#relist = false;
     const { petrel, foreign } = await this.#kernelPort.list();
     this.#kernel = new Map(petrel.map((r) => [r.prefix, r]));
     this.#foreign = foreign;
@@ -185,7 +196,7 @@ export class RouteEngine {
 
   /** Programs the dirty prefixes. Never two at once (the caller's loop serializes passes). */
   async pass(): Promise<EnginePassResult> {
-    if (this.#kernel === undefined) await this.relist();
+    if (this.#kernel === undefined || this.#relist) await this.relist();
     const kernel = this.#kernel;
     if (kernel === undefined || this.#trust === undefined) return { clean: true, changed: 0 };
     const now = this.#now();
@@ -213,6 +224,7 @@ export class RouteEngine {
     this.#dirty.clear();
     let clean = true;
     let retry = false;
+    let again = false;
     if (changes.length > 0) {
       let result;
       try {
@@ -230,8 +242,11 @@ export class RouteEngine {
       for (const c of changes) {
         const prefix = changePrefix(c);
         if (exists.has(prefix)) {
-          this.#foreign.add(prefix);
-          this.#dirty.add(prefix); // re-judged: now a kernel_route_exists refusal
+          // Something holds the prefix: the next pass lists the kernel to see whose route it is
+          // (another protocol's is refused, never replaced).
+          this.#relist = true;
+          this.#dirty.add(prefix);
+          again = true;
           continue;
         }
         const error = failed.get(prefix);
@@ -250,15 +265,11 @@ export class RouteEngine {
       if (applied > 0) {
         this.#log.info("routes programmed", { added: counts.add, replaced: counts.replace, removed: counts.remove, prefixes: changes.slice(0, 10).map(changePrefix) });
       }
-      if (exists.size > 0) {
-        // Re-judge at once so the refusals are recorded (no kernel change follows from them).
-        for (const p of exists) this.#desired(p);
-        for (const p of exists) this.#dirty.delete(p);
-      }
       clean = !retry;
     }
     const wakes: number[] = [];
     if (retry) wakes.push(1000);
+    if (again) wakes.push(10);
     if (this.#deferred.size > 0) wakes.push(Math.max(1, this.#settleUntil - now));
     return { clean, changed: changes.length, ...(wakes.length > 0 ? { wakeAfterMs: Math.min(...wakes) } : {}) };
   }

@@ -74,6 +74,7 @@ function metadataWatch(kc: KubeConfig): Watch {
 export class WatchCache<T extends KubernetesObject> {
   readonly #informer: Informer<T> & ObjectCache<T>;
   readonly #log: Logger;
+  readonly #onChange: () => void;
   #synced = false;
   #listed = false;
   #stopped = false;
@@ -84,6 +85,7 @@ export class WatchCache<T extends KubernetesObject> {
 
   constructor(options: WatchCacheOptions<T>) {
     this.#log = options.log.child({ resource: options.path });
+    this.#onChange = options.onChange;
     // The informer's start() resolves even when its list fails (it reports that through "error"),
     // so the cache counts as synced only after a list has actually succeeded.
     const list = async () => {
@@ -134,9 +136,12 @@ export class WatchCache<T extends KubernetesObject> {
     });
   }
 
-  /** Starts the cache; resolves after the first list (or rejects when it fails). */
-  async start(onChange: () => void = () => {}): Promise<void> {
-    await this.#start(onChange);
+  /**
+   * Starts the cache; resolves after the first list, or after a failed one (the cache then keeps
+   * retrying). `onChange` (default: the options') is called once it has synced.
+   */
+  async start(onChange?: () => void): Promise<void> {
+    await this.#start(onChange ?? this.#onChange);
   }
 
   async #start(onChange: () => void): Promise<void> {

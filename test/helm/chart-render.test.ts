@@ -121,6 +121,20 @@ describe("workloads", () => {
     expect(volumes).toMatchObject({ "cni-bin": "/opt/cni/bin", "cni-conf": "/etc/cni/net.d", state: "/var/lib/petrel" });
   });
 
+  test("gobgpd's API is a unix socket in a 0700 directory of an emptyDir that only gobgpd and the agent mount", () => {
+    const spec = at(find(defaults, "DaemonSet", "petrel-node"), "spec", "template", "spec");
+    expect(spec.volumes.find((v: { name: string }) => v.name === "gobgp-api")).toEqual({ name: "gobgp-api", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } });
+    const mounting = [...spec.initContainers, ...spec.containers].filter((c: { volumeMounts?: { name: string }[] }) => (c.volumeMounts ?? []).some((m) => m.name === "gobgp-api")).map((c: { name: string }) => c.name);
+    expect(mounting).toEqual(["gobgpd", "agent"]);
+    const [gobgpd, agent] = spec.containers;
+    const script = (gobgpd.args as string[]).join(" ");
+    expect(script).toContain("umask 077");
+    expect(script).toContain("chmod 0700 /run/petrel/gobgp");
+    expect(script).toMatch(/exec \/usr\/bin\/gobgpd --api-hosts=unix:\/\/\/run\/petrel\/gobgp\/gobgpd\.sock/);
+    expect(script).not.toMatch(/api-hosts=[0-9:.]/);
+    expect(agent.args).toContain("--gobgp-address=unix:///run/petrel/gobgp/gobgpd.sock");
+  });
+
   test("the conflist chains portmap after petrel; full values drop it and use their own paths", () => {
     const conf = (objs: Obj[], name: string) => JSON.parse(at(find(objs, "ConfigMap", "petrel-node-cni"), "data", name) as string) as { cniVersion: string; plugins: { type: string; mtu?: number; stateDir?: string }[] };
     expect(conf(defaults, "10-petrel.conflist").plugins.map((p) => p.type)).toEqual(["petrel", "portmap"]);

@@ -121,7 +121,7 @@ export class RoutedCluster {
     }
     await rig.kubectlOk(["apply", "-f", join(repoRoot, "crds")]);
     await rig.kubectlOk(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
-    await rig.kubectlOk(["apply", "-f", join(repoRoot, "crds", "admission", "ippool-overlap.yaml")]);
+    for (const f of ["ippool-overlap.yaml", "cidr-bounds.yaml", "ipamblock-labels.yaml"]) await rig.kubectlOk(["apply", "-f", join(repoRoot, "crds", "admission", f)]);
     await rig.kubectlOk(["apply", "-f", "-"], obj("IPPool", "default", { cidr: this.#options.poolCidr ?? "198.18.0.0/20" }));
     await rig.kubectlOk(["apply", "-f", "-"], obj("BGPConfiguration", "default", {
       asNumber: clusterAsn,
@@ -186,7 +186,8 @@ export class RoutedCluster {
       `--netns=${netns}`,
       `--health-address=127.0.0.1:${healthPort}`,
       "--namespace=default",
-      "--resync-period=5s",
+      // The slow full comparison: long enough that the tests see the event-driven paths at work.
+      "--resync-period=60s",
       "--route-settle-time=5s",
       "--status-interval=500ms",
       "--log-level=debug",
