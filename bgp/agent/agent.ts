@@ -225,8 +225,18 @@ export class Agent {
       this.#changedSets.add(ownerSetName(owner, "ipv6-unicast"));
     }
     this.#engine.recheck([prefix]);
+    this.#recheckRefusals(prefix);
     this.triggers.routes();
     this.triggers.config();
+  }
+
+  #recheckRefusals(prefix?: string): void {
+    const trust = this.#trust;
+    if (trust === undefined) return;
+    this.#refusals.recheck((p, nextHop) => {
+      const v = judgeRoute(trust, p, nextHop);
+      return v.accept ? undefined : v.reason;
+    }, prefix);
   }
 
   // --- config pass ----------------------------------------------------------------------------
@@ -283,6 +293,7 @@ export class Agent {
     }
     this.#trust = trust;
     this.#engine.setTrust(trust);
+    this.#recheckRefusals();
     this.#engine.setOwnBlocks(new Set(d.ownBlocks));
     let notReady: { reason: string; message: string } | undefined = problems.length > 0 ? { reason: "ConfigurationProblem", message: problems.join("; ") } : undefined;
     let clean = true;

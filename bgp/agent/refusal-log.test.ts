@@ -56,6 +56,14 @@ describe("RefusalLog", () => {
     expect(log.lines[2]?.fields).toMatchObject({ prefix: "198.18.0.9/32", heldBack: 4 });
   });
 
+  it("drops a refusal that route trust now accepts (the block arrived after the route)", () => {
+    refusals.record({ ...rogue("198.18.9.0/26", "unknown_block"), peer: "192.0.2.12", nextHop: "192.0.2.12" }, "received");
+    refusals.record(rogue("0.0.0.0/0", "default_route"), "received");
+    refusals.recheck((prefix) => (prefix === "198.18.9.0/26" ? undefined : "default_route"), "198.18.9.0/26");
+    expect(refusals.active().map((r) => r.prefix)).toEqual(["0.0.0.0/0"]);
+    expect(refusals.totals().get("unknown_block")).toBe(1);
+  });
+
   it("forgets a peer's refusals when its session goes, and keeps at most maxActive (still counting)", () => {
     for (let i = 0; i < 5; i++) refusals.record(rogue(`198.18.0.${i}/32`, "longer_than_block"), "received");
     expect(refusals.activeCount).toBe(3);

@@ -120,6 +120,23 @@ export class RefusalLog {
     }
   }
 
+  /**
+   * Re-judges the refusals in force (all, or those of `prefix`) after route trust's inputs changed:
+   * a route that arrived a moment before its IPAMBlock was refused then, and is accepted now.
+   * `judge` returns undefined for an accepted route.
+   */
+  recheck(judge: (prefix: string, nextHop: string) => RefusalReason | undefined, prefix?: string): void {
+    let changed = false;
+    for (const [key, e] of this.#active) {
+      if (prefix !== undefined && e.value.prefix !== prefix) continue;
+      if (e.value.reason === "kernel_route_exists") continue; // the engine's own finding
+      if (judge(e.value.prefix, e.value.nextHop) !== undefined) continue;
+      this.#active.delete(key);
+      changed = true;
+    }
+    if (changed) this.#onChange?.();
+  }
+
   /** A session went down: what that peer announced is gone. */
   clearPeer(peer: string): void {
     let changed = false;
