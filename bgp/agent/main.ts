@@ -5,7 +5,7 @@
  */
 import { InvalidInputError, errorMessage } from "../../common/errors.ts";
 import { startHealthServer } from "../../common/host/health-server.ts";
-import { loadKubeConfig } from "../../common/host/kube-config.ts";
+import { KubeRest, loadKubeRestConfig } from "../../common/host/kube-rest.ts";
 import { createLogger } from "../../common/logger.ts";
 import { ReconcileLoop } from "../../common/reconcile-loop.ts";
 import { connectGobgp } from "../gobgp/host/connect-gobgp.ts";
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   let kc;
   try {
     options = agentOptions(command.opts(), process.env);
-    kc = loadKubeConfig(options.kubeconfig);
+    kc = loadKubeRestConfig(options.kubeconfig);
   } catch (err) {
     process.stderr.write(`petrel-agent: ${errorMessage(err)}\n`);
     process.exit(err instanceof InvalidInputError ? 2 : 1);
@@ -33,12 +33,13 @@ async function main(): Promise<void> {
   const log = createLogger("petrel-agent", options.logLevel).child({ node: options.nodeName });
   const metrics = createAgentMetrics(options.nodeName);
   const late: { agent?: Agent } = {};
-  const cluster = new AgentClusterWatch(kc, options.nodeName, log, {
+  const rest = new KubeRest(kc);
+  const cluster = new AgentClusterWatch(rest, options.nodeName, log, {
     onChange: () => late.agent?.triggers.config(),
     onBlock: (e) => late.agent?.blockEvent(e.type, e.name, e.labels),
   });
   const bgp = connectGobgp({ address: options.gobgpAddress, ...(options.gobgpProtoDir === undefined ? {} : { protoDir: options.gobgpProtoDir }) });
-  const writer = new AgentKubeWriter(kc, options.namespace);
+  const writer = new AgentKubeWriter(rest, options.namespace);
   const netns = options.netns;
   const agent = new Agent({
     cluster,
@@ -92,7 +93,8 @@ async function main(): Promise<void> {
     log.info("stopping; routes and BGP sessions are left in place", { signal });
     agent.stopWatching();
     await Promise.all([config.stop(), routes.stop(), full.stop(), status.stop()]);
-    await cluster.stop();
+    cluster.stop();
+    rest.close();
     bgp.close();
     server.close();
     process.exit(0);

@@ -5,7 +5,7 @@
 // with --netns); optionally BIRD as the top-of-rack router at 192.0.2.254 (AS 65000), peering
 // with every node over eBGP; pods wired by the CNI plugin from the blocks the agents write.
 // Everything is removed by stop(), by the pids and names it made.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../rig/free-port.ts";
@@ -23,6 +23,12 @@ export const clusterAsn = 64512;
 export const torAsn = 65000;
 export const torAddress = "192.0.2.254";
 export const agentBin = join(repoRoot, "dist", "bin", "petrel-agent");
+
+/** The Node flags of the agent's shebang (test/scripts/build.ts), for running it with the pinned Node. */
+export function agentNodeFlags(): string[] {
+  const first = readFileSync(agentBin, "utf8").slice(0, 300).split("\n")[0] ?? "";
+  return (/\bnode\s+(.*)$/.exec(first)?.[1] ?? "").split(/\s+/).filter((f) => f.startsWith("--"));
+}
 
 export interface ClusterNode {
   readonly name: string;
@@ -178,6 +184,7 @@ export class RoutedCluster {
 
   #startAgent(name: string, netns: string, stateDir: string, gobgpd: Gobgpd, healthPort: number): Started {
     return startProcess(`petrel-agent-${name}`, pinnedNode, [
+      ...agentNodeFlags(),
       agentBin,
       `--kubeconfig=${this.rig.kubeconfigPath}`,
       `--node-name=${name}`,

@@ -1,15 +1,17 @@
 /**
- * The agent's watch caches: all Nodes and PetrelNodes (mesh peers and their settings), the
- * pools, BGPConfiguration, BGPPeers, this node's IPAMBlocks in full (by the petrel.dev/node
- * label the controller sets), and every IPAMBlock's metadata only (its name is its CIDR, a label
- * its node: what route trust needs of the other nodes' blocks). Each change is reported with
- * what changed, so the agent re-checks only that. Secrets for peer passwords are read on demand.
+ * The agent's watch caches (common/host/resource-watch.ts on KubeRest): all Nodes and PetrelNodes
+ * (mesh peers and their settings), the pools, BGPConfiguration, BGPPeers, this node's IPAMBlocks
+ * in full (by the petrel.dev/node label the controller sets), and every IPAMBlock's metadata only
+ * (its name is its CIDR, a label its node: what route trust needs of the other nodes' blocks).
+ * Each cache keeps only what the agent reads (a Node's name, labels and InternalIP; another
+ * node's PetrelNode without its status), and each change is reported with what changed, so the
+ * agent re-checks only that.
  */
-import { CoreV1Api, CustomObjectsApi, setHeaderOptions, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Node } from "@kubernetes/client-node";
 import type { BGPConfiguration, BGPPeer, IPAMBlock, IPPool, PetrelNode } from "../../../common/api/index.ts";
 import { GROUP, PLURALS, VERSION } from "../../../common/api/index.ts";
 import { blockNodeLabel } from "../../../common/block-name.ts";
-import { WatchCache } from "../../../common/host/watch-cache.ts";
+import type { KubeRest } from "../../../common/host/kube-rest.ts";
+import { ResourceWatch, type KubeObject } from "../../../common/host/resource-watch.ts";
 import type { Logger } from "../../../common/logger.ts";
 import type { ClusterView, NodeView } from "../cluster-view.ts";
 
@@ -27,105 +29,105 @@ export interface ClusterWatchHandlers {
   onBlock(event: BlockEvent): void;
 }
 
-const metadataListAccept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+interface NamedCache {
+  readonly name: string;
+  readonly cache: ResourceWatch<unknown>;
+}
+
+function nodeView(o: KubeObject): NodeView {
+  const addresses = ((o["status"] as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? []);
+  return {
+    name: o.metadata?.name ?? "",
+    labels: o.metadata?.labels ?? {},
+    address: addresses.find((a) => a.type === "InternalIP" && !a.address.includes(":"))?.address,
+  };
+}
 
 export class AgentClusterWatch {
-  readonly #nodes: WatchCache<V1Node>;
-  readonly #custom: Map<string, WatchCache<KubernetesObject>>;
-  readonly #allBlocks: WatchCache<KubernetesObject>;
+  readonly #nodes: ResourceWatch<NodeView>;
+  readonly #petrelNodes: ResourceWatch<PetrelNode>;
+  readonly #pools: ResourceWatch<IPPool>;
+  readonly #ownBlocks: ResourceWatch<IPAMBlock>;
+  readonly #config: ResourceWatch<BGPConfiguration>;
+  readonly #peers: ResourceWatch<BGPPeer>;
+  readonly #allBlocks: ResourceWatch<{ name: string; labels: Record<string, string> }>;
+  readonly #caches: NamedCache[];
   readonly #nodeName: string;
 
-  constructor(kc: KubeConfig, nodeName: string, log: Logger, handlers: ClusterWatchHandlers) {
+  constructor(rest: KubeRest, nodeName: string, log: Logger, handlers: ClusterWatchHandlers) {
     this.#nodeName = nodeName;
-    const core = kc.makeApiClient(CoreV1Api);
-    const custom = kc.makeApiClient(CustomObjectsApi);
+    const custom = (plural: string) => `/apis/${GROUP}/${VERSION}/${plural}`;
     // Only what the agent uses triggers work: with N nodes, every agent's status heartbeat would
-    // otherwise make N-1 other agents run a full pass (measured: ~800 passes per new block at 20).
-    this.#nodes = new WatchCache<V1Node>({
-      kc,
-      log,
+    // otherwise make N-1 other agents run a pass (measured: ~800 passes per new block at 20).
+    this.#nodes = new ResourceWatch<NodeView>({
+      rest, log, path: "/api/v1/nodes", transform: nodeView,
+      fingerprint: (n) => JSON.stringify([n.labels, n.address ?? ""]),
       onChange: () => handlers.onChange("nodes"),
-      path: "/api/v1/nodes",
-      list: () => core.listNode(),
-      fingerprint: (n) => JSON.stringify([n.metadata?.labels ?? {}, (n.status?.addresses ?? []).filter((a) => a.type === "InternalIP")]),
     });
-    // Spec changes bump metadata.generation; status writes (the agents' own) do not.
-    const specOnly = (o: KubernetesObject) => String(o.metadata?.generation ?? o.metadata?.resourceVersion ?? "");
-    const cache = (plural: string, change: ClusterChange, labelSelector?: string) =>
-      new WatchCache<KubernetesObject>({
-        kc,
-        log,
-        onChange: () => handlers.onChange(change),
-        ...(plural === PLURALS.PetrelNode || plural === PLURALS.IPAMBlock ? { fingerprint: specOnly } : {}),
-        path: `/apis/${GROUP}/${VERSION}/${plural}`,
-        ...(labelSelector === undefined ? {} : { labelSelector }),
-        list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural, ...(labelSelector === undefined ? {} : { labelSelector }) })) as KubernetesListObject<KubernetesObject>,
-      });
-    this.#custom = new Map([
-      [PLURALS.PetrelNode, cache(PLURALS.PetrelNode, "petrelnodes")],
-      [PLURALS.IPPool, cache(PLURALS.IPPool, "pools")],
-      [PLURALS.IPAMBlock, cache(PLURALS.IPAMBlock, "own-blocks", `${blockNodeLabel}=${nodeName}`)],
-      [PLURALS.BGPConfiguration, cache(PLURALS.BGPConfiguration, "bgpconfiguration")],
-      [PLURALS.BGPPeer, cache(PLURALS.BGPPeer, "bgppeers")],
-    ]);
-    const blockEvent = (type: "add" | "update" | "delete", o: KubernetesObject) =>
-      handlers.onBlock({ type: type === "delete" ? "delete" : "upsert", name: o.metadata?.name ?? "", labels: o.metadata?.labels ?? {} });
-    this.#allBlocks = new WatchCache<KubernetesObject>({
-      kc,
-      log,
-      metadataOnly: true,
-      onChange: () => {},
-      onEvent: blockEvent,
+    // Spec changes bump metadata.generation; status writes (the agents' own) do not. Only this
+    // node's PetrelNode keeps its status (the agent starts its own status from it).
+    this.#petrelNodes = new ResourceWatch<PetrelNode>({
+      rest, log, path: custom(PLURALS.PetrelNode),
+      transform: (o) => {
+        const pn = o as unknown as PetrelNode;
+        return pn.metadata.name === nodeName ? pn : { apiVersion: pn.apiVersion, kind: pn.kind, metadata: { name: pn.metadata.name, generation: pn.metadata.generation }, ...(pn.spec === undefined ? {} : { spec: pn.spec }) };
+      },
+      fingerprint: (p) => String(p.metadata.generation ?? JSON.stringify(p.spec ?? {})),
+      onChange: () => handlers.onChange("petrelnodes"),
+    });
+    this.#pools = new ResourceWatch<IPPool>({ rest, log, path: custom(PLURALS.IPPool), transform: (o) => o as unknown as IPPool, fingerprint: (p) => JSON.stringify(p.spec), onChange: () => handlers.onChange("pools") });
+    this.#ownBlocks = new ResourceWatch<IPAMBlock>({
+      rest, log, path: custom(PLURALS.IPAMBlock), labelSelector: `${blockNodeLabel}=${nodeName}`,
+      transform: (o) => o as unknown as IPAMBlock,
+      // The status writes are the agent's own; it reads a block's spec (and generation for the drain).
+      fingerprint: (b) => JSON.stringify([b.metadata.generation, b.spec]),
+      onChange: () => handlers.onChange("own-blocks"),
+    });
+    this.#config = new ResourceWatch<BGPConfiguration>({ rest, log, path: custom(PLURALS.BGPConfiguration), transform: (o) => o as unknown as BGPConfiguration, fingerprint: (c) => JSON.stringify(c.spec ?? {}), onChange: () => handlers.onChange("bgpconfiguration") });
+    this.#peers = new ResourceWatch<BGPPeer>({ rest, log, path: custom(PLURALS.BGPPeer), transform: (o) => o as unknown as BGPPeer, fingerprint: (p) => JSON.stringify(p.spec), onChange: () => handlers.onChange("bgppeers") });
+    this.#allBlocks = new ResourceWatch<{ name: string; labels: Record<string, string> }>({
+      rest, log, path: custom(PLURALS.IPAMBlock), metadataOnly: true,
+      transform: (o) => ({ name: o.metadata?.name ?? "", labels: o.metadata?.labels ?? {} }),
       // Status writes (every agent's allocation counts) change the version, not the owner.
-      fingerprint: (o) => JSON.stringify(o.metadata?.labels ?? {}),
-      path: `/apis/${GROUP}/${VERSION}/${PLURALS.IPAMBlock}`,
-      list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURALS.IPAMBlock }, setHeaderOptions("Accept", metadataListAccept))) as KubernetesListObject<KubernetesObject>,
+      fingerprint: (b) => JSON.stringify(b.labels),
+      onEvent: (type, b) => handlers.onBlock({ type: type === "delete" ? "delete" : "upsert", name: b.name, labels: b.labels }),
     });
-  }
-
-  get #all(): WatchCache<KubernetesObject>[] {
-    return [this.#nodes as unknown as WatchCache<KubernetesObject>, ...this.#custom.values(), this.#allBlocks];
+    this.#caches = [
+      { name: "Nodes", cache: this.#nodes }, { name: "PetrelNodes", cache: this.#petrelNodes }, { name: "IPPools", cache: this.#pools },
+      { name: "own IPAMBlocks", cache: this.#ownBlocks }, { name: "BGPConfigurations", cache: this.#config }, { name: "BGPPeers", cache: this.#peers },
+      { name: "IPAMBlocks (metadata)", cache: this.#allBlocks },
+    ] as NamedCache[];
   }
 
   async start(): Promise<void> {
-    await Promise.all(this.#all.map((c) => c.start()));
+    await Promise.all(this.#caches.map((c) => c.cache.start()));
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(this.#all.map((c) => c.stop()));
+  stop(): void {
+    for (const c of this.#caches) c.cache.stop();
   }
 
   synced(): boolean {
-    return this.#all.every((c) => c.synced);
+    return this.#caches.every((c) => c.cache.synced);
   }
 
   /** Which caches have not listed yet (for readiness messages). */
   unsynced(): string[] {
-    const names = ["Nodes", "PetrelNodes", "IPPools", "own IPAMBlocks", "BGPConfigurations", "BGPPeers", "IPAMBlocks (metadata)"];
-    return this.#all.flatMap((c, i) => (c.synced ? [] : [names[i] ?? "?"]));
+    return this.#caches.filter((c) => !c.cache.synced).map((c) => c.name);
   }
 
   get restarts(): number {
-    return this.#all.reduce((n, c) => n + c.restarts, 0);
-  }
-
-  #list<T>(plural: string): T[] {
-    return (this.#custom.get(plural)?.list() ?? []) as unknown as T[];
+    return this.#caches.reduce((n, c) => n + c.cache.restarts, 0);
   }
 
   snapshot(): ClusterView {
-    const nodes: NodeView[] = this.#nodes.list().map((n) => ({
-      name: n.metadata?.name ?? "",
-      labels: n.metadata?.labels ?? {},
-      address: n.status?.addresses?.find((a) => a.type === "InternalIP" && !a.address.includes(":"))?.address,
-    }));
     return {
-      nodes,
-      petrelNodes: this.#list<PetrelNode>(PLURALS.PetrelNode),
-      pools: this.#list<IPPool>(PLURALS.IPPool),
-      blocks: this.#list<IPAMBlock>(PLURALS.IPAMBlock).filter((b) => b.spec.node === this.#nodeName),
-      bgpConfiguration: this.#list<BGPConfiguration>(PLURALS.BGPConfiguration).find((c) => c.metadata.name === "default"),
-      bgpPeers: this.#list<BGPPeer>(PLURALS.BGPPeer),
+      nodes: this.#nodes.list(),
+      petrelNodes: this.#petrelNodes.list(),
+      pools: this.#pools.list(),
+      blocks: this.#ownBlocks.list().filter((b) => b.spec.node === this.#nodeName),
+      bgpConfiguration: this.#config.list().find((c) => c.metadata.name === "default"),
+      bgpPeers: this.#peers.list(),
     };
   }
 }

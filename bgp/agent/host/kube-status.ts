@@ -2,36 +2,35 @@
  * The agent's writes: its PetrelNode's status and its IPAMBlocks' status (merge patches on the
  * status subresource; DESIGN.md: the agent owns exactly these), and Secret reads for passwords.
  */
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
 import type { IPAMBlockStatus, PetrelNodeStatus } from "../../../common/api/index.ts";
 import { GROUP, PLURALS, VERSION } from "../../../common/api/index.ts";
-import { kubeError, statusCodeOf } from "../../../common/host/kube-errors.ts";
+import { PetrelError, TransientError } from "../../../common/errors.ts";
+import type { KubeRest, RestResponse } from "../../../common/host/kube-rest.ts";
 
-const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+/** A failed call as a Petrel error: 409, 429 and 5xx are worth retrying, other 4xx are not. */
+function failure(what: string, r: RestResponse): PetrelError {
+  const message = typeof (r.body as { message?: unknown } | undefined)?.message === "string" ? (r.body as { message: string }).message : JSON.stringify(r.body).slice(0, 500);
+  const text = `${what}: HTTP ${r.status}: ${message}`;
+  return r.status === 409 || r.status === 429 || r.status >= 500 ? new TransientError(text) : new PetrelError("permanent", text);
+}
 
 export class AgentKubeWriter {
-  readonly #custom: CustomObjectsApi;
-  readonly #core: CoreV1Api;
+  readonly #rest: KubeRest;
   readonly #namespace: string;
-  /** Writes made, for metrics. */
-  writes = 0;
 
-  constructor(kc: KubeConfig, secretNamespace: string) {
-    this.#custom = kc.makeApiClient(CustomObjectsApi);
-    this.#core = kc.makeApiClient(CoreV1Api);
+  constructor(rest: KubeRest, secretNamespace: string) {
+    this.#rest = rest;
     this.#namespace = secretNamespace;
   }
 
   async #patchStatus(plural: string, name: string, status: unknown): Promise<boolean> {
-    this.writes++;
-    try {
-      // A merge patch replaces lists whole: sessions that ended disappear from the status.
-      await this.#custom.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural, name, body: { status } }, mergePatch);
-      return true;
-    } catch (err) {
-      if (statusCodeOf(err) === 404) return false;
-      throw kubeError(`updating ${plural}/${name}/status`, err);
-    }
+    // A merge patch replaces lists whole: sessions that ended disappear from the status.
+    const r = await this.#rest.request(`/apis/${GROUP}/${VERSION}/${plural}/${encodeURIComponent(name)}/status`, {
+      method: "PATCH", body: { status }, contentType: "application/merge-patch+json",
+    });
+    if (r.status === 200) return true;
+    if (r.status === 404) return false;
+    throw failure(`updating ${plural}/${name}/status`, r);
   }
 
   /** false when the PetrelNode does not exist (yet): the controller creates it. */
@@ -45,13 +44,10 @@ export class AgentKubeWriter {
 
   /** The value of `key` in Secret `name` (in the agent's namespace), or undefined. */
   async secretValue(name: string, key: string): Promise<string | undefined> {
-    try {
-      const s = await this.#core.readNamespacedSecret({ name, namespace: this.#namespace });
-      const v = s.data?.[key];
-      return v === undefined ? undefined : Buffer.from(v, "base64").toString("utf8");
-    } catch (err) {
-      if (statusCodeOf(err) === 404) return undefined;
-      throw kubeError(`reading Secret ${this.#namespace}/${name}`, err);
-    }
+    const r = await this.#rest.request(`/api/v1/namespaces/${encodeURIComponent(this.#namespace)}/secrets/${encodeURIComponent(name)}`);
+    if (r.status === 404) return undefined;
+    if (r.status !== 200) throw failure(`reading Secret ${this.#namespace}/${name}`, r);
+    const v = (r.body as { data?: Record<string, string> }).data?.[key];
+    return v === undefined ? undefined : Buffer.from(v, "base64").toString("utf8");
   }
 }
