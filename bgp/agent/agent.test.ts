@@ -17,9 +17,10 @@ let view: ClusterView;
 let refused: string[];
 let statuses: PetrelNodeStatus[];
 let agent: Agent;
+let forwardingChecks: string[];
 
 const metrics: AgentMetrics = {
-  routeChanges: () => {}, routes: () => {}, sessions: () => {}, kubeWrite: () => {}, state: () => {}, pass: () => {},
+  routeChanges: () => {}, routes: () => {}, sessions: () => {}, kubeWrite: () => {}, state: () => {}, pass: () => {}, forwarding: () => {},
   refused: (r) => refused.push(r),
 };
 
@@ -30,12 +31,14 @@ beforeEach(() => {
   view = threeNodeCluster();
   refused = [];
   statuses = [];
+  forwardingChecks = [];
   agent = new Agent({
     cluster: { snapshot: () => view, synced: () => synced, unsynced: () => (synced ? [] : ["IPAMBlocks (metadata)"]) },
     bgp: gobgpd.client(),
     kernel,
     state: { writeBlocks: () => {}, allocated: () => [] },
     nat: { apply: async () => {} },
+    forwarding: { ensure: async (families) => { forwardingChecks.push(families.join(",")); return families.map((family) => ({ family, enabled: false, turnedOn: false, error: "EROFS" })); } },
     kube: { patchNodeStatus: async (_n, s) => { statuses.push(s); return true; }, patchBlockStatus: async () => true, secretValue: async () => undefined },
     log: new RecordingLogger(),
   }, { nodeName: "node-a", routeSettleMs: 0, statusIntervalMs: 1, heartbeatMs: 60_000, nodeAddressGraceMs: 60_000 }, metrics);
@@ -108,6 +111,16 @@ describe("Agent", () => {
     await agent.statusPass();
     expect(statuses.at(-1)?.refusedRoutes?.map((r) => r.prefix)).toEqual(["198.18.0.0/26", "198.18.1.5/32"]);
     expect(statuses.at(-1)?.routes?.refused).toBe(3);
+  });
+
+  it("checks forwarding before it is ready and on every status pass, and reports it", async () => {
+    await agent.configPass();
+    expect(forwardingChecks).toEqual(["4"]);
+    await agent.configPass();
+    expect(forwardingChecks).toEqual(["4"]); // the families did not change
+    await agent.statusPass();
+    expect(forwardingChecks).toEqual(["4", "4"]);
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === "IPForwarding")).toMatchObject({ status: "False", reason: "ForwardingDisabled" });
   });
 
   it("keeps a node's peer and routes while its InternalIP is missing", async () => {

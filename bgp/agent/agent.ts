@@ -25,6 +25,7 @@ import { describeIgnored, routeBounds, type RouteBounds } from "./cidr-bounds.ts
 import type { ClusterView } from "./cluster-view.ts";
 import { desiredBgp, type DesiredBgp } from "./desired-bgp.ts";
 import { GobgpSync } from "./gobgp-sync.ts";
+import { forwardingFamilies, forwardingSysctl, type ForwardingReading } from "./forwarding.ts";
 import { desiredPolicy, ownerSetName } from "./import-policy.ts";
 import { natRuleset } from "./nat-plan.ts";
 import { NodeAddressBook } from "./node-addresses.ts";
@@ -41,6 +42,8 @@ export interface AgentPorts {
   readonly state: { writeBlocks(content: string): void; allocated(): string[] };
   /** Applies an nftables script (natOutgoing). */
   readonly nat: { apply(script: string): Promise<void> };
+  /** Reads node-wide forwarding for these families and turns it on where it is off and can be. */
+  readonly forwarding: { ensure(families: readonly (4 | 6)[]): Promise<ForwardingReading[]> };
   readonly kube: {
     patchNodeStatus(node: string, status: PetrelNodeStatus): Promise<boolean>;
     patchBlockStatus(block: string, status: NonNullable<IPAMBlock["status"]>): Promise<boolean>;
@@ -67,6 +70,7 @@ export interface AgentMetrics extends RouteEngineMetrics {
   kubeWrite(kind: "node-status" | "block-status"): void;
   refused(reason: RefusalReason): void;
   state(s: { held: boolean; settling: boolean; bestPaths: number; refusalsActive: number; cidrsIgnored: number }): void;
+  forwarding(readings: readonly ForwardingReading[]): void;
   pass(kind: "config" | "route" | "full" | "status"): void;
 }
 
@@ -104,6 +108,9 @@ export class Agent {
   #notReady: { reason: string; message: string } | undefined = { reason: "Starting", message: "the agent is starting" };
   #bgpConfigured = false;
   #watches: WatchHandle[] = [];
+  /** The last forwarding check, and for which families (checked again when they change). */
+  #forwarding: ForwardingReading[] | undefined;
+  #forwardingFamilies = "";
   triggers: AgentTriggers = noTriggers;
   /** Set when a config pass completes cleanly (for /readyz). */
   lastCleanConfigAt: number | undefined;
@@ -322,7 +329,9 @@ export class Agent {
         log.warn("gobgpd configuration failed; retrying", { error: errorMessage(err) });
       }
     }
-    // 3. natOutgoing.
+    // 3. Node-wide forwarding: other nodes cannot reach the pods without it (forwarding.ts).
+    if (forwardingFamilies(view.blocks).join(",") !== this.#forwardingFamilies) await this.#checkForwarding(view.blocks);
+    // 4. natOutgoing.
     const nat = natRuleset(view.pools);
     if (nat !== this.#lastNat) {
       try {
@@ -341,6 +350,23 @@ export class Agent {
     this.triggers.status();
     this.#publishState();
     return { clean, ...(wakeForAddresses.length > 0 ? { wakeAfterMs: Math.min(...wakeForAddresses) } : {}) };
+  }
+
+  /** Reads (and where it can, turns on) forwarding for the families of the node's blocks. */
+  async #checkForwarding(blocks: readonly IPAMBlock[]): Promise<void> {
+    const families = forwardingFamilies(blocks);
+    try {
+      const readings = await this.#p.forwarding.ensure(families);
+      this.#forwarding = readings;
+      this.#forwardingFamilies = families.join(",");
+      this.#m?.forwarding(readings);
+      for (const r of readings) {
+        if (r.turnedOn) this.#p.log.warn("IP forwarding was off on this node; turned it on", { sysctl: forwardingSysctl[r.family] });
+        else if (!r.enabled) this.#p.log.debug("IP forwarding is off on this node and the agent cannot turn it on", { sysctl: forwardingSysctl[r.family], error: r.error });
+      }
+    } catch (err) {
+      this.#p.log.warn("cannot check IP forwarding", { error: errorMessage(err) });
+    }
   }
 
   async #passwords(view: ClusterView): Promise<Map<string, string>> {
@@ -418,6 +444,7 @@ export class Agent {
     const view = this.#view;
     if (view === undefined) return { clean: true };
     const d = this.#desired;
+    await this.#checkForwarding(view.blocks);
     const totals = this.#refusals.totals();
     const { via: installed, blackhole: blackholes } = this.#engine.counts;
     return this.#status.pass({
@@ -429,6 +456,7 @@ export class Agent {
       routes: { installed, blackholes, refused: totals },
       refusals: this.#refusals.active(32),
       ignoredCidrs: this.#bounds.ignored,
+      ...(this.#forwarding === undefined ? {} : { forwarding: this.#forwarding }),
       bgpUp: this.#bgpConfigured,
     });
   }

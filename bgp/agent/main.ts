@@ -11,6 +11,7 @@ import { ReconcileLoop } from "../../common/reconcile-loop.ts";
 import { connectGobgp } from "../gobgp/host/connect-gobgp.ts";
 import { Agent } from "./agent.ts";
 import { AgentClusterWatch } from "./host/cluster-watch.ts";
+import { ensureForwarding } from "./host/forwarding.ts";
 import { applyChanges, listRoutes } from "./host/kernel-routes.ts";
 import { AgentKubeWriter } from "./host/kube-status.ts";
 import { applyNft } from "./host/nftables.ts";
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     state: { writeBlocks: (text) => writeBlocksFile(options.stateDir, text), allocated: () => allocatedAddresses(options.stateDir) },
     kube: writer,
     nat: { apply: (script) => applyNft(netns, script) },
+    forwarding: { ensure: (families) => ensureForwarding(netns, families) },
     log,
   }, {
     nodeName: options.nodeName,

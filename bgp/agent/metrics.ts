@@ -17,6 +17,7 @@ export function createAgentMetrics(node: string): AgentMetrics & { registry: Reg
   const ignored = new Gauge({ name: "petrel_agent_cidrs_ignored", help: "Pools and service CIDRs ignored because they are a default route, overlap a pool or contain a node's address.", registers: [registry] });
   const sessions = new Gauge({ name: "petrel_agent_bgp_sessions", help: "BGP sessions by state.", labelNames: ["state"], registers: [registry] });
   const writes = new Counter({ name: "petrel_agent_kube_writes_total", help: "Status writes to the API server.", labelNames: ["kind"], registers: [registry] });
+  const forwarding = new Gauge({ name: "petrel_agent_ip_forwarding", help: "1 when node-wide IP forwarding is on for the family (net.ipv4.ip_forward, net.ipv6.conf.all.forwarding), 0 when it is off: pods are then unreachable from other nodes.", labelNames: ["family"], registers: [registry] });
   const passes = new Counter({ name: "petrel_agent_passes_total", help: "Passes run, by kind (config, route, full: the anti-entropy comparison, status).", labelNames: ["pass"], registers: [registry] });
   for (const reason of refusalReasons) refused.inc({ reason }, 0);
   for (const op of ["add", "replace", "remove"]) changes.inc({ op }, 0);
@@ -41,5 +42,8 @@ export function createAgentMetrics(node: string): AgentMetrics & { registry: Reg
     },
     kubeWrite: (kind) => writes.inc({ kind }),
     pass: (kind) => passes.inc({ pass: kind }),
+    forwarding: (readings) => {
+      for (const r of readings) forwarding.set({ family: `ipv${r.family}` }, r.enabled ? 1 : 0);
+    },
   };
 }

@@ -9,6 +9,7 @@ import type { PeerStatus } from "../gobgp/types.ts";
 import type { DesiredPeer } from "./desired-bgp.ts";
 import { canonicalJson } from "../../common/canonical-json.ts";
 import { describeIgnored, type IgnoredCidr } from "./cidr-bounds.ts";
+import { forwardingCondition, type ForwardingReading } from "./forwarding.ts";
 import type { ActiveRefusal } from "./refusal-log.ts";
 
 /** Refusals in force that the status lists (the rest are counted). */
@@ -55,6 +56,8 @@ export interface NodeStatusInputs {
   readonly allocations: ReadonlyMap<string, number>;
   /** Why the node is not Ready, or undefined when it is. */
   readonly notReady: { reason: string; message: string } | undefined;
+  /** This pass's forwarding check; undefined when it could not run (no IPForwarding condition). */
+  readonly forwarding?: readonly ForwardingReading[] | undefined;
   readonly previous: PetrelNodeStatus | undefined;
   readonly now: Date;
   /** The kernel's Petrel routes and the refusals counted since the agent started. */
@@ -113,7 +116,7 @@ export function petrelNodeStatus(i: NodeStatusInputs): PetrelNodeStatus {
     bgpSessions,
     advertisedBlocks: [...i.advertised].sort(),
     ipam: { blocks: i.blocks.length, allocated, capacity },
-    conditions: [since(ready), since(cidrs)],
+    conditions: [since(ready), ...(i.forwarding === undefined ? [] : [since(forwardingCondition(i.forwarding))]), since(cidrs)],
     lastHeartbeatTime: iso(i.now),
     routes: {
       installed: i.routes?.installed ?? 0,

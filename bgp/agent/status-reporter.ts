@@ -14,6 +14,7 @@ import type { GobgpClient } from "../gobgp/client.ts";
 import type { PeerStatus } from "../gobgp/types.ts";
 import type { IgnoredCidr } from "./cidr-bounds.ts";
 import type { DesiredPeer } from "./desired-bgp.ts";
+import type { ForwardingReading } from "./forwarding.ts";
 import type { ActiveRefusal } from "./refusal-log.ts";
 import { blockStatus, blockStatusChanged, countAllocations, petrelNodeStatus, statusDiff } from "./status-plan.ts";
 
@@ -27,6 +28,8 @@ export interface StatusSource {
   readonly routes: { installed: number; blackholes: number; refused: ReadonlyMap<string, number> };
   readonly refusals: readonly ActiveRefusal[];
   readonly ignoredCidrs: readonly IgnoredCidr[];
+  /** The last forwarding check (no IPForwarding condition without one). */
+  readonly forwarding?: readonly ForwardingReading[];
   /** gobgpd is configured (sessions can be read). */
   readonly bgpUp: boolean;
 }
@@ -114,6 +117,7 @@ export class StatusReporter {
     const next = petrelNodeStatus({
       peers: source.peers, sessions: this.#sessions, advertised: source.advertised, blocks: source.blocks, allocations,
       notReady: source.notReady, previous, now: new Date(now), routes: source.routes, refusals: source.refusals, ignoredCidrs: source.ignoredCidrs,
+      ...(source.forwarding === undefined ? {} : { forwarding: source.forwarding }),
     });
     const diff = statusDiff(previous, next);
     const since = now - this.#lastWrite;
