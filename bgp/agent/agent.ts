@@ -108,6 +108,8 @@ export class Agent {
   #notReady: { reason: string; message: string } | undefined = { reason: "Starting", message: "the agent is starting" };
   #bgpConfigured = false;
   #watches: WatchHandle[] = [];
+  #sessionCheck: ReturnType<typeof setTimeout> | undefined;
+  #startSettled = false;
   /** The last forwarding check, and for which families (checked again when they change). */
   #forwarding: ForwardingReading[] | undefined;
   #forwardingFamilies = "";
@@ -130,6 +132,8 @@ export class Agent {
     });
     this.#engine = new RouteEngine(ports.kernel, ports.log, {
       now: this.#now,
+      keepWithdrawn: (peers) => this.#peersGobgpdLost(peers),
+      keepWithdrawnMs: Math.max(settings.routeSettleMs, 10_000),
       ...(metrics === undefined ? {} : { metrics }),
       onRefusal: (prefix, r, previous) => {
         if (r === undefined) {
@@ -151,10 +155,59 @@ export class Agent {
     }, { nodeName: settings.nodeName, statusIntervalMs: settings.statusIntervalMs, heartbeatMs: settings.heartbeatMs, countsRefreshMs: Math.min(30_000, settings.heartbeatMs) });
   }
 
+  /**
+   * Of these peers, the ones the node still wants but gobgpd no longer has: gobgpd stopping (or
+   * restarted) withdrew their routes because it deleted them, not because they withdrew.
+   */
+  async #peersGobgpdLost(peers: readonly string[]): Promise<ReadonlySet<string>> {
+    const wanted = new Set((this.#desired?.peers ?? []).map((p) => p.address));
+    let present: Set<string>;
+    try {
+      present = new Set((await this.#p.bgp.listPeers()).map((p) => p.address));
+    } catch {
+      present = new Set(); // gobgpd does not answer: it is going away
+    }
+    return new Set(peers.filter((p) => wanted.has(p) && !present.has(p)));
+  }
+
+  /**
+   * After the agent or gobgpd (re)starts, removals wait until the sessions are back: the settle
+   * time counts from the moment every wanted peer is Established (checked every second), and
+   * waits at most the graceful-restart time (peers drop a restarting node's routes then anyway).
+   */
+  #settleUntilSessionsUp(): void {
+    if (this.#sessionCheck !== undefined) clearTimeout(this.#sessionCheck);
+    if (this.#s.routeSettleMs <= 0) return; // --route-settle-time=0: no settling at all
+    const gr = this.#view?.bgpConfiguration?.spec?.gracefulRestart;
+    const deadline = this.#now() + Math.max(this.#s.routeSettleMs, (gr?.enabled ?? true) ? (gr?.restartTimeSeconds ?? 120) * 1000 : 0);
+    const check = async () => {
+      this.#sessionCheck = undefined;
+      const wanted = (this.#desired?.peers ?? []).map((p) => p.address);
+      let up: boolean;
+      try {
+        const states = new Map((await this.#p.bgp.listPeers()).map((p) => [p.address, p.state]));
+        up = this.#desired !== undefined && wanted.every((a) => states.get(a) === "Established");
+      } catch {
+        up = false;
+      }
+      if (up || this.#now() >= deadline) {
+        this.#engine.settle(this.#s.routeSettleMs);
+        this.triggers.routes(this.#s.routeSettleMs + 10);
+        if (!up) this.#p.log.warn("not every BGP session came back within the graceful-restart time; routes not re-learned are removed after the settle time", { settleMs: this.#s.routeSettleMs });
+        return;
+      }
+      this.#engine.settle(2000);
+      this.#sessionCheck = setTimeout(() => void check(), 1000);
+    };
+    this.#engine.settle(2000);
+    this.#sessionCheck = setTimeout(() => void check(), 1000);
+  }
+
   /** Why the agent is not ready, or undefined (for /readyz). */
   readiness(): string | undefined {
     if (!this.#p.cluster.synced()) {
-      return `waiting for the API server: ${this.#p.cluster.unsynced().join(", ")} not listed yet, so routes cannot be verified; the ${this.#engine.kernelRoutes} Petrel routes already in the kernel are kept and none is removed`;
+      const kept = this.#engine.kernelListed ? `the ${this.#engine.kernelRoutes} Petrel routes already in the kernel are kept` : "the Petrel routes already in the kernel are kept";
+      return `waiting for the API server: ${this.#p.cluster.unsynced().join(", ")} not listed yet, so routes cannot be verified; ${kept} and none is removed`;
     }
     if (this.#notReady !== undefined) return `${this.#notReady.reason}: ${this.#notReady.message}`;
     if (this.lastCleanConfigAt === undefined) return "no clean configuration pass yet";
@@ -171,6 +224,7 @@ export class Agent {
 
   stopWatching(): void {
     for (const w of this.#watches.splice(0)) w.stop();
+    if (this.#sessionCheck !== undefined) clearTimeout(this.#sessionCheck);
   }
 
   #onBest(e: RouteWatchEvent): void {
@@ -180,11 +234,13 @@ export class Agent {
       this.#p.log.warn("gobgpd is back after a break; reading its state and reconfiguring it");
       this.#sync.reset();
       this.#bgpConfigured = false;
-      this.#engine.settle(this.#s.routeSettleMs);
+      this.#engine.setConnected(true);
+      this.#settleUntilSessionsUp();
       this.#allSetsChanged = true;
       this.triggers.config(0);
       this.triggers.full(0);
     } else if (e.type === "disconnected") {
+      this.#engine.setConnected(false);
       this.#p.log.warn("lost gobgpd's best-path stream; kernel routes stay as they are", { error: e.error.message });
     }
   }
@@ -207,6 +263,7 @@ export class Agent {
       if (r.peer === undefined) continue;
       if (r.withdrawal) {
         this.#refusals.clear(r.peer, r.prefix, "received");
+        this.#p.log.debug("withdrawn by its peer", { peer: r.peer, prefix: r.prefix });
         continue;
       }
       const v = judgeRoute(trust, r.prefix, r.nextHop);
@@ -321,6 +378,11 @@ export class Agent {
         this.#changedSets.clear();
         this.#allSetsChanged = false;
         await this.#sync.apply({ bgp: d, policy, ...(changedSets === undefined ? {} : { changedSets }) });
+        if (!this.#bgpConfigured && !this.#startSettled) {
+          // The first time gobgpd is configured: removals wait for the sessions too.
+          this.#startSettled = true;
+          this.#settleUntilSessionsUp();
+        }
         this.#bgpConfigured = true;
       } catch (err) {
         clean = false;

@@ -36,6 +36,15 @@ export interface RouteEngineMetrics {
 
 export interface RouteEngineOptions {
   readonly now?: () => number;
+  /**
+   * Of the peers whose best paths were just withdrawn, those whose routes to keep for now: peers
+   * the node still wants but gobgpd no longer has (gobgpd stopping with StopBgp withdraws every
+   * route as it deletes its peers, and a restarted one has forgotten them). A withdrawal from a
+   * peer gobgpd still has, up or down, is gobgpd's decision and is followed.
+   */
+  readonly keepWithdrawn?: (peers: readonly string[]) => Promise<ReadonlySet<string>>;
+  /** How long such routes are kept (the gobgpd restart normally ends it sooner). */
+  readonly keepWithdrawnMs?: number;
   /** A best path refused (or no longer refused: `refusal` undefined, `previous` what it was). */
   readonly onRefusal?: (prefix: string, refusal: EngineRefusal | undefined, previous: EngineRefusal | undefined) => void;
   readonly metrics?: RouteEngineMetrics;
@@ -69,6 +78,14 @@ export class RouteEngine {
   #settleUntil = 0;
   #counts = { via: 0, blackhole: 0 };
   #relist = false;
+  /** gobgpd's best-path stream is up: while it is not, no route is removed. */
+  #connected = true;
+  /** The peer of the best path an event withdrew, until the prefix is programmed. */
+  readonly #withdrawnFrom = new Map<string, string>();
+  /** Routes kept although withdrawn, until this time (keepWithdrawn). */
+  readonly #keepUntil = new Map<string, number>();
+  readonly #keepWithdrawn: RouteEngineOptions["keepWithdrawn"];
+  readonly #keepWithdrawnMs: number;
 
   constructor(kernel: KernelPort, log: Logger, options: RouteEngineOptions = {}) {
     this.#kernelPort = kernel;
@@ -76,11 +93,27 @@ export class RouteEngine {
     this.#now = options.now ?? Date.now;
     this.#onRefusal = options.onRefusal;
     this.#metrics = options.metrics;
+    this.#keepWithdrawn = options.keepWithdrawn;
+    this.#keepWithdrawnMs = options.keepWithdrawnMs ?? 30_000;
+  }
+
+  /**
+   * gobgpd's best-path stream went away (false) or came back (true). While it is away nothing is
+   * removed: what gobgpd said last may be all there is to route by.
+   */
+  setConnected(connected: boolean): void {
+    this.#connected = connected;
+    if (connected) for (const p of this.#deferred) this.#dirty.add(p);
   }
 
   /** False until trust inputs are set: the engine then holds every route as it is. */
   get verified(): boolean {
     return this.#trust !== undefined;
+  }
+
+  /** The kernel has been listed at least once. */
+  get kernelListed(): boolean {
+    return this.#kernel !== undefined;
   }
 
   /** Petrel routes in the kernel (as cached), for status and readiness. */
@@ -112,6 +145,14 @@ export class RouteEngine {
 
   /** Best-path events: the prefixes they change become dirty. */
   onBestPaths(updates: readonly RouteUpdate[]): number {
+    for (const u of updates) {
+      const had = u.withdrawal ? this.best.get(u.prefix)?.peer : undefined;
+      if (had !== undefined) this.#withdrawnFrom.set(u.prefix, had);
+      else if (!u.withdrawal) {
+        this.#withdrawnFrom.delete(u.prefix);
+        this.#keepUntil.delete(u.prefix);
+      }
+    }
     const changed = this.best.apply(updates);
     for (const p of changed) this.#dirty.add(p);
     return changed.length;
@@ -200,12 +241,13 @@ export class RouteEngine {
     const kernel = this.#kernel;
     if (kernel === undefined || this.#trust === undefined) return { clean: true, changed: 0 };
     const now = this.#now();
-    const settling = now < this.#settleUntil;
+    const settling = now < this.#settleUntil || !this.#connected;
     if (!settling && this.#deferred.size > 0) {
       for (const p of this.#deferred) this.#dirty.add(p);
       this.#deferred.clear();
     }
     const changes: RouteChange[] = [];
+    const removals: string[] = [];
     for (const prefix of this.#dirty) {
       const want = this.#desired(prefix);
       const have = kernel.get(prefix);
@@ -216,9 +258,23 @@ export class RouteEngine {
           this.#deferred.add(prefix);
           continue;
         }
-        changes.push({ op: "remove", prefix });
+        removals.push(prefix);
       } else {
         changes.push({ op: have === undefined ? "add" : "replace", route: want });
+      }
+    }
+    this.#dirty.clear();
+    // Routes withdrawn because gobgpd lost its peers (it is stopping) stay for now.
+    const kept = await this.#keptWithdrawals(removals, now);
+    let keepWake: number | undefined;
+    for (const prefix of removals) {
+      const until = kept.get(prefix);
+      if (until === undefined) {
+        changes.push({ op: "remove", prefix });
+        this.#withdrawnFrom.delete(prefix);
+      } else {
+        this.#deferred.add(prefix);
+        keepWake = Math.min(keepWake ?? Infinity, until - now);
       }
     }
     this.#dirty.clear();
@@ -270,8 +326,46 @@ export class RouteEngine {
     const wakes: number[] = [];
     if (retry) wakes.push(1000);
     if (again) wakes.push(10);
-    if (this.#deferred.size > 0) wakes.push(Math.max(1, this.#settleUntil - now));
+    if (this.#deferred.size > 0 && now < this.#settleUntil) wakes.push(Math.max(1, this.#settleUntil - now));
+    if (keepWake !== undefined) wakes.push(Math.max(1, keepWake));
     return { clean, changed: changes.length, ...(wakes.length > 0 ? { wakeAfterMs: Math.min(...wakes) } : {}) };
+  }
+
+  /** prefix → keep-until, for the removals that keepWithdrawn says to hold back. */
+  async #keptWithdrawals(removals: readonly string[], now: number): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const byPeer = new Map<string, string[]>();
+    for (const prefix of removals) {
+      const until = this.#keepUntil.get(prefix);
+      if (until !== undefined) {
+        if (until > now) out.set(prefix, until);
+        else this.#keepUntil.delete(prefix);
+        continue;
+      }
+      // Only a route that a withdrawal took away, not one that route trust now refuses.
+      if (this.best.get(prefix) !== undefined) continue;
+      const peer = this.#withdrawnFrom.get(prefix);
+      if (peer === undefined) continue;
+      const list = byPeer.get(peer) ?? [];
+      list.push(prefix);
+      byPeer.set(peer, list);
+    }
+    if (byPeer.size === 0 || this.#keepWithdrawn === undefined) return out;
+    let keep: ReadonlySet<string>;
+    try {
+      keep = await this.#keepWithdrawn([...byPeer.keys()]);
+    } catch {
+      keep = new Set(byPeer.keys());
+    }
+    for (const peer of keep) {
+      for (const prefix of byPeer.get(peer) ?? []) {
+        const until = now + this.#keepWithdrawnMs;
+        this.#keepUntil.set(prefix, until);
+        out.set(prefix, until);
+      }
+    }
+    if (keep.size > 0) this.#log.warn("gobgpd withdrew the routes of peers it no longer has (is it stopping?); the kernel keeps them for now", { peers: [...keep], routes: [...keep].reduce((n, p) => n + (byPeer.get(p)?.length ?? 0), 0), keepMs: this.#keepWithdrawnMs });
+    return out;
   }
 
   #setKernel(kernel: Map<string, KernelRoute>, prefix: string, route: KernelRoute | undefined): void {

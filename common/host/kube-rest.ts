@@ -228,6 +228,9 @@ export class KubeRest {
         return;
       }
       const lines = createInterface({ input: res, crlfDelay: Infinity });
+      // readline re-emits the stream's errors (ECONNRESET when the API server goes away): an
+      // unhandled one would end the process.
+      lines.on("error", (err) => finish(new TransientError(`watch ${path}: ${errorMessage(err)}`, { cause: err })));
       lines.on("line", (line) => {
         if (finished || line.trim() === "") return;
         try {
