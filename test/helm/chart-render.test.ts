@@ -130,7 +130,9 @@ describe("workloads", () => {
     const script = (gobgpd.args as string[]).join(" ");
     expect(script).toContain("umask 077");
     expect(script).toContain("chmod 0700 /run/petrel/gobgp");
-    expect(script).toMatch(/exec \/usr\/bin\/gobgpd --api-hosts=unix:\/\/\/run\/petrel\/gobgp\/gobgpd\.sock/);
+    expect(script).toMatch(/\/usr\/bin\/gobgpd --api-hosts=unix:\/\/\/run\/petrel\/gobgp\/gobgpd\.sock/);
+    // SIGTERM becomes SIGKILL for gobgpd: peers see a broken session (graceful restart), not a Cease.
+    expect(script).toContain("trap 'kill -KILL $pid' TERM INT && wait $pid");
     expect(script).not.toMatch(/api-hosts=[0-9:.]/);
     expect(agent.args).toContain("--gobgp-address=unix:///run/petrel/gobgp/gobgpd.sock");
   });
