@@ -15,7 +15,6 @@ import { canonicalJson } from "../../common/canonical-json.ts";
 import { formatCidr } from "../../common/cidr.ts";
 import { errorMessage } from "../../common/errors.ts";
 import type { Logger } from "../../common/logger.ts";
-import { renderNodeBlocksFile } from "../../common/node-blocks.ts";
 import type { LoopPassResult } from "../../common/reconcile-loop.ts";
 import type { GobgpClient } from "../gobgp/client.ts";
 import { GobgpError } from "../gobgp/grpc-error.ts";
@@ -33,6 +32,8 @@ import { RefusalLog } from "./refusal-log.ts";
 import { RouteEngine, type RouteEngineMetrics } from "./route-engine.ts";
 import type { KernelPort } from "./route-plan.ts";
 import { blockProblem, judgeRoute, type RefusalReason, type TrustInputs } from "./route-trust.ts";
+import { SessionSettle } from "./session-settle.ts";
+import { BlocksFile, readPasswords } from "./node-inputs.ts";
 import { StatusReporter } from "./status-reporter.ts";
 
 export interface AgentPorts {
@@ -103,12 +104,12 @@ export class Agent {
   /** Owner prefix sets whose contents may have changed since the last gobgpd apply. */
   readonly #changedSets = new Set<string>();
   #allSetsChanged = true;
-  #lastBlocksFile = "";
+  readonly #blocksFile: BlocksFile;
   #lastNat: string | undefined;
   #notReady: { reason: string; message: string } | undefined = { reason: "Starting", message: "the agent is starting" };
   #bgpConfigured = false;
   #watches: WatchHandle[] = [];
-  #sessionCheck: ReturnType<typeof setTimeout> | undefined;
+  readonly #sessionSettle: SessionSettle;
   #startSettled = false;
   /** The last forwarding check, and for which families (checked again when they change). */
   #forwarding: ForwardingReading[] | undefined;
@@ -143,7 +144,16 @@ export class Agent {
         }
       },
     });
+    this.#blocksFile = new BlocksFile(settings.nodeName, (text) => ports.state.writeBlocks(text), ports.log);
     this.#engine.settle(settings.routeSettleMs);
+    this.#sessionSettle = new SessionSettle({
+      sessions: () => ports.bgp.listPeers(),
+      wanted: () => this.#desired?.peers.map((p) => p.address),
+      settle: (ms) => this.#engine.settle(ms),
+      wake: (ms) => this.triggers.routes(ms),
+      log: ports.log,
+      now: this.#now,
+    });
     this.#status = new StatusReporter({
       bgp: ports.bgp,
       kube: ports.kube,
@@ -170,37 +180,9 @@ export class Agent {
     return new Set(peers.filter((p) => wanted.has(p) && !present.has(p)));
   }
 
-  /**
-   * After the agent or gobgpd (re)starts, removals wait until the sessions are back: the settle
-   * time counts from the moment every wanted peer is Established (checked every second), and
-   * waits at most the graceful-restart time (peers drop a restarting node's routes then anyway).
-   */
   #settleUntilSessionsUp(): void {
-    if (this.#sessionCheck !== undefined) clearTimeout(this.#sessionCheck);
-    if (this.#s.routeSettleMs <= 0) return; // --route-settle-time=0: no settling at all
     const gr = this.#view?.bgpConfiguration?.spec?.gracefulRestart;
-    const deadline = this.#now() + Math.max(this.#s.routeSettleMs, (gr?.enabled ?? true) ? (gr?.restartTimeSeconds ?? 120) * 1000 : 0);
-    const check = async () => {
-      this.#sessionCheck = undefined;
-      const wanted = (this.#desired?.peers ?? []).map((p) => p.address);
-      let up: boolean;
-      try {
-        const states = new Map((await this.#p.bgp.listPeers()).map((p) => [p.address, p.state]));
-        up = this.#desired !== undefined && wanted.every((a) => states.get(a) === "Established");
-      } catch {
-        up = false;
-      }
-      if (up || this.#now() >= deadline) {
-        this.#engine.settle(this.#s.routeSettleMs);
-        this.triggers.routes(this.#s.routeSettleMs + 10);
-        if (!up) this.#p.log.warn("not every BGP session came back within the graceful-restart time; routes not re-learned are removed after the settle time", { settleMs: this.#s.routeSettleMs });
-        return;
-      }
-      this.#engine.settle(2000);
-      this.#sessionCheck = setTimeout(() => void check(), 1000);
-    };
-    this.#engine.settle(2000);
-    this.#sessionCheck = setTimeout(() => void check(), 1000);
+    this.#sessionSettle.start(this.#s.routeSettleMs, (gr?.enabled ?? true) ? (gr?.restartTimeSeconds ?? 120) * 1000 : 0);
   }
 
   /** Why the agent is not ready, or undefined (for /readyz). */
@@ -224,7 +206,7 @@ export class Agent {
 
   stopWatching(): void {
     for (const w of this.#watches.splice(0)) w.stop();
-    if (this.#sessionCheck !== undefined) clearTimeout(this.#sessionCheck);
+    this.#sessionSettle.stop();
   }
 
   #onBest(e: RouteWatchEvent): void {
@@ -336,7 +318,7 @@ export class Agent {
       this.#boundsKey = boundsKey;
     }
     this.#bounds = bounds;
-    const passwords = await this.#passwords(view);
+    const passwords = await readPasswords(view.bgpPeers, (n, k) => this.#p.kube.secretValue(n, k), log);
     const d = desiredBgp(view, me, (name, key) => passwords.get(`${name}/${key}`), bounds);
     this.#desired = d;
     problems.push(...d.problems);
@@ -362,7 +344,7 @@ export class Agent {
     let notReady: { reason: string; message: string } | undefined = problems.length > 0 ? { reason: "ConfigurationProblem", message: problems.join("; ") } : undefined;
     let clean = true;
     // 1. The CNI plugin's blocks first: pods can start even if BGP is not up yet.
-    this.#writeBlocksFile(view.blocks);
+    this.#blocksFile.update(view.blocks, new Date(now));
     // 2. gobgpd.
     if (d.nodeAddress !== "") {
       const policy = desiredPolicy({
@@ -429,31 +411,6 @@ export class Agent {
     } catch (err) {
       this.#p.log.warn("cannot check IP forwarding", { error: errorMessage(err) });
     }
-  }
-
-  async #passwords(view: ClusterView): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for (const bp of view.bgpPeers) {
-      const ref = bp.spec.password?.secretKeyRef;
-      if (ref === undefined || out.has(`${ref.name}/${ref.key}`)) continue;
-      try {
-        const v = await this.#p.kube.secretValue(ref.name, ref.key);
-        if (v !== undefined) out.set(`${ref.name}/${ref.key}`, v);
-      } catch (err) {
-        this.#p.log.warn("cannot read a BGP password", { secret: ref.name, error: errorMessage(err) });
-      }
-    }
-    return out;
-  }
-
-  #writeBlocksFile(blocks: readonly IPAMBlock[]): void {
-    // Draining blocks are left out: the plugin stops allocating from them (the drain handshake).
-    const active = blocks.filter((b) => b.spec.draining !== true).map((b) => ({ cidr: b.spec.cidr, pool: b.spec.pool })).sort((a, b) => (a.cidr < b.cidr ? -1 : 1));
-    const key = JSON.stringify(active);
-    if (key === this.#lastBlocksFile) return;
-    this.#p.state.writeBlocks(renderNodeBlocksFile(this.#s.nodeName, active, new Date(this.#now())));
-    this.#lastBlocksFile = key;
-    this.#p.log.info("blocks written for the CNI plugin", { node: this.#s.nodeName, blocks: active.map((b) => b.cidr) });
   }
 
   // --- route and full passes ------------------------------------------------------------------
