@@ -189,6 +189,44 @@ describe("RouteEngine", () => {
     expect(kernel.table()).toEqual({ "198.18.0.64/26": "192.0.2.12" });
   });
 
+  it("removes nothing while gobgpd's stream is down", async () => {
+    engine.setTrust(trust(blocks));
+    engine.onBestPaths([best("198.18.0.64/26", "192.0.2.12")]);
+    await engine.pass();
+    engine.setConnected(false);
+    engine.onBestPaths([gone("198.18.0.64/26")]);
+    await engine.pass();
+    expect(kernel.table()).toEqual({ "198.18.0.64/26": "192.0.2.12" });
+    engine.setConnected(true);
+    await engine.pass();
+    expect(kernel.table()).toEqual({});
+  });
+
+  it("keeps routes that gobgpd withdrew because it lost the peer (StopBgp), follows other withdrawals", async () => {
+    const lost = new Set(["192.0.2.12"]);
+    const asked: string[][] = [];
+    engine = new RouteEngine(kernel, new RecordingLogger(), {
+      now: () => now,
+      keepWithdrawn: async (peers) => {
+        asked.push([...peers]);
+        return new Set(peers.filter((p) => lost.has(p)));
+      },
+      keepWithdrawnMs: 10_000,
+    });
+    engine.setTrust(trust(blocks));
+    engine.onBestPaths([best("198.18.0.64/26", "192.0.2.12"), best("198.18.0.128/26", "192.0.2.13")]);
+    await engine.pass();
+    engine.onBestPaths([gone("198.18.0.64/26"), { ...gone("198.18.0.128/26"), peer: "192.0.2.13" }]);
+    const r = await engine.pass();
+    expect(asked).toEqual([["192.0.2.12", "192.0.2.13"]]);
+    expect(kernel.table()).toEqual({ "198.18.0.64/26": "192.0.2.12" });
+    expect(r.wakeAfterMs).toBe(10_000);
+    // The peer's route comes back: nothing to do. Or the hold ends: it goes.
+    now += 10_000;
+    await engine.pass();
+    expect(kernel.table()).toEqual({});
+  });
+
   it("a node's own block is a blackhole, whatever a peer announces for it", async () => {
     engine.setTrust(trust(blocks));
     engine.setOwnBlocks(new Set(["198.18.0.0/26"]));
