@@ -129,7 +129,10 @@ export class Agent {
     this.#refusals = new RefusalLog(ports.log, {
       now: this.#now,
       onCounted: (r) => metrics?.refused(r),
-      onChange: () => this.triggers.status(),
+      onChange: () => {
+        this.triggers.status();
+        this.#publishState();
+      },
     });
     this.#engine = new RouteEngine(ports.kernel, ports.log, {
       now: this.#now,

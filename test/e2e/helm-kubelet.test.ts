@@ -78,6 +78,9 @@ beforeAll(async () => {
   await cluster().rig.startControlPlaneControllers();
   // The kubelet node on the underlay, routed like the demo's nodes.
   cluster().plugUnderlay(net.name, "kn", kubeletNodeIP);
+  // A new netns inherits the root namespace's IPv4 forwarding (net.core.devconf_inherit_init_net
+  // is 0): start it off, as on a freshly booted node, whatever this machine's setting.
+  must(["ip", "netns", "exec", net.name, "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
   must(["ip", "-n", net.name, "route", "add", "default", "via", torAddress]);
   // Forwarding stays off (a new netns starts with it off, like a freshly booted node): the
   // chart's agent cannot write /proc/sys and reports it; the plugin's first ADD turns it on.
@@ -323,17 +326,19 @@ test("a hostNetwork pod without capabilities on the node cannot reach gobgpd's A
   });
   try {
     // The pod is on the node's network: it reaches a TCP port on the node's loopback.
-    const listener = spawn("ip", ["netns", "exec", kubelet().netns, "busybox", "nc", "-l", "-p", "50099", "-s", "127.0.0.1"], { stdio: "ignore" });
+    // (busybox nc: no -z; with stdin at its end it connects, and exits 0 once connected.)
+    const connect = (port: number) => execIn(probe.containerId, ["sh", "-c", `nc -w 2 127.0.0.1 ${port} </dev/null`]);
+    const listener = spawn("ip", ["netns", "exec", kubelet().netns, "busybox", "nc", "-l", "-p", "50099"], { stdio: "ignore" });
     try {
       await sleep(500);
-      const control = await execIn(probe.containerId, ["nc", "-z", "-w", "2", "127.0.0.1", "50099"]);
+      const control = await connect(50099);
       expect([control.status, control.stderr]).toEqual([0, ""]);
     } finally {
       listener.kill("SIGKILL");
     }
     // gobgpd listens on no TCP port for its API (the old 127.0.0.1:50051), and its unix socket lives
     // in the node pod's own volume, which this pod's file system does not have.
-    const tcp = await execIn(probe.containerId, ["nc", "-z", "-w", "2", "127.0.0.1", "50051"]);
+    const tcp = await connect(50051);
     expect(tcp.status).not.toBe(0);
     const find = await execIn(probe.containerId, ["sh", "-c", "ls -ld /run/petrel 2>&1; find / -xdev -name 'gobgpd.sock' 2>/dev/null | head -1"]);
     expect(find.stdout).toMatch(/No such file or directory/);

@@ -189,6 +189,10 @@ test("hostile announcements from a rogue peer: no node installs any, pods' own r
   };
   try {
     await client.startBgp({ asn: 65099, routerId: "192.0.2.250", listenPort: 179 });
+    // The rogue sends only what it makes up itself (it also learns the nodes' blocks, and would
+    // pass them on with itself as next hop: refused too, but they would outlive its withdrawals).
+    await client.addPolicy({ name: "rogue-own", statements: [{ name: "rogue-own-local", conditions: { routeType: "local" }, action: "accept" }] });
+    await client.setPolicyAssignment({ direction: "export", policies: ["rogue-own"], defaultAction: "reject" });
     for (const n of cluster.nodes) await client.addPeer({ address: n.address, asn: 64512, timers: { connectRetry: 5 } });
     for (const prefix of Object.keys(hostile)) await client.addPath({ prefix, nextHop: "192.0.2.250" });
     await cluster.rig.kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "petrel.dev/v1alpha1", kind: "BGPPeer", metadata: { name: "rogue" }, spec: { peerIP: "192.0.2.250", asNumber: 65099 } }));
@@ -401,6 +405,7 @@ test("the agent restarted while the API server is down keeps every route, says w
     await new Promise((r) => setTimeout(r, 5000));
     expect(allRoutes()).toEqual(before);
     await apiserverBack;
+    await cluster.ensureController();
     await cluster.waitReady(90_000);
   });
   expect(readyz).toMatch(/Petrel routes already in the kernel are kept and none is removed/);

@@ -170,7 +170,9 @@ export class RoutedCluster {
     this.plugUnderlay(netns, `n${index}`, address);
     // Pods' gateway 169.254.1.1 is answered by proxy ARP only for targets routed elsewhere.
     must(["ip", "-n", netns, "route", "add", "default", "via", torAddress]);
-    // No net.ipv4.ip_forward=1 here: the agent turns forwarding on in its node (docs/agent.md).
+    // Forwarding off, as on a freshly booted node (a new netns inherits the root namespace's IPv4
+    // setting, whatever it is on this machine): the agent turns it on in its node (docs/agent.md).
+    must(["ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
     const stateDir = join(this.dir, name);
     await this.rig.addNode(name, labels, { internalIP: address });
     say(`${name}: ${address}, gobgpd and petrel-agent`);
@@ -283,6 +285,16 @@ export class RoutedCluster {
 
   restartAgent(node: ClusterNode): void {
     node.agent = this.#startAgent(node.name, node.netns, node.stateDir, node.gobgpd, node.healthPort);
+  }
+
+  /**
+   * The controller exits by design when it loses its Lease (an API server away for long, a
+   * saturated machine); in a cluster its Deployment starts it again. This does the same.
+   */
+  async ensureController(): Promise<void> {
+    if (this.controller === undefined || this.controller.running) return;
+    this.controller = await ControllerProcess.start(this.rig, "demo-restarted", fastControllerFlags.filter((f) => !f.startsWith("--leader-elect-")));
+    await this.controller.waitReady();
   }
 
   /** Takes a node away: its agent and gobgpd stop, its Node object is deleted, its netns removed. */
