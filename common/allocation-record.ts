@@ -32,6 +32,19 @@ export const legacyLockName = ".lock";
 export const formatMarkerName = ".format";
 export const currentRecordFormat = 2;
 
+/**
+ * The drain barrier, as a command line (util-linux flock(1), so that the agent, a Node program,
+ * needs no native code): takes both locks exclusively in the plugin's order, alloc then gate, and
+ * runs `argv` while holding them. It returns only when every ADD that may have read an older
+ * blocks.json has finished (made its record durable or rolled back); ADDs after it read the new
+ * file. Each lock is waited for at most `timeoutSeconds`.
+ */
+export function lockedCommand(stateDir: string, timeoutSeconds: number, argv: readonly string[]): string[] {
+  const dir = allocationsDir(stateDir);
+  const w = String(timeoutSeconds);
+  return ["flock", "--exclusive", "--wait", w, `${dir}/${allocLockName}`, "flock", "--exclusive", "--wait", w, `${dir}/${gateLockName}`, ...argv];
+}
+
 export function allocationsDir(stateDir: string): string {
   return `${stateDir.replace(/\/+$/, "")}/${allocationsDirName}`;
 }
