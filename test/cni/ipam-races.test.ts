@@ -22,7 +22,13 @@ beforeAll(() => {
   node = new TestNode("race");
 });
 afterAll(() => {
-  for (const p of held) p.kill("SIGKILL");
+  for (const p of held) {
+    try {
+      process.kill(-(p.pid as number), "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
   node?.destroy();
 });
 
@@ -43,7 +49,8 @@ const ipOf = (r: PluginOutcome) => ((r.json?.["ips"] as Array<{ address: string 
 /** A live process holding `file` with flock(1) in `mode`; resolves once it holds it. */
 async function holdLock(file: string, mode: "--exclusive" | "--shared" = "--exclusive"): Promise<ChildProcess> {
   mkdirSync(dir(), { recursive: true });
-  const p = spawn("flock", [mode, file, "sh", "-c", "echo locked; exec sleep 600"], { stdio: ["ignore", "pipe", "inherit"] });
+  // Its own process group: flock(1)'s child (the sleep) holds the lock too, and both must die.
+  const p = spawn("flock", [mode, file, "sh", "-c", "echo locked; exec sleep 600"], { stdio: ["ignore", "pipe", "inherit"], detached: true });
   held.push(p);
   await new Promise<void>((resolve, reject) => {
     p.stdout?.once("data", () => resolve());
@@ -53,8 +60,9 @@ async function holdLock(file: string, mode: "--exclusive" | "--shared" = "--excl
 }
 async function release(p: ChildProcess): Promise<void> {
   const exited = new Promise((r) => p.once("exit", r));
-  p.kill("SIGKILL"); // the kernel drops a flock lock whatever way its holder dies
+  process.kill(-(p.pid as number), "SIGKILL"); // the kernel drops a flock lock whatever way its holders die
   await exited;
+  await sleep(50); // the group's last member (the sleep) may exit just after flock(1)
 }
 /** Resolves with whether `promise` settled within `ms`. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -151,7 +159,7 @@ describe("locks", () => {
     expect(r.json).toMatchObject({ ips: [expect.anything()] });
     expect(Date.now() - t0).toBeLessThan(3000);
     cleanup(["future"]);
-  });
+  }, 60_000);
 
   it("a DEL waits for a GC that holds the gate exclusively", async () => {
     const holder = await holdLock(join(dir(), gateLockName), "--exclusive");
@@ -159,7 +167,7 @@ describe("locks", () => {
     expect(await settlesWithin(del, 300)).toBe(false);
     await release(holder);
     expect((await del).status).toBe(0);
-  });
+  }, 60_000);
 });
 
 describe("STATUS with records left in a block the node no longer holds", () => {
@@ -172,7 +180,7 @@ describe("STATUS with records left in a block the node no longer holds", () => {
     const st = node.plugin({ command: "STATUS", config: agentConfig() });
     expect({ status: st.status, stdout: st.stdout }).toEqual({ status: 0, stdout: "" });
     cleanup(pods.map((p) => p.id));
-  });
+  }, 60_000);
 });
 
 describe("records in Petrel 0.1's format", () => {
@@ -202,5 +210,5 @@ describe("records in Petrel 0.1's format", () => {
     } finally {
       fresh.destroy();
     }
-  });
+  }, 60_000);
 });
