@@ -80,6 +80,13 @@ describe("checkConsistency", () => {
     expect(p2.releases).toEqual([]);
   });
 
+  it("frees the record of a pod's dead sandbox: same pod, another address now; keeps records of a pod without an address yet", () => {
+    const input = base({ pods: [pod("web-1", "u1", "198.18.0.9"), { ...pod("web-2", "u2", ""), ips: [] }] });
+    const p1 = checkConsistency(input);
+    const p2 = checkConsistency({ ...input, since: p1.since, now: 5 * minute });
+    expect(p2.releases.map((x) => x.record.containerId)).toEqual(["c1"]);
+  });
+
   it("treats Succeeded and Failed pods as gone, and a pod re-created under the same name (new uid) as another pod", () => {
     const input = base({ pods: [pod("web-1", "u1", "198.18.0.1", "Succeeded"), pod("web-2", "u2-new", "198.18.0.5")] });
     const p1 = checkConsistency(input);

@@ -9,7 +9,9 @@
  * - the record carries the pod's identity (namespace, name, uid: format 2 with the runtime's
  *   CNI_ARGS); records without it are counted, never freed;
  * - no Pod bound to the node is that pod (same uid, else same namespace and name) and still holds
- *   its address (Succeeded and Failed pods have had their sandboxes torn down);
+ *   that address: a pod with no address in its status yet holds all of its records, one with
+ *   addresses only those (a sandbox that died and was re-created without a CNI DEL left its old
+ *   record behind); Succeeded and Failed pods hold none (their sandboxes are torn down);
  * - that has been so, with the record unchanged, for the grace period, on the agent's own clock.
  */
 import type { DecodedRecord } from "../../common/allocation-record.ts";
@@ -123,8 +125,16 @@ export function checkConsistency(i: ConsistencyInput): ConsistencyResult {
   let wakeAt = Infinity;
   if (i.pods !== undefined) {
     const live = i.pods.filter(holds);
-    const byUid = new Set(live.map((p) => p.uid));
-    const byName = new Set(live.map((p) => `${p.namespace}/${p.name}`));
+    const byUid = new Map(live.map((p) => [p.uid, p]));
+    const byName = new Map(live.map((p) => [`${p.namespace}/${p.name}`, p]));
+    const holdsAddress = (p: NodePod | undefined, a: IpAddress) => {
+      if (p === undefined) return false;
+      const ips = p.ips.flatMap((ip) => {
+        const x = tryAddress(ip);
+        return x === undefined ? [] : [formatAddress(x)];
+      });
+      return ips.length === 0 || ips.includes(formatAddress(a));
+    };
     const podAddresses = new Set(live.flatMap((p) => p.ips.flatMap((ip) => {
       const a = tryAddress(ip);
       return a === undefined || !pools.some((c) => containsAddress(c, a)) ? [] : [formatAddress(a)];
@@ -134,7 +144,7 @@ export function checkConsistency(i: ConsistencyInput): ConsistencyResult {
       const pod = r.pod;
       const present = pod === undefined
         ? podAddresses.has(formatAddress(r.address)) // no identity: the best we can tell is the address
-        : pod.uid !== undefined ? byUid.has(pod.uid) : byName.has(`${pod.namespace}/${pod.name}`);
+        : holdsAddress(pod.uid !== undefined ? byUid.get(pod.uid) : byName.get(`${pod.namespace}/${pod.name}`), r.address);
       if (present) continue;
       withoutPod++;
       if (pod === undefined) continue; // counted, never freed
