@@ -23,6 +23,8 @@ export default {
       testEnvironment: "node",
       transform,
       testMatch: ["<rootDir>/test/**/*.test.ts"],
+      // Each file restores the root namespace's forwarding sysctls (test/support/host-sysctls.ts).
+      setupFilesAfterEnv: ["<rootDir>/test/support/restore-host-sysctls.ts"],
       testTimeout: 120000,
     },
   ],
