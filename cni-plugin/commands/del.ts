@@ -1,4 +1,6 @@
 import { formatAddress } from "../../common/cidr.ts";
+import { errorMessage } from "../../common/errors.ts";
+import { CniCode, CniError } from "../cni-error.ts";
 import type { CniEnv } from "../env.ts";
 import { sameOwner } from "../ipam/allocation.ts";
 import type { NetConf } from "../netconf.ts";
@@ -16,7 +18,15 @@ import { attachmentOwner } from "./attachment.ts";
 export function cmdDel(env: CniEnv, conf: NetConf, deps: PluginDeps): void {
   const owner = attachmentOwner(env, conf);
   const hostVeth = hostVethName(conf.name, env.containerId, env.ifname);
-  const release = deps.lock.acquire("gate", "shared");
+  let release = () => {};
+  try {
+    release = deps.lock.acquire("gate", "shared");
+  } catch (err) {
+    // The lock file cannot even be created (a full or read-only state directory): then no
+    // migration can run either, and DEL must still free what it can.
+    if (!(err instanceof CniError && err.code === CniCode.stateFailure)) throw err;
+    deps.log.warn("DEL without the node lock", { error: errorMessage(err) });
+  }
   let mine;
   try {
     deps.dataplane.unwire(hostVeth);
