@@ -74,10 +74,9 @@ describe("a state directory on a full filesystem", () => {
   it("fails ADD with 102 naming the directory and what ran out, and leaves no veth", () => {
     must(["mount", "-t", "tmpfs", "-o", "size=256k,nr_inodes=64", "petrel-test-full", mnt]);
     writeFileSync(join(mnt, "blocks.json"), JSON.stringify({ version: 1, node: "n", blocks: [{ cidr: "198.18.48.0/29", pool: "p" }], updated: new Date().toISOString() }));
-    // One ADD and DEL first, so the locks and the format marker exist, as on a node in service.
+    // A pod wired first, so the locks and the format marker exist, as on a node in service.
     const first = node.newPod();
     expect(node.plugin({ command: "ADD", config: fromAgent(mnt), containerId: "before-full", netns: first.path, ifname: "eth0" }).status).toBe(0);
-    expect(node.plugin({ command: "DEL", config: fromAgent(mnt), containerId: "before-full", ifname: "eth0" }).status).toBe(0);
     // Fill it: the inodes, then the blocks.
     for (let i = 0; run(["touch", join(mnt, `fill-${i}`)]).status === 0 && i < 1000; i++);
     run(["dd", "if=/dev/zero", `of=${join(mnt, "fill-0")}`, "bs=4k", "count=1000"]);
@@ -87,8 +86,12 @@ describe("a state directory on a full filesystem", () => {
     expect(r.status).not.toBe(0);
     expect(r.json).toMatchObject({ code: 102, msg: expect.stringMatching(new RegExp(`^cannot record an allocation in ${mnt}/allocations: ENOSPC`)) });
     expect(readdirSync(join(mnt, "allocations")).sort()).toEqual(before);
+    expect(node.veths()).toHaveLength(1); // the earlier pod's, untouched
+    expect(node.podRoutes()).toHaveLength(1);
+    // DEL still works on the full filesystem.
+    expect(node.plugin({ command: "DEL", config: fromAgent(mnt), containerId: "before-full", ifname: "eth0" }).status).toBe(0);
+    expect(readdirSync(join(mnt, "allocations")).filter((n) => !n.startsWith("."))).toEqual([]);
     expect(node.veths()).toEqual([]);
-    expect(node.podRoutes()).toEqual([]);
     node.ns.remove(pod.name);
     node.ns.remove(first.name);
   });
