@@ -75,7 +75,9 @@ export class KubeWriter implements ClusterWriter {
       return { outcome: "done", object };
     } catch (err) {
       const code = statusCodeOf(err);
-      if (code === 404 || (code === 409 && uid !== undefined)) return { outcome: "missing" };
+      // With a uid in the patch, the API server refuses a patch of another object of that name:
+      // 409 (precondition) or 422 (metadata.uid is immutable), depending on the version.
+      if (code === 404 || ((code === 409 || code === 422) && uid !== undefined)) return { outcome: "missing" };
       throw kubeError(`updating ${plural}/${name}${status ? "/status" : ""}`, err);
     }
   }
