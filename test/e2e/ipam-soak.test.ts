@@ -268,7 +268,7 @@ test("churn: scale, kill the agent, restart the apiserver, lose DELs; no address
   say([
     `soak ${soakSeconds} s: ${checks} duplicate checks, ${scales} scalings, ${agentKills} agent kills, ${apiRestarts} apiserver restarts`,
     `pods started ${uidsSeen.size}; addresses reused by a later pod ${reused}`,
-    `DELs lost ${lost.length} (${lost.filter((l) => l.how === "sandbox killed").length} sandboxes killed, ${lost.filter((l) => l.how !== "sandbox killed").length} pods force-deleted); leaks freed ${freedAt.size}, by the agent's pod GC (released_addresses_total over its last run) ${released}`,
+    `DELs lost ${lost.length} (${lost.filter((l) => l.how === "sandbox killed").length} sandboxes killed, ${lost.filter((l) => l.how !== "sandbox killed").length} pods force-deleted); leaks freed ${freedAt.size} (petrel_agent_ipam_released_addresses_total of the last agent process: ${released})`,
     `time to free a lost DEL's address: min ${freeTimes[0]?.toFixed(1) ?? "-"} s, median ${freeTimes[Math.floor(freeTimes.length / 2)]?.toFixed(1) ?? "-"} s, max ${freeTimes.at(-1)?.toFixed(1) ?? "-"} s (grace period ${podGcGraceS} s)`,
     `final: ${settled}`,
   ].join("\n"));
