@@ -265,11 +265,14 @@ test("churn: scale, kill the agent, restart the apiserver, lose DELs; no address
   const reused = [...holdersOf.values()].filter((u) => u.size > 1).length;
   const freeTimes = lost.flatMap((l) => (freedAt.has(l.container) ? [((freedAt.get(l.container) ?? 0) - l.at) / 1000] : [])).sort((a, b) => a - b);
   const released = (await agentMetrics()).get("released") ?? 0;
+  const events = await c.rig.request("GET", "/api/v1/namespaces/default/events?fieldSelector=reason%3DPetrelAddressReleased");
+  const releaseEvents = (events.body as { items?: { message?: string }[] }).items ?? [];
   say([
     `soak ${soakSeconds} s: ${checks} duplicate checks, ${scales} scalings, ${agentKills} agent kills, ${apiRestarts} apiserver restarts`,
     `pods started ${uidsSeen.size}; addresses reused by a later pod ${reused}`,
     `DELs lost ${lost.length} (${lost.filter((l) => l.how === "sandbox killed").length} sandboxes killed, ${lost.filter((l) => l.how !== "sandbox killed").length} pods force-deleted); leaks freed ${freedAt.size} (petrel_agent_ipam_released_addresses_total of the last agent process: ${released})`,
     `time to free a lost DEL's address: min ${freeTimes[0]?.toFixed(1) ?? "-"} s, median ${freeTimes[Math.floor(freeTimes.length / 2)]?.toFixed(1) ?? "-"} s, max ${freeTimes.at(-1)?.toFixed(1) ?? "-"} s (grace period ${podGcGraceS} s)`,
+    `Events PetrelAddressReleased in the pods' namespace: ${releaseEvents.length}${releaseEvents[0] === undefined ? "" : `, e.g. "${releaseEvents[0].message ?? ""}"`}`,
     `final: ${settled}`,
   ].join("\n"));
   expect(violations).toEqual([]);
@@ -278,4 +281,5 @@ test("churn: scale, kill the agent, restart the apiserver, lose DELs; no address
   expect(check.stdout).toMatch(/No problems found/);
   expect(settled).toMatch(/metrics not 0: none; petrelctl exit 0$/);
   expect(uidsSeen.size).toBeGreaterThan(16);
+  expect(releaseEvents.length).toBeGreaterThan(0);
 });
