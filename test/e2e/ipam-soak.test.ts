@@ -162,6 +162,13 @@ test("churn: scale, kill the agent, restart the apiserver, lose DELs; no address
   }));
 
   // --- the continuous check -----------------------------------------------------------------
+  const lost: { address: string; container: string; at: number; how: string }[] = [];
+  /** Lost DEL (container) -> when its address's record was first seen gone or changed. */
+  const freedAt = new Map<string, number>();
+  const noteFreed = () => {
+    const now = records();
+    for (const l of lost) if (!freedAt.has(l.container) && now.get(l.address) !== l.container) freedAt.set(l.container, Date.now());
+  };
   const violations: string[] = [];
   const uidsSeen = new Set<string>();
   const holdersOf = new Map<string, Set<string>>(); // address -> pod uids that held it
@@ -180,6 +187,7 @@ test("churn: scale, kill the agent, restart the apiserver, lose DELs; no address
         }
         for (const [ip, names] of byIp) if (names.length > 1) violations.push(`${new Date().toISOString()} ${ip} held by ${names.join(", ")}`);
         checks++;
+        noteFreed();
       } catch {
         /* the apiserver is restarting */
       }
@@ -188,7 +196,6 @@ test("churn: scale, kill the agent, restart the apiserver, lose DELs; no address
   })();
 
   // --- churn --------------------------------------------------------------------------------
-  const lost: { address: string; container: string; at: number; how: string }[] = [];
   let agentKills = 0;
   let apiRestarts = 0;
   let scales = 0;
@@ -236,11 +243,9 @@ test("churn: scale, kill the agent, restart the apiserver, lose DELs; no address
   // --- settle -------------------------------------------------------------------------------
   await c.rig.kubectlOk(["scale", "deployment/soak", "-n", "default", "--replicas=5"]);
   await c.rig.kubectlOk(["rollout", "status", "deployment/soak", "-n", "default", "--timeout=300s"]);
-  const freedAt = new Map<string, number>();
   const freeDeadline = Date.now() + (podGcGraceS + 120) * 1000;
   for (;;) {
-    const now = records();
-    for (const l of lost) if (!freedAt.has(l.container) && now.get(l.address) !== l.container) freedAt.set(l.container, Date.now());
+    noteFreed();
     if (freedAt.size === lost.length || Date.now() > freeDeadline) break;
     await sleep(1000);
   }
