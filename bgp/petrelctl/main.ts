@@ -1,13 +1,18 @@
 /**
- * petrelctl: the operator's view of a Petrel cluster. Read-only: it lists Petrel's objects and the
- * Pods, and (with --state-dir, on a node) the CNI plugin's allocation records; it never writes.
+ * petrelctl: the operator's view of a Petrel cluster. It lists Petrel's objects and the Pods, and
+ * (with --state-dir, on a node) the CNI plugin's allocation records. It writes nothing to the API;
+ * the one thing it changes is on a node, on request: `ipam check --release-from-report` frees the
+ * leaked records a report listed, under the plugin's locks.
  * Exit codes: 0 ok, 1 `ipam check` found problems, 2 usage, configuration or connection error.
  */
 import { Command, CommanderError, Option } from "commander";
 import { errorMessage } from "../../common/errors.ts";
 import { loadKubeConfig } from "../../common/host/kube-config.ts";
 import { checkReport, renderCheck } from "./check-report.ts";
+import { readFileSync } from "node:fs";
 import { readAllocationRecords } from "./host/allocation-records.ts";
+import { readPodRoutes, releaseRecord, withPluginLocks } from "./host/release-records.ts";
+import { planRelease, renderRelease, reportTarget } from "./release-plan.ts";
 import { KubeReader } from "./host/kube-read.ts";
 import { ipamShowReport, renderIpamShow } from "./ipam-show.ts";
 import { nodeStatusReport, renderNodeStatus } from "./node-status.ts";
@@ -89,10 +94,37 @@ function program(): Command {
     .addOption(outputOption())
     .option("--state-dir <dir>", "also check, address by address, the CNI plugin's allocation records in this state directory (run on the node; default location /var/lib/petrel)")
     .option("--node <name>", "the node whose --state-dir is checked (default: $NODE_NAME)")
-    .action(async (opts: { output: string; stateDir?: string; node?: string }, cmd: Command) => {
+    .option("--check-routes", "with --state-dir: also compare the records with the node's pod routes (protocol 89) in this network namespace")
+    .option("--netns <name>", "with --check-routes or --release-from-report: the node's network namespace, when it is not this one (tests, demo)")
+    .option("--release-from-report <file>", "free the leaked addresses (record-without-pod) that a report of ipam check --state-dir -o json lists, with the CNI plugin's locks held; refuses every one that changed since the report. Exit 1 when any is refused")
+    .action(async (opts: { output: string; stateDir?: string; node?: string; checkRoutes?: boolean; netns?: string; releaseFromReport?: string }, cmd: Command) => {
       const format = outputFormat(opts.output);
+      if (opts.releaseFromReport !== undefined) {
+        const file = opts.releaseFromReport;
+        let raw: unknown;
+        try {
+          raw = JSON.parse(readFileSync(file, "utf8"));
+        } catch (err) {
+          fail(`--release-from-report: cannot read ${file}: ${errorMessage(err)}`);
+        }
+        const target = reportTarget(raw, file);
+        const kube = connect(cmd);
+        const decisions = await withPluginLocks(target.stateDir, 30, async () => {
+          // A fresh check, the records read with no ADD, DEL or GC running.
+          const entries = readAllocationRecords(target.stateDir);
+          const [pools, blocks, pods] = await Promise.all([kube.listPools(), kube.listBlocks(), kube.listPods()]);
+          const fresh = checkReport({ pools, blocks, pods, records: { node: target.node, stateDir: target.stateDir, entries } });
+          const plan = planRelease(target, entries, fresh.findings);
+          for (const d of plan) if (d.release) releaseRecord(target.stateDir, d.address, target.leaks.find((l) => l.address === d.address)?.record ?? "", opts.netns);
+          return plan;
+        });
+        emit(format, { decisions }, renderRelease(decisions));
+        if (decisions.some((d) => !d.release)) process.exitCode = EXIT_FINDINGS;
+        return;
+      }
       const target = recordCheckTarget(opts, process.env);
       const entries = target === undefined ? undefined : readAllocationRecords(target.stateDir);
+      const podRoutes = target !== undefined && opts.checkRoutes === true ? readPodRoutes(opts.netns) : undefined;
       const kube = connect(cmd);
       const [pools, blocks, pods] = await Promise.all([kube.listPools(), kube.listBlocks(), kube.listPods()]);
       if (target !== undefined) checkNodeKnown(target.node, [...blocks.map((b) => b.spec.node), ...pods.flatMap((p) => (p.node === undefined ? [] : [p.node]))]);
@@ -100,7 +132,7 @@ function program(): Command {
         pools,
         blocks,
         pods,
-        ...(target === undefined || entries === undefined ? {} : { records: { ...target, entries } }),
+        ...(target === undefined || entries === undefined ? {} : { records: { ...target, entries, ...(podRoutes === undefined ? {} : { podRoutes }) } }),
       });
       emit(format, report, renderCheck(report));
       if (report.findings.length > 0) process.exitCode = EXIT_FINDINGS;

@@ -73,10 +73,20 @@ describe("RBAC is least privilege", () => {
     }
   });
 
-  test("the agent writes only the status of PetrelNodes and IPAMBlocks", () => {
+  test("the agent writes only the status of PetrelNodes and IPAMBlocks, and Events about the pods whose addresses it frees", () => {
     const writes = (at(find(defaults, "ClusterRole", "petrel-node"), "rules") as Rule[])
       .filter((r) => r.verbs.some((v) => !["get", "list", "watch"].includes(v)));
-    expect(writes).toEqual([{ apiGroups: ["petrel.dev"], resources: ["petrelnodes/status", "ipamblocks/status"], verbs: ["patch"] }]);
+    expect(writes).toEqual([
+      { apiGroups: ["petrel.dev"], resources: ["petrelnodes/status", "ipamblocks/status"], verbs: ["patch"] },
+      { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+    ]);
+  });
+
+  test("the conflist declares the CNI versions a runtime may pick from, and the block protection policy is on", () => {
+    const cm = find(defaults, "ConfigMap", "petrel-node-cni");
+    const conflist = JSON.parse(String(at(cm, "data", "10-petrel.conflist"))) as { cniVersion: string; cniVersions: string[] };
+    expect([conflist.cniVersion, conflist.cniVersions]).toEqual(["1.0.0", ["1.0.0", "1.1.0"]]);
+    expect(at(find(defaults, "ValidatingAdmissionPolicy", "petrel-ipamblock-protection"), "spec", "matchConstraints", "resourceRules", 0, "operations")).toEqual(["CREATE", "UPDATE", "DELETE"]);
   });
 
   test("the agent reads no Secret unless named in values, and then only those", () => {

@@ -47,6 +47,8 @@ export interface RoutedClusterOptions {
   /** Short label for namespace names (ptl-<label>-<pid>-<n>). */
   readonly label: string;
   readonly poolCidr?: string;
+  /** The default pool's spec.blockSize (unset: the family default, 26). */
+  readonly poolBlockSize?: number;
   readonly withTor?: boolean;
   readonly agentFlags?: readonly string[];
   /** BGPConfiguration spec fields (merged over the test defaults). */
@@ -122,7 +124,7 @@ export class RoutedCluster {
     await rig.kubectlOk(["apply", "-f", join(repoRoot, "crds")]);
     await rig.kubectlOk(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
     await rig.kubectlOk(["apply", "-f", join(repoRoot, "crds", "admission", "ippool-overlap.yaml")]);
-    await rig.kubectlOk(["apply", "-f", "-"], obj("IPPool", "default", { cidr: this.#options.poolCidr ?? "198.18.0.0/20" }));
+    await rig.kubectlOk(["apply", "-f", "-"], obj("IPPool", "default", { cidr: this.#options.poolCidr ?? "198.18.0.0/20", ...(this.#options.poolBlockSize === undefined ? {} : { blockSize: this.#options.poolBlockSize }) }));
     await rig.kubectlOk(["apply", "-f", "-"], obj("BGPConfiguration", "default", {
       asNumber: clusterAsn,
       timers: { holdTimeSeconds: 9, keepaliveIntervalSeconds: 3, connectRetrySeconds: 5 },

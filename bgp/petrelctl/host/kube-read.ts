@@ -55,6 +55,7 @@ export function podInfo(p: V1Pod): PodInfo {
     hostNetwork: p.spec?.hostNetwork === true,
     phase: p.status?.phase,
     ips,
+    ...(p.metadata?.uid === undefined ? {} : { uid: p.metadata.uid }),
   };
 }
 
