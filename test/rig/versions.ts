@@ -8,3 +8,6 @@ export const K8S_VERSION = "v1.36.3";
 export const ETCD_VERSION = "v3.6.8";
 // helm.sh/helm/v4 at HELM_VERSION runs the chart tests (lint, template, install).
 export const HELM_VERSION = "v4.3.1";
+// CoreDNS at COREDNS_VERSION is the multi-node rig's cluster DNS: the version kubeadm of K8S_VERSION
+// installs (cmd/kubeadm/app/constants CoreDNSVersion).
+export const COREDNS_VERSION = "v1.14.2";
