@@ -15,6 +15,7 @@ packages=(
   tcpdump iperf3                                                  # capture on the underlay; throughput benchmark
   debootstrap buildah                                             # OCI images without a Docker daemon (helm/images/build.sh)
   containerd                                                      # ctr: the images' OCI archives import into containerd
+  curl                                                            # kube-proxy's health check inside a node namespace
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -33,7 +33,9 @@ export function testImageDir(): string {
   return join(petrelCache(), "test-images");
 }
 
-interface ImageSpec {
+export interface ImageSpec {
+  /** Default localhost/petrel-test; the e2e images use the names the upstream suite pulls. */
+  registry?: string;
   name: string;
   tag: string;
   /** Everything the image is made from; the archive is rebuilt when this changes. */
@@ -44,17 +46,17 @@ interface ImageSpec {
   config: readonly string[];
 }
 
-function ensureImage(spec: ImageSpec): TestImage {
-  const ref = `${registry}/${spec.name}:${spec.tag}`;
+export function ensureImage(spec: ImageSpec): TestImage {
+  const ref = `${spec.registry ?? registry}/${spec.name}:${spec.tag}`;
   const hash = createHash("sha256");
   for (const input of [ref, ...spec.config, ...spec.inputs]) hash.update(input).update("\0");
   const digest = hash.digest("hex").slice(0, 16);
   const dir = testImageDir();
-  const archive = join(dir, `${spec.name}-${spec.tag}-${digest}.oci.tar`);
+  const archive = join(dir, `${spec.name.replaceAll("/", "-")}-${spec.tag}-${digest}.oci.tar`);
   if (existsSync(archive)) return { ref, archive };
 
   mkdirSync(dir, { recursive: true });
-  const work = mkdtempSync(join(dir, `.build-${spec.name}-`));
+  const work = mkdtempSync(join(dir, `.build-${spec.name.replaceAll("/", "-")}-`));
   try {
     const rootfs = join(work, "rootfs");
     mkdirSync(rootfs);
@@ -79,7 +81,7 @@ function ensureImage(spec: ImageSpec): TestImage {
 }
 
 /** Kubernetes' pause image, built from the pinned release's source; tag = its Makefile's TAG. */
-export function pauseImage(): TestImage {
+export function pauseImage(as: { registry: string; name: string } | undefined = undefined): TestImage {
   const src = join(goModuleDir("k8s.io/kubernetes", K8S_VERSION), "build", "pause");
   const source = readFileSync(join(src, "linux", "pause.c"));
   const tag = /^TAG \?= (\S+)$/m.exec(readFileSync(join(src, "Makefile"), "utf8"))?.[1];
@@ -88,7 +90,7 @@ export function pauseImage(): TestImage {
   const cflags = ["-Os", "-Wall", "-Werror", "-static", `-DVERSION=v${tag}-petrel-test`];
   const gcc = must(["gcc", "--version"]).split("\n")[0] ?? "";
   return ensureImage({
-    name: "pause",
+    ...(as === undefined ? { name: "pause" } : as),
     tag,
     inputs: [source, gcc, ...cflags],
     fill: (rootfs) => {
@@ -101,7 +103,7 @@ export function pauseImage(): TestImage {
 }
 
 /** Debian's busybox-static as an image; tag = the Debian package version (1:1.35.0-4+deb12u1 -> 1.35.0-4-deb12u1). */
-export function busyboxImage(): TestImage {
+export function busyboxImage(as: { registry: string; name: string; tag: string } | undefined = undefined): TestImage {
   if (!existsSync(busyboxPath)) throw new Error(`${busyboxPath} is missing: apt-get install busybox-static`);
   const version = must(["dpkg-query", "-W", "-f=${Version}", "busybox-static"]).trim();
   const tag = version.replace(/^\d+:/, "").replace(/[^A-Za-z0-9_.-]/g, "-");
@@ -109,8 +111,7 @@ export function busyboxImage(): TestImage {
   // e.g. "bin/sh", "usr/bin/wget": the paths busybox --install would use.
   const applets = must([busyboxPath, "--list-full"]).split("\n").filter((l) => l !== "");
   return ensureImage({
-    name: "busybox",
-    tag,
+    ...(as === undefined ? { name: "busybox", tag } : as),
     inputs: [binary, ...applets],
     fill: (rootfs) => {
       for (const d of ["bin", "sbin", "usr/bin", "usr/sbin", "etc", "root"]) mkdirSync(join(rootfs, d), { recursive: true });
