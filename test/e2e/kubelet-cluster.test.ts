@@ -9,13 +9,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { containsAddress, parseAddress, parseCidr } from "../../common/cidr.ts";
 import { changedImage } from "../support/changed-image.ts";
-import { agnhostImage } from "../support/e2e-images.ts";
+import { agnhostImage, e2eBusyboxImage } from "../support/e2e-images.ts";
 import { ciFocus, conformanceFocus, formatE2eSummary, runE2e } from "../support/e2e-suite.ts";
 import { chartDir, helmOk } from "../support/helm.ts";
 import { KubeletCluster, clusterDomain, petrelNamespace, petrelVersion, waitFor } from "../support/kubelet-cluster.ts";
 import { requireRoot } from "../support/netns.ts";
 import { must } from "../support/sh.ts";
-import { busyboxImage } from "../support/test-images.ts";
 import { formatPairs, probeDuring, probePodManifest, type ProbePod } from "../support/traffic-probe.ts";
 
 requireRoot();
@@ -82,7 +81,7 @@ const probes: ProbePod[] = [];
 async function startProbes(): Promise<void> {
   await kubectl(["create", "namespace", drillNs]).catch(() => "");
   const agnhost = agnhostImage().ref;
-  const busybox = busyboxImage().ref;
+  const busybox = e2eBusyboxImage().ref;
   for (const n of cluster().nodes) {
     await kubectl(["apply", "-n", drillNs, "-f", "-"], JSON.stringify(probePodManifest(`probe-${n.name}`, n.name, agnhost, busybox)));
   }
@@ -123,26 +122,33 @@ test("drill: helm upgrade to a changed node image; pods on the other nodes lose 
 test("drill: reboot of node-3's containerd, kubelet, kube-proxy and Petrel pod; node-1 and node-2 pods keep talking", async () => {
   const pairs = [[probeOn("node-1"), probeOn("node-2")], [probeOn("node-2"), probeOn("node-1")]] as const;
   const old3 = probeOn("node-3");
+  const agentOn3 = async () => (await cluster().pods(petrelNamespace, "app.kubernetes.io/component=node")).find((x) => x.node === "node-3");
+  const agentBefore = await agentOn3();
   const t0 = Date.now();
-  let readyS = 0;
-  const { pairs: results } = await probeDuring(cluster().rig, drillNs, pairs, 60, async () => {
+  let agentS = 0;
+  const { pairs: results } = await probeDuring(cluster().rig, drillNs, pairs, 90, async () => {
     await cluster().rebootNode("node-3");
-    await cluster().node("node-3").kubelet.waitReady(180_000);
-    readyS = (Date.now() - t0) / 1000;
+    // The Node's Ready condition may never have gone stale: wait for the containers to come back.
+    await waitFor("node-3's Petrel pod restarted and Ready", 240_000, async () => {
+      const a = await agentOn3();
+      return a !== undefined && a.ready && a.restarts > (agentBefore?.restarts ?? 0) ? a : undefined;
+    });
+    agentS = (Date.now() - t0) / 1000;
   });
-  // The pods of node-3 come back with new sandboxes (and addresses from node-3's blocks).
-  const back = await waitFor("node-3's probe pod Ready again", 240_000, async () => {
+  // The pods of node-3 come back with new sandboxes (and new addresses from node-3's blocks).
+  const back = await waitFor("node-3's probe pod Ready again in a new sandbox", 240_000, async () => {
     const p = (await cluster().pods(drillNs, "app=probe")).find((x) => x.node === "node-3");
-    return p?.ready === true && p.ip !== "" ? p : undefined;
+    return p?.ready === true && p.ip !== "" && p.ip !== old3.ip ? p : undefined;
   });
-  const agent = await waitFor("node-3's Petrel pod Ready again", 240_000, async () =>
-    (await cluster().pods(petrelNamespace, "app.kubernetes.io/component=node")).find((x) => x.node === "node-3" && x.ready));
+  const podS = (Date.now() - t0) / 1000;
+  const agent = await agentOn3();
   const i = probes.indexOf(old3);
   probes[i] = { name: back.name, node: back.node, ip: back.ip };
   const { pairs: after } = await probeDuring(cluster().rig, drillNs, [[probeOn("node-1"), probes[i]], [probes[i], probeOn("node-2")]], 5, async () => {});
-  say(`\n${formatPairs(`drill reboot node-3 (Node Ready again after ${readyS.toFixed(1)} s; probe pod ${old3.ip} -> ${back.ip}; agent ${agent.name} Ready):`, [...results, ...after])}`);
+  say(`\n${formatPairs(`drill reboot node-3 (Petrel pod ${agent?.name ?? "?"} back and Ready after ${agentS.toFixed(1)} s; probe pod in a new sandbox after ${podS.toFixed(1)} s, ${old3.ip} -> ${back.ip}; last two rows: node-3's new pod, right after):`, [...results, ...after])}`);
   for (const r of results) expect([r.from.name, r.to.name, r.pingsLost, r.tcpBroken]).toEqual([r.from.name, r.to.name, 0, undefined]);
-  for (const r of after) expect([r.from.name, r.to.name, r.pingsLost]).toEqual([r.from.name, r.to.name, 0]);
+  // Reachable again (some loss right after is allowed: routes to the new address's block never changed, but ARP and conntrack start afresh).
+  for (const r of after) expect([r.from.name, r.to.name, r.pingsLost < r.pingsSent]).toEqual([r.from.name, r.to.name, true]);
 }, 900_000);
 
 test("drill: drain and delete node-3; its pods reschedule with addresses elsewhere, its block is freed and withdrawn", async () => {

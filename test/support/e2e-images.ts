@@ -151,6 +151,11 @@ export function upstreamPauseImage(): TestImage {
   return pauseImage({ registry: "registry.k8s.io", name: "pause" });
 }
 
+/** The suite's busybox (Debian's busybox-static under the upstream name). */
+export function e2eBusyboxImage(tags = manifestTags()): TestImage {
+  return busyboxImage({ registry: e2eRegistry, name: "busybox", tag: tagOf(tags, "BusyBox") });
+}
+
 /** Every image the conformance run and the rig's add-ons need. */
 export function e2eImages(): TestImage[] {
   const tags = manifestTags();
@@ -159,7 +164,7 @@ export function e2eImages(): TestImage[] {
     agnhostImage(tags),
     glibcDnsTestingImage(tags),
     nginxImage(tags),
-    busyboxImage({ registry: e2eRegistry, name: "busybox", tag: tagOf(tags, "BusyBox") }),
+    e2eBusyboxImage(tags),
     corednsImage(),
   ];
 }

@@ -48,6 +48,16 @@ export interface ClusterNode {
   kubeProxy: Started;
 }
 
+export interface PodState {
+  readonly name: string;
+  readonly node: string;
+  readonly ip: string;
+  readonly ready: boolean;
+  readonly deleting: boolean;
+  /** Sum of the containers' restart counts. */
+  readonly restarts: number;
+}
+
 export interface KubeletClusterOptions {
   /** Short label for namespace, link and directory names. */
   readonly label: string;
@@ -209,9 +219,13 @@ export class KubeletCluster {
   }
 
   /** Pod name -> {node, ip, phase} for pods matching the selector in a namespace. */
-  async pods(namespace: string, selector: string): Promise<{ name: string; node: string; ip: string; ready: boolean; deleting: boolean }[]> {
+  async pods(namespace: string, selector: string): Promise<PodState[]> {
     const list = JSON.parse(await this.kubectlOk(["get", "pods", "-n", namespace, "-l", selector, "-o", "json"])) as {
-      items: { metadata: { name: string; deletionTimestamp?: string }; spec: { nodeName?: string }; status: { podIP?: string; conditions?: { type: string; status: string }[] } }[];
+      items: {
+        metadata: { name: string; deletionTimestamp?: string };
+        spec: { nodeName?: string };
+        status: { podIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { restartCount: number }[] };
+      }[];
     };
     return list.items.map((p) => ({
       name: p.metadata.name,
@@ -219,6 +233,7 @@ export class KubeletCluster {
       ip: p.status.podIP ?? "",
       ready: p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true,
       deleting: p.metadata.deletionTimestamp !== undefined,
+      restarts: (p.status.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0),
     }));
   }
 

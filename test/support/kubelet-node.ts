@@ -133,7 +133,8 @@ export class KubeletNode {
   /** Starts containerd, imports the images, starts the kubelet. Does not wait for Ready (see waitReady()). */
   static async start(o: KubeletNodeOptions): Promise<KubeletNode> {
     const say = o.log ?? (() => {});
-    for (const d of [o.cniBinDir, o.cniConfDir]) if (!existsSync(d)) throw new Error(`KubeletNode: ${d} does not exist`);
+    const ownPath = (d: string) => (o.nodePaths ?? []).some((p) => d === p || d.startsWith(`${p}/`));
+    for (const d of [o.cniBinDir, o.cniConfDir]) if (!ownPath(d) && !existsSync(d)) throw new Error(`KubeletNode: ${d} does not exist`);
     const kubeletBin = join(o.rig.binDir, "kubelet");
     let pause: string[] = [];
     let sandboxImage = o.sandboxImage;
