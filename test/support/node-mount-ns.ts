@@ -14,6 +14,13 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, wr
 import { dirname, join } from "node:path";
 import { must, run, type RunResult } from "./sh.ts";
 
+/**
+ * Host directories made as mount points, with the number of live namespaces of this process that
+ * use them. Removed only when the last one goes: removing a directory on the host detaches
+ * whatever is mounted on it in every other mount namespace (another node's copy included).
+ */
+const madeTargets = new Map<string, number>();
+
 export class NodeMountNs {
   /** The nsfs bind mount: `nsenter --mount=<file>`. */
   readonly file: string;
@@ -50,20 +57,26 @@ export class NodeMountNs {
         const source = join(dir, "paths", target.slice(1).replaceAll("/", "-"));
         mkdirSync(source, { recursive: true });
         paths[target] = source;
-        if (!existsSync(target)) {
-          // The topmost missing ancestor: what remove() takes away again.
+        const made = [...madeTargets.keys()].find((m) => target === m || target.startsWith(`${m}/`));
+        if (made !== undefined) {
+          created.push(made);
+          madeTargets.set(made, (madeTargets.get(made) ?? 0) + 1);
+        } else if (!existsSync(target)) {
+          // The topmost missing ancestor: what remove() takes away again, after the last user.
           let top = target;
           while (!existsSync(dirname(top))) top = dirname(top);
           mkdirSync(target, { recursive: true });
           created.push(top);
+          madeTargets.set(top, 1);
         }
+        mkdirSync(target, { recursive: true });
       }
       const script = ["set -e", ...Object.entries(paths).map(([t, s]) => `mount --bind ${JSON.stringify(s)} ${JSON.stringify(t)}`)].join("\n");
       must(["unshare", `--mount=${file}`, "--propagation", "private", "--", "/bin/sh", "-c", script]);
     } catch (err) {
       run(["umount", file]);
       run(["umount", holder]);
-      for (const d of created) removeEmptyTree(d);
+      for (const d of created) release(d);
       throw err;
     }
     return new NodeMountNs(file, holder, paths, created);
@@ -113,8 +126,19 @@ export class NodeMountNs {
       run(["umount", this.file]);
     }
     if (run(["mountpoint", "-q", this.#holder]).status === 0) run(["umount", this.#holder]);
-    for (const d of this.#createdTargets) removeEmptyTree(d);
+    for (const d of this.#createdTargets.splice(0)) release(d);
   }
+}
+
+/** One user less of a mount point this process made; the last one removes it (when empty). */
+function release(dir: string): void {
+  const users = (madeTargets.get(dir) ?? 1) - 1;
+  if (users > 0) {
+    madeTargets.set(dir, users);
+    return;
+  }
+  madeTargets.delete(dir);
+  removeEmptyTree(dir);
 }
 
 function hostMountPoints(): string[] {
