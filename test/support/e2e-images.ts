@@ -134,10 +134,14 @@ export function corednsImage(): TestImage {
     registry: "registry.k8s.io/coredns",
     name: "coredns",
     tag: COREDNS_VERSION,
-    inputs: [sha(coredns)],
+    inputs: [sha(coredns), "setcap cap_net_bind_service=+ep"],
     fill: (rootfs) => {
       copyFileSync(coredns, join(rootfs, "coredns"));
       chmodSync(join(rootfs, "coredns"), 0o755);
+      // As upstream's Dockerfile: the non-root user binds :53 through this file capability (the
+      // addon manifest drops every capability but NET_BIND_SERVICE, which a non-root process only
+      // gets in its effective set this way).
+      must(["setcap", "cap_net_bind_service=+ep", join(rootfs, "coredns")]);
       mkdirSync(join(rootfs, "etc"));
       writeFileSync(join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n");
       writeFileSync(join(rootfs, "etc/group"), "root:x:0:\nnonroot:x:65532:\n");

@@ -36,6 +36,8 @@ export function kubeProxyConfig(o: KubeProxyOptions): Record<string, unknown> {
     healthzBindAddress: "0.0.0.0:10256",
     metricsBindAddress: "127.0.0.1:10249",
     conntrack: { maxPerCore: 0, min: 0 },
+    // NodePorts on the node IP (kube-proxy warns about the all-addresses default).
+    nodePortAddresses: ["primary"],
   };
 }
 

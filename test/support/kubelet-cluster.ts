@@ -19,7 +19,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeRig, runProcess, type ProcessResult } from "../rig/rig.ts";
-import { petrelCache } from "../rig/binaries.ts";
+import { checkBinaries, clusterBinaries, defaultBinDir, petrelCache, rigBinaries } from "../rig/binaries.ts";
 import { K8S_VERSION } from "../rig/versions.ts";
 import { killAll, type Started } from "../rig/start-process.ts";
 import { e2eImages, upstreamPauseImage } from "./e2e-images.ts";
@@ -93,6 +93,7 @@ export class KubeletCluster {
   /** Underlay, rig (apiserver on 203.0.113.1, controllers), images, and `nodes` Ready-to-be nodes (no CNI yet). */
   static async start(o: KubeletClusterOptions): Promise<KubeletCluster> {
     const say = o.log ?? (() => {});
+    checkBinaries(defaultBinDir(), [...rigBinaries, ...clusterBinaries]);
     say("building the images (cached when their inputs are unchanged)");
     const t0 = Date.now();
     const imageDir = join(petrelCache(), "images");

@@ -62,7 +62,8 @@ export function ensureImage(spec: ImageSpec): TestImage {
     mkdirSync(rootfs);
     spec.fill(rootfs);
     const layer = join(work, "layer.tar");
-    must(["tar", "--numeric-owner", "--owner=0", "--group=0", "-C", rootfs, "-cf", layer, "."]);
+    // File capabilities (security.capability) travel in the layer: CoreDNS binds :53 as non-root by one.
+    must(["tar", "--numeric-owner", "--owner=0", "--group=0", "--xattrs", "--xattrs-include=security.capability", "-C", rootfs, "-cf", layer, "."]);
     // A private store: vfs needs no mounts, and the machine's containers-storage stays untouched.
     const buildah = ["buildah", "--root", join(work, "storage"), "--runroot", join(work, "run"), "--storage-driver", "vfs"];
     const ctr = must([...buildah, "from", "--quiet", "scratch"]).trim();
