@@ -1,5 +1,5 @@
 import { parseAddress } from "../common/cidr.ts";
-import { containerSetupScript, hostSetupScript, hostSysctls, type PodWiring } from "./pod-wiring.ts";
+import { containerSetupScript, hostSetupScript, hostSysctls, nodeForwardingSysctls, type PodWiring } from "./pod-wiring.ts";
 
 const wiring: PodWiring = {
   netns: "/var/run/netns/pod1",
@@ -34,6 +34,17 @@ describe("wiring scripts (IPv4)", () => {
       ["/proc/sys/net/ipv4/conf/ptl0123456789ab/proxy_arp", "1"],
       ["/proc/sys/net/ipv4/neigh/ptl0123456789ab/proxy_delay", "0"],
       ["/proc/sys/net/ipv4/conf/ptl0123456789ab/forwarding", "1"],
+    ]);
+  });
+});
+
+describe("node forwarding", () => {
+  it("asks for IPv4 forwarding for an IPv4 pod, IPv6 forwarding only for an IPv6 pod", () => {
+    expect(nodeForwardingSysctls(wiring)).toEqual([["/proc/sys/net/ipv4/ip_forward", "1"]]);
+    expect(nodeForwardingSysctls({ addresses: [parseAddress("2001:db8::7")] })).toEqual([["/proc/sys/net/ipv6/conf/all/forwarding", "1"]]);
+    expect(nodeForwardingSysctls({ addresses: [parseAddress("198.18.0.7"), parseAddress("2001:db8::7")] }).map(([p]) => p)).toEqual([
+      "/proc/sys/net/ipv4/ip_forward",
+      "/proc/sys/net/ipv6/conf/all/forwarding",
     ]);
   });
 });

@@ -1,6 +1,7 @@
 import { statSync, writeFileSync, readFileSync } from "node:fs";
 import { CniCode, CniError } from "../cni-error.ts";
-import { containerSetupScript, hostPrefix, hostSetupScript, hostSysctls, hostVethMac, podGatewayV4 } from "../pod-wiring.ts";
+import { containerSetupScript, hostPrefix, hostSetupScript, hostSysctls, hostVethMac, nodeForwardingSysctls, podGatewayV4 } from "../pod-wiring.ts";
+import type { PodWiring } from "../pod-wiring.ts";
 import type { PodDataplane } from "../ports.ts";
 import { execSync, type ExecResult } from "./exec.ts";
 import { runInNetns } from "./netns.ts";
@@ -30,6 +31,34 @@ function nsDevice(path: string): number | undefined {
   }
 }
 
+function readSysctl(path: string): string {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Turns node-wide forwarding on when it is off (pod-wiring.ts, nodeForwardingSysctls). Reads
+ * first: a read costs a few microseconds, and writing `ip_forward` when it changes touches every
+ * interface. A node where it cannot be turned on cannot carry pod traffic, so ADD fails.
+ */
+function ensureNodeForwarding(w: PodWiring): void {
+  for (const [path, value] of nodeForwardingSysctls(w)) {
+    if (readSysctl(path) === value) continue;
+    try {
+      writeFileSync(path, value);
+    } catch (err) {
+      const name = path.replace("/proc/sys/", "").replaceAll("/", ".");
+      throw new CniError(CniCode.dataplaneFailure, `cannot turn on forwarding (${name}=${value}): ${(err as Error).message}`, {
+        details: `pods on this node are unreachable from other nodes and from host ports without it; set it on the node (sysctl -w ${name}=${value}, and in /etc/sysctl.d/ to keep it)`,
+        cause: err,
+      });
+    }
+  }
+}
+
 export function kernelDataplane(): PodDataplane {
   return {
     isNetns(path) {
@@ -53,6 +82,7 @@ export function kernelDataplane(): PodDataplane {
       }
       const c = runInNetns(w.netns, ["ip", "-batch", "-"], containerSetupScript(w));
       if (c.status !== 0) throw failed(`cannot configure ${w.ifname} in ${w.netns}`, c);
+      ensureNodeForwarding(w);
     },
 
     unwire(hostVeth) {
@@ -67,13 +97,8 @@ export function kernelDataplane(): PodDataplane {
       if (hostLink === undefined) return [`host veth ${w.hostVeth} is missing`];
       if (hostLink.address !== hostVethMac) problems.push(`host veth MAC is ${hostLink.address}, expected ${hostVethMac}`);
       if (hostLink.mtu !== w.mtu) problems.push(`host veth MTU is ${hostLink.mtu}, expected ${w.mtu}`);
-      for (const [path, value] of hostSysctls(w)) {
-        let actual = "";
-        try {
-          actual = readFileSync(path, "utf8").trim();
-        } catch {
-          /* reported below */
-        }
+      for (const [path, value] of [...hostSysctls(w), ...nodeForwardingSysctls(w)]) {
+        const actual = readSysctl(path);
         if (actual !== value) problems.push(`${path} is "${actual}", expected "${value}"`);
       }
       const routes = execSync(["ip", "-j", "route", "show", "dev", w.hostVeth]);
