@@ -85,12 +85,14 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
   const fd = openSync(logPath, "w");
   const child = spawn(join(o.binDir, "e2e.test"), args, { stdio: ["ignore", fd, fd], env: { ...process.env, PATH: `${o.binDir}:${process.env.PATH ?? ""}` } });
   closeSync(fd);
-  // A line every 30 s: how far the run is (ginkgo's "•" lines are one per finished spec).
+  // A line every 30 s: how far the run is (ginkgo -v prints each spec's full name when it starts,
+  // and a line starting with "•" when it ends: "• [12.3 seconds]", "• [FAILED] ...").
   const ticker = setInterval(() => {
     const text = existsSync(logPath) ? readFileSync(logPath, "utf8") : "";
-    const started = (text.match(/^(?:STEP|\[It\]|------------------------------)/gm) ?? []).length;
-    const last = [...text.matchAll(/^\[It\] (.*)$/gm)].pop()?.[1] ?? "";
-    say(`e2e.test: ${Math.round((Date.now() - t0) / 1000)} s, ${started} steps so far; now: ${last.slice(0, 120)}`);
+    const done = (text.match(/^• /gm) ?? []).length;
+    const failed = (text.match(/^• \[(?:FAILED|PANICKED|TIMEDOUT)\]/gm) ?? []).length;
+    const current = [...text.matchAll(/^(\[sig-[\w-]+\] .*)$/gm)].pop()?.[1] ?? "(setting up)";
+    say(`e2e.test: ${Math.round((Date.now() - t0) / 1000)} s, ${done} specs done (${failed} failed); now: ${current.slice(0, 140)}`);
   }, 30_000);
   const status = await new Promise<number>((resolve) => {
     child.once("exit", (code, signal) => resolve(code ?? (signal === null ? 1 : 128)));

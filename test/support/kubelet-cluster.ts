@@ -9,7 +9,8 @@
 //
 // The host is on the underlay too (203.0.113.1): the apiserver listens there, so nodes and pods
 // reach it directly and through the `kubernetes` Service, and it reaches the kubelets (logs, exec,
-// port-forward) and, by a multipath route over the nodes, the pod network (apiserver proxy).
+// port-forward) and, by a route per IPAMBlock via its node (syncHostRoutes), the pod network
+// (the apiserver's pod and service proxy).
 //
 //   const c = await KubeletCluster.start({ label: "kc", nodes: 3, log });
 //   await c.installPetrel(); await c.installCoreDNS();
@@ -79,6 +80,7 @@ export class KubeletCluster {
   readonly #say: (line: string) => void;
   #nodeCount = 0;
   #stopped = false;
+  #routeTimer: NodeJS.Timeout | undefined;
 
   private constructor(rig: KubeRig, ns: NetnsSet, switchNs: string, hostLink: string, dir: string, images: readonly string[], say: (line: string) => void) {
     this.rig = rig;
@@ -125,6 +127,7 @@ export class KubeletCluster {
     const c = new KubeletCluster(rig, ns, switchNs, hostLink, mkdtempSync(`/tmp/petrel-${o.label}-`), images, say);
     try {
       for (let i = 0; i < o.nodes; i++) await c.addNode();
+      c.#startHostRouter();
       return c;
     } catch (err) {
       await c.stop().catch((e: unknown) => say(`cleanup after a failed start: ${String(e)}`));
@@ -163,7 +166,6 @@ export class KubeletCluster {
       const kubeProxy = await this.#startKubeProxy(name, netns, nodeDir);
       const node: ClusterNode = { name, netns, ip, kubelet, kubeProxy };
       this.nodes.push(node);
-      this.#updateHostRoute();
       return node;
     } catch (err) {
       await kubelet.stop().catch(() => {});
@@ -181,13 +183,45 @@ export class KubeletCluster {
     return n;
   }
 
-  /** The host's way into the pod network: one multipath route over the nodes (they forward to the pod's node). */
-  #updateHostRoute(): void {
-    if (this.nodes.length === 0) {
-      run(["ip", "route", "del", podPool, "dev", this.hostLink]);
-      return;
+  /**
+   * The host's way into the pod network, as a top-of-rack router would learn it: a route for each
+   * IPAMBlock via its node, from the API, every second. Not one multipath route over the nodes: a
+   * node that forwards the host's packets to another node sees one direction of each TCP
+   * connection only, and its conntrack drops the rest as INVALID (seen: the apiserver's pod
+   * proxy timed out while ping worked). Returns the number of route changes.
+   */
+  async syncHostRoutes(): Promise<number> {
+    const r = await this.rig.request("GET", "/apis/petrel.dev/v1alpha1/ipamblocks");
+    if (r.status !== 200) return 0;
+    const byName = new Map(this.nodes.map((n) => [n.name, n.ip]));
+    const want = new Map<string, string>();
+    for (const b of (r.body as { items?: { spec?: { cidr?: string; node?: string } }[] }).items ?? []) {
+      const ip = byName.get(b.spec?.node ?? "");
+      if (b.spec?.cidr !== undefined && ip !== undefined) want.set(b.spec.cidr, ip);
     }
-    must(["ip", "route", "replace", podPool, ...this.nodes.flatMap((n) => ["nexthop", "via", n.ip, "dev", this.hostLink])]);
+    const have = new Map<string, string>();
+    const shown = run(["ip", "-j", "route", "show", "dev", this.hostLink, "proto", "static"]);
+    for (const x of (JSON.parse(shown.stdout || "[]") as { dst: string; gateway?: string }[])) have.set(x.dst, x.gateway ?? "");
+    let changes = 0;
+    for (const [cidr, ip] of want) {
+      if (have.get(cidr) === ip) continue;
+      if (run(["ip", "route", "replace", cidr, "via", ip, "dev", this.hostLink, "proto", "static"]).status === 0) changes++;
+    }
+    for (const cidr of have.keys()) {
+      if (!want.has(cidr) && run(["ip", "route", "del", cidr, "dev", this.hostLink, "proto", "static"]).status === 0) changes++;
+    }
+    return changes;
+  }
+
+  #startHostRouter(): void {
+    let busy = false;
+    this.#routeTimer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void this.syncHostRoutes().catch(() => 0).finally(() => {
+        busy = false;
+      });
+    }, 1000);
   }
 
   kubectl(args: readonly string[], input?: string): Promise<ProcessResult> {
@@ -251,7 +285,7 @@ export class KubeletCluster {
   async removeNode(name: string): Promise<void> {
     const n = this.node(name);
     this.nodes.splice(this.nodes.indexOf(n), 1);
-    this.#updateHostRoute();
+    await this.syncHostRoutes();
     await killAll([n.kubeProxy]);
     await n.kubelet.stop();
     await this.rig.removeNode(n.name);
@@ -262,6 +296,7 @@ export class KubeletCluster {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    clearInterval(this.#routeTimer);
     const errors: string[] = [];
     const step = async (f: () => Promise<unknown> | unknown): Promise<void> => {
       try {
@@ -274,7 +309,7 @@ export class KubeletCluster {
     for (const n of this.nodes) await step(() => n.kubelet.stop());
     this.nodes.length = 0;
     await step(() => this.rig.stop());
-    run(["ip", "route", "del", podPool, "dev", this.hostLink]);
+    // The host's block routes go with the link.
     run(["ip", "link", "del", this.hostLink]);
     this.ns.removeAll();
     if (process.env.PETREL_RIG_KEEP !== "1") rmSync(this.dir, { recursive: true, force: true });
