@@ -126,7 +126,8 @@ test("drill: reboot of node-3's containerd, kubelet, kube-proxy and Petrel pod; 
   const agentBefore = await agentOn3();
   const t0 = Date.now();
   let agentS = 0;
-  const { pairs: results } = await probeDuring(cluster().rig, drillNs, pairs, 90, async () => {
+  let podS = 0;
+  const { pairs: results, result: back } = await probeDuring(cluster().rig, drillNs, pairs, 90, async () => {
     await cluster().rebootNode("node-3");
     // The Node's Ready condition may never have gone stale: wait for the containers to come back.
     await waitFor("node-3's Petrel pod restarted and Ready", 240_000, async () => {
@@ -134,13 +135,14 @@ test("drill: reboot of node-3's containerd, kubelet, kube-proxy and Petrel pod; 
       return a !== undefined && a.ready && a.restarts > (agentBefore?.restarts ?? 0) ? a : undefined;
     });
     agentS = (Date.now() - t0) / 1000;
+    // The pods of node-3 come back with new sandboxes (and new addresses from node-3's blocks).
+    const p = await waitFor("node-3's probe pod Ready again in a new sandbox", 240_000, async () => {
+      const x = (await cluster().pods(drillNs, "app=probe")).find((y) => y.node === "node-3");
+      return x?.ready === true && x.ip !== "" && x.ip !== old3.ip ? x : undefined;
+    });
+    podS = (Date.now() - t0) / 1000;
+    return p;
   });
-  // The pods of node-3 come back with new sandboxes (and new addresses from node-3's blocks).
-  const back = await waitFor("node-3's probe pod Ready again in a new sandbox", 240_000, async () => {
-    const p = (await cluster().pods(drillNs, "app=probe")).find((x) => x.node === "node-3");
-    return p?.ready === true && p.ip !== "" && p.ip !== old3.ip ? p : undefined;
-  });
-  const podS = (Date.now() - t0) / 1000;
   const agent = await agentOn3();
   const i = probes.indexOf(old3);
   probes[i] = { name: back.name, node: back.node, ip: back.ip };

@@ -65,9 +65,9 @@ export async function probeDuring<T>(rig: KubeRig, namespace: string, pairs: rea
 }
 
 export function formatPairs(title: string, pairs: readonly PairResult[]): string {
-  const lines = [title, "  from            to              pings sent  lost  TCP round trips  TCP connection"];
+  const lines = [title, "  from                  to                    pings sent  lost  TCP round trips  TCP connection"];
   for (const p of pairs) {
-    lines.push(`  ${`${p.from.name}@${p.from.node}`.padEnd(16)}${`${p.to.name}@${p.to.node}`.padEnd(16)}${String(p.pingsSent).padStart(10)}${String(p.pingsLost).padStart(6)}${String(p.tcpRoundTrips).padStart(17)}  ${p.tcpBroken === undefined ? "kept" : `broken (${p.tcpBroken})`}`);
+    lines.push(`  ${`${p.from.name}@${p.from.node}`.padEnd(22)}${`${p.to.name}@${p.to.node}`.padEnd(22)}${String(p.pingsSent).padStart(10)}${String(p.pingsLost).padStart(6)}${String(p.tcpRoundTrips).padStart(17)}  ${p.tcpBroken === undefined ? "kept" : `broken (${p.tcpBroken})`}`);
   }
   return lines.join("\n");
 }
