@@ -1,5 +1,5 @@
 // Pinned versions of the test-only Kubernetes binaries. The single source of truth: build-k8s.sh
-// reads these two lines with sed, binaries.ts imports them. Change both together with docs/k8s-rig.md.
+// reads the `export const` lines with sed, binaries.ts imports them. Change them together with docs/k8s-rig.md.
 //
 // kube-apiserver and kubectl come from k8s.io/kubernetes at K8S_VERSION, with every k8s.io staging
 // module replaced by v0.<minor>.<patch> of the same release. ETCD_VERSION is the etcd release that
