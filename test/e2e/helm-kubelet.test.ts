@@ -77,8 +77,10 @@ beforeAll(async () => {
   // The kubelet node on the underlay, routed like the demo's nodes.
   cluster().plugUnderlay(net.name, "kn", kubeletNodeIP);
   must(["ip", "-n", net.name, "route", "add", "default", "via", torAddress]);
-  // Forwarding stays off (a new netns starts with it off, like a freshly booted node): the
-  // chart's agent cannot write /proc/sys and reports it; the plugin's first ADD turns it on.
+  // Forwarding off, like a freshly booted node: the chart's agent cannot write /proc/sys and
+  // reports it; the plugin's first ADD turns it on. Set, not assumed: a new netns copies the root
+  // namespace's IPv4 settings (net.core.devconf_inherit_init_net=0), which may have it on.
+  must(["ip", "netns", "exec", net.name, "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
   work = mkdtempSync("/tmp/petrel-hk-");
   cniBinDir = join(work, "opt-cni-bin");
   cniConfDir = join(work, "etc-cni-net.d");
