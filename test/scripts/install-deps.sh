@@ -15,6 +15,8 @@ packages=(
   tcpdump iperf3                                                  # capture on the underlay; throughput benchmark
   debootstrap buildah                                             # OCI images without a Docker daemon (helm/images/build.sh)
   containerd                                                      # ctr: the images' OCI archives import into containerd
+  curl                                                            # kube-proxy's health check inside a node namespace
+  libcap2-bin                                                     # setcap: the CoreDNS image binds :53 as non-root, as upstream
 )
 missing=()
 for p in "${packages[@]}"; do

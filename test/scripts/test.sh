@@ -12,7 +12,7 @@ bash test/scripts/install-deps.sh
 export PATH="$PWD/node_modules/.bin:$PATH"   # the pinned Node 24, not the machine's
 
 echo "== build"; node test/scripts/build.ts
-echo "== test-only Kubernetes binaries (pinned, cached in /var/cache/petrel; cold build ~12 min)"
+echo "== test-only Kubernetes binaries, e2e.test, CoreDNS (pinned, cached in /var/cache/petrel; cold build ~30 min on 2 cores)"
 bash test/rig/build-k8s.sh >/dev/null
 # Two commands, not `a && b`: set -e does not stop on a failure inside an && list.
 echo "== lint"
