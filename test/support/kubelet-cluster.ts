@@ -7,7 +7,8 @@
 // Kubernetes release's own addon manifest as cluster DNS. Used by the conformance run, the fault
 // drills and the pod-startup benchmark (docs/k8s-rig.md, "Three kubelet nodes").
 //
-// The host is on the underlay too (203.0.113.1): the apiserver listens there, so nodes and pods
+// The host is on the underlay too (203.0.113.1/32, with a /32 route per node; never the whole
+// /24 in the root namespace, where this machine's registries live at 203.0.113.80): the apiserver listens there, so nodes and pods
 // reach it directly and through the `kubernetes` Service, and it reaches the kubelets (logs, exec,
 // port-forward) and, by a route per IPAMBlock via its node (syncHostRoutes), the pod network
 // (the apiserver's pod and service proxy).
@@ -113,7 +114,10 @@ export class KubeletCluster {
       must(["ip", "-n", switchNs, "link", "set", "br0", "up"]);
       must(["ip", "link", "add", hostLink, "type", "veth", "peer", "name", "host", "netns", switchNs]);
       must(["ip", "-n", switchNs, "link", "set", "host", "master", "br0", "up"]);
-      must(["ip", "addr", "add", `${hostUnderlayAddress}/24`, "dev", hostLink]);
+      // A /32 and a /32 route per node, never 203.0.113.0/24 on a root-namespace link: this
+      // machine's package registries sit at 203.0.113.80 (MACHINE-NOTES), and a connected /24
+      // here would route them into the test underlay while the cluster runs.
+      must(["ip", "addr", "add", `${hostUnderlayAddress}/32`, "dev", hostLink]);
       must(["ip", "link", "set", hostLink, "up"]);
       say("starting etcd, kube-apiserver (on the underlay), controller-manager, scheduler");
       rig = await KubeRig.start({ listenAddress: hostUnderlayAddress, endpointReconciler: "lease", serviceClusterIPRange: serviceRange });
@@ -146,6 +150,7 @@ export class KubeletCluster {
     must(["ip", "-n", this.switchNs, "link", "set", port, "master", "br0", "up"]);
     must(["ip", "-n", netns, "addr", "add", `${ip}/24`, "dev", "ul0"]);
     must(["ip", "-n", netns, "link", "set", "ul0", "up"]);
+    must(["ip", "route", "replace", `${ip}/32`, "dev", this.hostLink, "src", hostUnderlayAddress]);
     // Pods' gateway 169.254.1.1 is answered by proxy ARP only for targets routed elsewhere.
     must(["ip", "-n", netns, "route", "add", "default", "via", hostUnderlayAddress]);
     must(["ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
@@ -290,6 +295,7 @@ export class KubeletCluster {
     await n.kubelet.stop();
     await this.rig.removeNode(n.name);
     this.ns.remove(n.netns);
+    run(["ip", "route", "del", `${n.ip}/32`, "dev", this.hostLink]);
   }
 
   /** Stops everything it started, by pid and name; throws at the end if something could not be cleaned up. */
