@@ -204,7 +204,7 @@ test("portmap after petrel forwards a node port to the pod and DEL removes its r
 async function portmapForwardsANodePort(): Promise<void> {
   const hostPort = 20000 + (process.pid % 20000);
   const containerPort = 8080;
-  client = makeHostPortClient(netns, "c", "198.51.100");
+  client = makeHostPortClient(netns, "c");
   wwwDir = mkdtempSync("/tmp/petrel-chain-www-");
   const token = `petrel-chain-${process.pid}`;
   writeFileSync(join(wwwDir, "index.html"), token);

@@ -164,7 +164,7 @@ async function podmanPublishesAPort(): Promise<void> {
   expect(readSysctl("net.ipv4.ip_forward")).toBe("1");
   const veth = hostLink?.ifname ?? "";
 
-  client = makeHostPortClient(netns, "p", "203.0.113");
+  client = makeHostPortClient(netns, "p");
   const answer = await getWhenReady(client, hostPort, 10_000);
   expect(answer.stderr).toBe("");
   expect(answer.stdout).toBe(token);
