@@ -5,6 +5,7 @@
  * periodically (a deleted or edited conflist comes back), and on SIGTERM removes what it
  * installed if, and only if, its DaemonSet is gone or being deleted: `helm uninstall`.
  */
+import { VERSION_FLAG, VERSION_HELP, commanderVersion } from "../../common/build-info.ts";
 import { Command, Option } from "commander";
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -34,6 +35,7 @@ interface Flags {
 
 function command(): Command {
   return new Command("petrel-cni-installer")
+    .version(commanderVersion("petrel-cni-installer"), VERSION_FLAG, VERSION_HELP)
     .description("Installs Petrel's CNI plugin and conflist into the host's CNI directories, keeps them there, and removes them when the chart is uninstalled.")
     .option("--bin-dir <dir>", "host CNI executables directory, as mounted in this container", "/host/opt/cni/bin")
     .option("--conf-dir <dir>", "host CNI configuration directory, as mounted in this container", "/host/etc/cni/net.d")

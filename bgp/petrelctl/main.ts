@@ -3,6 +3,7 @@
  * Pods, and (with --state-dir, on a node) the CNI plugin's allocation records; it never writes.
  * Exit codes: 0 ok, 1 `ipam check` found problems, 2 usage, configuration or connection error.
  */
+import { VERSION_FLAG, VERSION_HELP, commanderVersion } from "../../common/build-info.ts";
 import { Command, CommanderError, Option } from "commander";
 import { errorMessage } from "../../common/errors.ts";
 import { loadKubeConfig } from "../../common/host/kube-config.ts";
@@ -42,6 +43,7 @@ const outputOption = () =>
 
 function program(): Command {
   const root = new Command("petrelctl")
+    .version(commanderVersion("petrelctl"), VERSION_FLAG, VERSION_HELP)
     .description("Operator CLI for Petrel, the routed L3 pod network: BGP session status and IPAM checks.")
     .option("--kubeconfig <file>", "kubeconfig to use (default: $KUBECONFIG, else the in-cluster service account)")
     .option("--request-timeout <duration>", "give up when the API server has not answered within this time", "30s")
