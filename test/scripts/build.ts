@@ -12,7 +12,7 @@
 // - Every program gets its version, git commit and build date baked in (common/build-info.ts);
 //   dist/build-info.json repeats them for helm/images/build.sh's OCI labels.
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BUILD_INFO_FILE, bunDefineArgs } from "../../common/build-info.ts";
@@ -37,6 +37,12 @@ for (const { entry, out } of compiled) {
   });
   console.log(`built ${out}`);
 }
+
+// kubectl finds plugins by name on PATH: `kubectl petrel ...` runs kubectl-petrel, and kubectl's
+// completion of plugin arguments runs kubectl_complete-petrel (kubectl 1.26+).
+rmSync(join(root, "dist", "bin", "kubectl-petrel"), { force: true });
+symlinkSync("petrelctl", join(root, "dist", "bin", "kubectl-petrel"));
+writeFileSync(join(root, "dist", "bin", "kubectl_complete-petrel"), '#!/bin/sh\n# kubectl runs this to complete `kubectl petrel ...`\nexec petrelctl __complete --cobra -- "$@"\n', { mode: 0o755 });
 
 const nodePrograms = [
   { entry: "controller/main.ts", out: "dist/bin/petrel-controller" },

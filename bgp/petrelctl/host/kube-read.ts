@@ -28,7 +28,7 @@ function clientErrorText(err: unknown): string {
   return texts.filter((t) => t !== "").join(": ") || "unknown error";
 }
 
-function failureOf(err: unknown): ApiFailure {
+export function failureOf(err: unknown): ApiFailure {
   if (err instanceof ApiException) {
     const body: unknown = err.body;
     let message = "";

@@ -1,0 +1,78 @@
+/**
+ * The reads behind `ipam show --ip` and `diags` beyond KubeReader's: Petrel's own pods (by the
+ * chart's labels), Nodes, the API server's version, pod logs, events, and any Petrel kind as
+ * raw objects. Read-only, like the rest of petrelctl.
+ */
+import { CoreV1Api, CustomObjectsApi, VersionApi, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { GROUP, VERSION } from "../../../common/api/index.ts";
+import { PetrelError } from "../../../common/errors.ts";
+import { explainApiFailure } from "../api-errors.ts";
+import { makeApiClient } from "./api-client.ts";
+import { failureOf } from "./kube-read.ts";
+
+/** The chart's labels on the node DaemonSet's pods (helm/petrel/templates/_helpers.tpl). */
+export const NODE_POD_SELECTOR = "app.kubernetes.io/name=petrel,app.kubernetes.io/component=node";
+export const PETREL_POD_SELECTOR = "app.kubernetes.io/name=petrel";
+
+export class KubeOpsReader {
+  readonly #core: CoreV1Api;
+  readonly #custom: CustomObjectsApi;
+  readonly #version: VersionApi;
+  readonly #server: string;
+
+  constructor(kc: KubeConfig) {
+    this.#core = makeApiClient(kc, CoreV1Api);
+    this.#custom = makeApiClient(kc, CustomObjectsApi);
+    this.#version = makeApiClient(kc, VersionApi);
+    this.#server = kc.getCurrentCluster()?.server ?? "(unknown)";
+  }
+
+  #fail(what: string, err: unknown): PetrelError {
+    return new PetrelError("permanent", explainApiFailure(what, this.#server, failureOf(err)), { cause: err });
+  }
+
+  async #try<T>(what: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (err) {
+      throw this.#fail(what, err);
+    }
+  }
+
+  /** Petrel's pods in every namespace (or those of the node DaemonSet on one node). */
+  async petrelPods(opts: { nodeOnly?: boolean; node?: string } = {}): Promise<V1Pod[]> {
+    const list = await this.#try("listing Petrel's pods", () => this.#core.listPodForAllNamespaces({
+      labelSelector: opts.nodeOnly === true ? NODE_POD_SELECTOR : PETREL_POD_SELECTOR,
+      ...(opts.node === undefined ? {} : { fieldSelector: `spec.nodeName=${opts.node}` }),
+    }));
+    return list.items;
+  }
+
+  async nodeNames(): Promise<string[]> {
+    const list = await this.#try("listing Nodes", () => this.#core.listNode({}));
+    return list.items.map((n) => n.metadata?.name ?? "").filter((n) => n !== "");
+  }
+
+  async nodes(): Promise<unknown> {
+    return this.#try("listing Nodes", () => this.#core.listNode({}));
+  }
+
+  async serverVersion(): Promise<string> {
+    const v = await this.#try("reading the API server's version", () => this.#version.getCode());
+    return `${v.gitVersion} (${v.platform}, go ${v.goVersion})`;
+  }
+
+  async podLog(namespace: string, name: string, container: string, previous: boolean, tailLines: number): Promise<string> {
+    return this.#try(`reading the log of ${namespace}/${name} ${container}`, () =>
+      this.#core.readNamespacedPodLog({ namespace, name, container, previous, tailLines, timestamps: true }));
+  }
+
+  async events(namespace: string): Promise<unknown> {
+    return this.#try(`listing Events in ${namespace}`, () => this.#core.listNamespacedEvent({ namespace }));
+  }
+
+  /** Every object of a Petrel kind, as the API returns the list. */
+  async customList(plural: string): Promise<unknown> {
+    return this.#try(`listing ${plural}`, () => this.#custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }));
+  }
+}
