@@ -12,8 +12,10 @@ import { errorMessage } from "../../common/errors.ts";
 import { loadKubeConfig } from "../../common/host/kube-config.ts";
 import { parseIpFlag, renderAddressReport } from "./address-report.ts";
 import { checkReport, renderCheck } from "./check-report.ts";
+import { connectivityReport, renderConnectivity } from "./connectivity.ts";
 import { complete, completionScript, SHELLS, type CommandSpec, type Shell } from "./completion.ts";
 import { lookupAddress } from "./host/address-lookup.ts";
+import { probe, readyPeers, serve } from "./host/connectivity.ts";
 import { collectDiags } from "./host/diags.ts";
 import { KubeOpsReader } from "./host/kube-ops-read.ts";
 import { localNodeFacts } from "./host/node-facts.ts";
@@ -196,6 +198,42 @@ function program(): Command {
       process.stdout.write(`${result.file}\n`);
       process.stderr.write(`petrelctl diags: wrote ${result.file} (${result.files} files, ${result.bytes} bytes${result.errors.length === 0 ? "" : `, ${result.errors.length} parts missing: see errors.txt in it`})\n`);
       if (result.errors.length > 0) process.exitCode = EXIT_FINDINGS;
+    });
+
+  const connectivity = root.command("connectivity").description("pod-to-pod checks over the pod network (what the chart's helm test runs)");
+  connectivity
+    .command("serve")
+    .description("answer every TCP connection with one line naming this pod and its node ($NODE_NAME, $POD_NAME); runs until stopped")
+    .option("--port <port>", "TCP port to listen on", "8080")
+    .action((opts: { port: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port: "${opts.port}" is not a port number`);
+      serve(port, process.env.NODE_NAME ?? "unknown-node", process.env.POD_NAME ?? "unknown-pod", (line) => process.stderr.write(`petrelctl connectivity: ${line}\n`));
+    });
+  connectivity
+    .command("check")
+    .description("wait until a DaemonSet of `connectivity serve` pods is ready, connect to each of them from here, and report; exit 1 unless all answer")
+    .requiredOption("--daemonset <name>", "the peer DaemonSet")
+    .option("-n, --namespace <ns>", "its namespace (default: $POD_NAMESPACE)")
+    .option("--port <port>", "the peers' port", "8080")
+    .option("--wait <duration>", "how long to wait for the peers to be ready", "3m")
+    .option("--connect-timeout <duration>", "how long each peer may take to answer", "5s")
+    .addOption(outputOption())
+    .action(async (opts: { daemonset: string; namespace?: string; port: string; wait: string; connectTimeout: string; output: string }, cmd: Command) => {
+      const format = outputFormat(opts.output);
+      const namespace = opts.namespace ?? process.env.POD_NAMESPACE;
+      if (namespace === undefined || namespace === "") fail("--namespace: is required (or set POD_NAMESPACE)");
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port: "${opts.port}" is not a port number`);
+      const waitMs = positiveDuration(opts.wait, "--wait");
+      const connectMs = positiveDuration(opts.connectTimeout, "--connect-timeout");
+      const { ops } = connectAll(cmd, waitMs + 60_000);
+      const log = (line: string) => process.stderr.write(`petrelctl connectivity: ${line}\n`);
+      const peers = await readyPeers(ops, namespace, opts.daemonset, Date.now() + waitMs, log);
+      const results = await Promise.all(peers.map((p) => probe(p, port, connectMs)));
+      const report = connectivityReport(process.env.NODE_NAME, results);
+      emit(format, report, renderConnectivity(report));
+      if (!report.ok) process.exitCode = EXIT_FINDINGS;
     });
 
   root

@@ -3,7 +3,7 @@
  * chart's labels), Nodes, the API server's version, pod logs, events, and any Petrel kind as
  * raw objects. Read-only, like the rest of petrelctl.
  */
-import { CoreV1Api, CustomObjectsApi, VersionApi, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, VersionApi, type KubeConfig, type V1DaemonSet, type V1Pod } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../../common/api/index.ts";
 import { PetrelError } from "../../../common/errors.ts";
 import { explainApiFailure } from "../api-errors.ts";
@@ -18,12 +18,14 @@ export class KubeOpsReader {
   readonly #core: CoreV1Api;
   readonly #custom: CustomObjectsApi;
   readonly #version: VersionApi;
+  readonly #apps: AppsV1Api;
   readonly #server: string;
 
   constructor(kc: KubeConfig) {
     this.#core = makeApiClient(kc, CoreV1Api);
     this.#custom = makeApiClient(kc, CustomObjectsApi);
     this.#version = makeApiClient(kc, VersionApi);
+    this.#apps = makeApiClient(kc, AppsV1Api);
     this.#server = kc.getCurrentCluster()?.server ?? "(unknown)";
   }
 
@@ -69,6 +71,14 @@ export class KubeOpsReader {
 
   async events(namespace: string): Promise<unknown> {
     return this.#try(`listing Events in ${namespace}`, () => this.#core.listNamespacedEvent({ namespace }));
+  }
+
+  async daemonSet(namespace: string, name: string): Promise<V1DaemonSet> {
+    return this.#try(`reading DaemonSet ${namespace}/${name}`, () => this.#apps.readNamespacedDaemonSet({ namespace, name }));
+  }
+
+  async podsBySelector(namespace: string, labelSelector: string): Promise<V1Pod[]> {
+    return (await this.#try(`listing pods ${labelSelector} in ${namespace}`, () => this.#core.listNamespacedPod({ namespace, labelSelector }))).items;
   }
 
   /** Every object of a Petrel kind, as the API returns the list. */
