@@ -208,7 +208,7 @@ function program(): Command {
     .action((opts: { port: string }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port: "${opts.port}" is not a port number`);
-      serve(port, process.env.NODE_NAME ?? "unknown-node", process.env.POD_NAME ?? "unknown-pod", (line) => process.stderr.write(`petrelctl connectivity: ${line}\n`));
+      return serve(port, process.env.NODE_NAME ?? "unknown-node", process.env.POD_NAME ?? "unknown-pod", (line) => process.stderr.write(`petrelctl connectivity: ${line}\n`));
     });
   connectivity
     .command("check")

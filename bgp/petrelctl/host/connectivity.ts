@@ -8,15 +8,17 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { greeting, type Peer, type ProbeResult } from "../connectivity.ts";
 import type { KubeOpsReader } from "./kube-ops-read.ts";
 
-export function serve(port: number, node: string, pod: string, log: (line: string) => void): void {
+/** Never resolves: main() exits when its command's promise settles, and a server runs until SIGTERM. */
+export function serve(port: number, node: string, pod: string, log: (line: string) => void): Promise<never> {
   const server = createServer((socket) => {
     socket.on("error", () => socket.destroy());
     socket.end(greeting(node, pod));
   });
   server.listen(port, () => log(`answering on port ${port} as ${node} ${pod}`));
-  const stop = () => server.close(() => process.exit(0));
+  const stop = () => process.exit(0); // nothing to flush: every answer is one write
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  return new Promise<never>(() => undefined);
 }
 
 export function probe(peer: Peer, port: number, timeoutMs: number): Promise<ProbeResult> {
