@@ -7,6 +7,7 @@
  */
 import { VERSION_FLAG, VERSION_HELP, commanderVersion } from "../../common/build-info.ts";
 import { Argument, Command, CommanderError, Option } from "commander";
+import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { errorMessage } from "../../common/errors.ts";
 import { loadKubeConfig } from "../../common/host/kube-config.ts";
@@ -218,8 +219,9 @@ function program(): Command {
     .option("--port <port>", "the peers' port", "8080")
     .option("--wait <duration>", "how long to wait for the peers to be ready", "3m")
     .option("--connect-timeout <duration>", "how long each peer may take to answer", "5s")
+    .option("--termination-log <file>", "also write the report here (in a pod: /dev/termination-log, so kubectl describe pod shows it)")
     .addOption(outputOption())
-    .action(async (opts: { daemonset: string; namespace?: string; port: string; wait: string; connectTimeout: string; output: string }, cmd: Command) => {
+    .action(async (opts: { daemonset: string; namespace?: string; port: string; wait: string; connectTimeout: string; terminationLog?: string; output: string }, cmd: Command) => {
       const format = outputFormat(opts.output);
       const namespace = opts.namespace ?? process.env.POD_NAMESPACE;
       if (namespace === undefined || namespace === "") fail("--namespace: is required (or set POD_NAMESPACE)");
@@ -233,6 +235,8 @@ function program(): Command {
       const results = await Promise.all(peers.map((p) => probe(p, port, connectMs)));
       const report = connectivityReport(process.env.NODE_NAME, results);
       emit(format, report, renderConnectivity(report));
+      // The kubelet keeps at most 4096 bytes of a termination message.
+      if (opts.terminationLog !== undefined) writeFileSync(opts.terminationLog, renderConnectivity(report).slice(0, 4096));
       if (!report.ok) process.exitCode = EXIT_FINDINGS;
     });
 
