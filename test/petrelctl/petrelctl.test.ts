@@ -1,4 +1,4 @@
-// petrelctl (the built dist/bin/petrelctl, on the pinned Node) against a real kube-apiserver:
+// petrelctl (the built dist/bin/petrelctl, the Bun-compiled executable) against a real kube-apiserver:
 // PetrelNodes, IPPools, IPAMBlocks and Pods are written through the API the way the controller,
 // the agents and the kubelet would (status through the status subresource), and the allocation
 // records of `--state-dir` are real symlinks in a temp dir, as the CNI plugin makes them.
@@ -292,9 +292,9 @@ describe("usage and connection errors exit 2 and say what to do", () => {
     const unknownNode = await ctl(["ipam", "check", "--state-dir", stateDir, "--node", "node-typo"]);
     expect(unknownNode.status).toBe(2);
     expect(unknownNode.stderr).toContain('--node: no IPAMBlock or pod in the cluster is on node "node-typo"');
-    const badOutput = await ctl(["ipam", "show", "-o", "yaml"]);
+    const badOutput = await ctl(["ipam", "show", "-o", "xml"]);
     expect(badOutput.status).toBe(2);
-    expect(badOutput.stderr).toContain("Allowed choices are table, json");
+    expect(badOutput.stderr).toContain("Allowed choices are table, wide, json, yaml");
     const noCommand = await ctl([]);
     expect(noCommand.status).toBe(2);
     expect((await ctl(["--help"])).status).toBe(0);
