@@ -77,9 +77,9 @@ export async function collectDiags(kube: KubeReader, ops: KubeOpsReader, opts: D
 
   opts.log("cluster objects");
   for (const plural of Object.values(PLURALS)) {
-    await attempt(`listing ${plural}`, async () => add(`cluster/${plural}.yaml`, stringify(await ops.customList(plural))));
+    await attempt(plural, async () => add(`cluster/${plural}.yaml`, stringify(await ops.customList(plural))));
   }
-  await attempt("listing Nodes", async () => add("cluster/nodes.yaml", stringify(await ops.nodes())));
+  await attempt("Nodes", async () => add("cluster/nodes.yaml", stringify(await ops.nodes())));
   for (const ns of [...new Set(pods.map((p) => p.metadata?.namespace ?? ""))].filter((n) => n !== "")) {
     await attempt(`Events in ${ns}`, async () => add(`cluster/events-${safeSegment(ns)}.yaml`, stringify(await ops.events(ns))));
   }

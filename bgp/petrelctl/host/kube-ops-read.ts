@@ -4,6 +4,7 @@
  * raw objects. Read-only, like the rest of petrelctl.
  */
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, VersionApi, type KubeConfig, type V1DaemonSet, type V1Pod } from "@kubernetes/client-node";
+import { setTimeout as sleep } from "node:timers/promises";
 import { GROUP, VERSION } from "../../../common/api/index.ts";
 import { PetrelError } from "../../../common/errors.ts";
 import { explainApiFailure } from "../api-errors.ts";
@@ -33,11 +34,22 @@ export class KubeOpsReader {
     return new PetrelError("permanent", explainApiFailure(what, this.#server, failureOf(err)), { cause: err });
   }
 
+  /**
+   * One read; 429 and 503 are retried a few times (the API server answers 429 "storage is
+   * (re)initializing" for a while after a CRD is created, and under load), other errors not.
+   */
   async #try<T>(what: string, f: () => Promise<T>): Promise<T> {
-    try {
-      return await f();
-    } catch (err) {
-      throw this.#fail(what, err);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await f();
+      } catch (err) {
+        const status = failureOf(err).status;
+        if ((status === 429 || status === 503) && attempt < 5) {
+          await sleep(500 * attempt);
+          continue;
+        }
+        throw this.#fail(what, err);
+      }
     }
   }
 
