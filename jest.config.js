@@ -23,9 +23,9 @@ export default {
       testEnvironment: "node",
       transform,
       testMatch: ["<rootDir>/test/**/*.test.ts"],
-      // Each file restores the root namespace's forwarding sysctls (test/support/host-sysctls.ts).
-      setupFilesAfterEnv: ["<rootDir>/test/support/restore-host-sysctls.ts"],
-      testTimeout: 120000,
+      // The timeout (jest ignores a project's testTimeout) and the forwarding sysctls each file
+      // restores: test/support/privileged-setup.ts.
+      setupFilesAfterEnv: ["<rootDir>/test/support/privileged-setup.ts"],
     },
   ],
 };
