@@ -383,8 +383,10 @@ test("helm upgrade rolls the DaemonSet; the node's CNI files never go away meanw
     }
   })();
   // A changed value changes the pod template: a rolling update of the DaemonSet.
+  // Another CNI's config on the node: cni.exclusive moves it aside (and uninstall brings it back).
+  writeFileSync(join(cniConfDir, "10-other.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "other", plugins: [{ type: "other" }] }));
   // crds.keep=false: the opt-in removal of the CRDs at uninstall (NOTES.txt says to set it so).
-  await helmOk(["upgrade", "petrel", chartDir, "--namespace", NS, "-f", values(), "--set", "node.logLevel=info", "--set", "crds.keep=false"], cluster().rig.kubeconfigPath);
+  await helmOk(["upgrade", "petrel", chartDir, "--namespace", NS, "-f", values(), "--set", "node.logLevel=info", "--set", "crds.keep=false", "--set", "cni.exclusive=true"], cluster().rig.kubeconfigPath);
   await kubectl(["-n", NS, "rollout", "status", "daemonset/petrel-node", "--timeout=240s"]);
   watching = false;
   await watcher;
@@ -393,6 +395,7 @@ test("helm upgrade rolls the DaemonSet; the node's CNI files never go away meanw
   expect(after).not.toBe(before);
   expect(checks).toBeGreaterThan(10);
   expect(missing).toBe(0);
+  expect(readdirSync(cniConfDir).sort()).toEqual(["00-petrel.conflist", "10-other.conflist.petrel-aside"]);
   // A pod started after the upgrade gets an address as before.
   await kubectl(["run", "after-upgrade", "-n", "default", `--image=${busyboxImage().ref}`, "--image-pull-policy=Never", "--restart=Never",
     `--overrides=${JSON.stringify({ spec: { nodeSelector: { "kubernetes.io/hostname": kubeletNodeName }, terminationGracePeriodSeconds: 1 } })}`, "--command", "--", "sleep", "3600"]);
@@ -408,7 +411,8 @@ test("helm uninstall removes the release, the CRDs and the node's CNI files", as
   const t0 = Date.now();
   await helmOk(["uninstall", "petrel", "--namespace", NS, "--wait", "--timeout=4m"], cluster().rig.kubeconfigPath);
   say(`helm uninstall --wait took ${Date.now() - t0} ms`);
-  await waitFor("the CNI files to be removed from the node", 90_000, () => (readdirSync(cniBinDir).length === 0 && readdirSync(cniConfDir).length === 0 ? true : undefined));
+  // Petrel's files go; the config that cni.exclusive moved aside comes back.
+  await waitFor("the CNI files to be removed from the node", 90_000, () => (readdirSync(cniBinDir).length === 0 && readdirSync(cniConfDir).join() === "10-other.conflist" ? true : undefined));
   await waitFor("the Petrel CRDs to be gone", 120_000, async () => ((await kubectl(["get", "crd", "-o", "name"])).includes("petrel.dev") ? undefined : true));
   // The DaemonSet's pod is the last to go: its installer sidecar stops after the agent and gobgpd.
   const kinds = "all,cm,sa,role,rolebinding,clusterrole,clusterrolebinding,validatingadmissionpolicy,validatingadmissionpolicybinding,job";

@@ -151,6 +151,12 @@ describe("workloads", () => {
     expect(f.cniVersion).toBe("1.1.0");
   });
 
+  test("cni.exclusive asks the installer to move other CNIs' configs aside", () => {
+    const installer = (objs: Obj[]) => at(find(objs, "DaemonSet", "petrel-node"), "spec", "template", "spec", "initContainers", 0, "args") as string[];
+    expect(installer(defaults)).not.toContain("--exclusive");
+    expect(installer(full)).toContain("--exclusive");
+  });
+
   test("extraArgs and extraEnv land after the chart's own in each container; digests replace tags", () => {
     const ds = at(find(full, "DaemonSet", "petrel-node"), "spec", "template", "spec");
     const c = (name: string) => [...ds.initContainers, ...ds.containers].find((x: { name: string }) => x.name === name);
