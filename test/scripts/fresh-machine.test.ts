@@ -82,7 +82,9 @@ function plainRootfs(): string {
 
 test("a plain Debian 12 (a minbase chroot): the check lists what is missing; the Go step installs Go and it runs", () => {
   const root = join(work, "root");
-  cpSync(plainRootfs(), root, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  // cp -a: the rootfs has device nodes in /dev, which fs.cpSync refuses.
+  const copy = run(["cp", "-a", plainRootfs(), root]);
+  if (copy.status !== 0) throw new Error(`cp -a of the rootfs failed: ${copy.stderr}`);
   for (const f of ["etc/resolv.conf", "etc/hosts"]) cpSync(join("/", f), join(root, f));
   // Keep downloaded .debs (the cache below is shared between runs).
   rmSync(join(root, "etc/apt/apt.conf.d/90petrel"), { force: true });

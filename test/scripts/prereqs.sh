@@ -52,7 +52,9 @@ missing=()
 for p in ${PETREL_DEBIAN_PACKAGES:-}; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ "${#missing[@]}" -eq 0 ]; then say ok "Debian packages: all $(wc -w <<<"${PETREL_DEBIAN_PACKAGES:-}") there"; else would "Debian packages (apt-get): ${missing[*]}"; fi
+if [ -z "${PETREL_DEBIAN_PACKAGES:-}" ]; then say warning "Debian packages: no list given (install-deps.sh passes it)"
+elif [ "${#missing[@]}" -eq 0 ]; then say ok "Debian packages: all $(wc -w <<<"$PETREL_DEBIAN_PACKAGES") there"
+else would "Debian packages (apt-get): ${missing[*]}"; fi
 
 # npm: only to bootstrap; `npm install` brings the pinned Node 24 and Bun from the npm registry.
 if command -v npm >/dev/null; then
