@@ -236,7 +236,13 @@ function program(): Command {
       const report = connectivityReport(process.env.NODE_NAME, results);
       emit(format, report, renderConnectivity(report));
       // The kubelet keeps at most 4096 bytes of a termination message.
-      if (opts.terminationLog !== undefined) writeFileSync(opts.terminationLog, renderConnectivity(report).slice(0, 4096));
+      if (opts.terminationLog !== undefined) {
+        try {
+          writeFileSync(opts.terminationLog, renderConnectivity(report).slice(0, 4096));
+        } catch (err) {
+          process.stderr.write(`petrelctl connectivity: cannot write ${opts.terminationLog}: ${errorMessage(err)}\n`);
+        }
+      }
       if (!report.ok) process.exitCode = EXIT_FINDINGS;
     });
 
