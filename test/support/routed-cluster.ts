@@ -164,7 +164,9 @@ export class RoutedCluster {
     this.plugUnderlay(netns, `n${index}`, address);
     // Pods' gateway 169.254.1.1 is answered by proxy ARP only for targets routed elsewhere.
     must(["ip", "-n", netns, "route", "add", "default", "via", torAddress]);
-    // No net.ipv4.ip_forward=1 here: the agent turns forwarding on in its node (docs/agent.md).
+    // Forwarding off, as on a freshly booted node: the agent must turn it on (docs/agent.md). Set,
+    // not assumed: a new netns copies the root namespace's IPv4 settings, which may have it on.
+    must(["ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
     const stateDir = join(this.dir, name);
     await this.rig.addNode(name, labels, { internalIP: address });
     say(`${name}: ${address}, gobgpd and petrel-agent`);
