@@ -1,4 +1,5 @@
 /** The agent's command line (commander), validated with errors that name the flag and the fix. */
+import { VERSION_FLAG, VERSION_HELP, commanderVersion } from "../common/build-info.ts";
 import { Command, Option } from "commander";
 import { parseDuration } from "../common/duration.ts";
 import { InvalidInputError } from "../common/errors.ts";
@@ -26,6 +27,7 @@ export interface AgentOptions {
 
 export function agentCommand(): Command {
   return new Command("petrel-agent")
+    .version(commanderVersion("petrel-agent"), VERSION_FLAG, VERSION_HELP)
     .description("Petrel's node agent: drives gobgpd over gRPC to advertise this node's blocks and programs the kernel with the other nodes' routes.")
     .option("--kubeconfig <file>", "kubeconfig to use (default: $KUBECONFIG, else the in-cluster service account)")
     .option("--node-name <name>", "this node's name (default: $NODE_NAME)")

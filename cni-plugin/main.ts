@@ -4,6 +4,7 @@
  */
 import { readFileSync, writeSync } from "node:fs";
 import { errorMessage } from "../common/errors.ts";
+import { aboutText, wantsAbout } from "./about.ts";
 import { CniCode, CniError, errorDocument } from "./cni-error.ts";
 import { cmdAdd } from "./commands/add.ts";
 import { cmdCheck } from "./commands/check.ts";
@@ -97,6 +98,10 @@ function printDocument(doc: unknown): void {
 }
 
 function main(): number {
+  if (wantsAbout(process.argv, process.env.CNI_COMMAND)) {
+    writeSync(1, aboutText());
+    return 0;
+  }
   let stdinText = "";
   try {
     stdinText = readStdin();

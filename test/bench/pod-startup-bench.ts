@@ -6,9 +6,9 @@
 // node by nodeSelector (so the scheduler is part of it, as in the SLO), POSTed with 10 requests in
 // flight, and polls the pod list every 200 ms: startup = first Ready seen − the pod's POST sent
 // (Kubernetes' pod startup SLO: p99 ≤ 5 s, excluding image pulls). Then the pods are deleted and
-// the next round waits until they are gone. For the reference rounds a `05-reference.conflist`
+// the next round waits until they are gone. For the reference rounds a `000-reference.conflist`
 // (ptp + host-local on 198.19.0.0/24, the executables copied from /usr/lib/cni) is put before
-// Petrel's `10-petrel.conflist` in the node's /etc/cni/net.d; containerd takes the first one.
+// Petrel's `00-petrel.conflist` in the node's /etc/cni/net.d; containerd takes the first one.
 //
 // Also printed: CPU and memory of each node's Petrel pod (agent, gobgpd, CNI installer: the pod's
 // cgroup) while idle and during each round (500 ms samples). Not asserted: a printed table.
@@ -66,7 +66,7 @@ async function petrelPods(c: KubeletCluster): Promise<{ key: string; cgroupRoot:
 }
 
 function useReference(node: ClusterNode, on: boolean): void {
-  const conf = node.kubelet.hostPath("/etc/cni/net.d/05-reference.conflist");
+  const conf = node.kubelet.hostPath("/etc/cni/net.d/000-reference.conflist");
   const bin = node.kubelet.hostPath("/opt/cni/bin");
   if (!on) {
     rmSync(conf, { force: true });
