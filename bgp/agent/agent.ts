@@ -40,7 +40,17 @@ export interface AgentPorts {
   readonly cluster: { snapshot(): ClusterView; synced(): boolean; unsynced(): string[] };
   readonly bgp: GobgpClient;
   readonly kernel: KernelPort;
-  readonly state: { writeBlocks(content: string): void; allocated(): string[] };
+  readonly state: {
+    writeBlocks(content: string): void;
+    /** What blocks.json holds now (undefined when unreadable): a hand-edited file is rewritten. */
+    readBlocks?(): string | undefined;
+    allocated(): string[];
+    /**
+     * The same count, taken after every CNI ADD that may have read an older blocks.json has
+     * finished (the plugin's locks, held exclusively): the count that acknowledges a drain.
+     */
+    allocatedAfterBarrier?(): Promise<string[]>;
+  };
   /** Applies an nftables script (natOutgoing). */
   readonly nat: { apply(script: string): Promise<void> };
   /** Reads node-wide forwarding for these families and turns it on where it is off and can be. */
@@ -101,6 +111,11 @@ export class Agent {
   #trust: TrustInputs | undefined;
   #desired: DesiredBgp | undefined;
   #view: ClusterView | undefined;
+  /**
+   * The node's blocks as of the last blocks.json write (set in the same tick as the write): the
+   * status pass acknowledges a drain only for a block the file already reflects.
+   */
+  #fileBlocks: readonly IPAMBlock[] = [];
   /** Owner prefix sets whose contents may have changed since the last gobgpd apply. */
   readonly #changedSets = new Set<string>();
   #allSetsChanged = true;
@@ -147,7 +162,10 @@ export class Agent {
         }
       },
     });
-    this.#blocksFile = new BlocksFile(settings.nodeName, (text) => ports.state.writeBlocks(text), ports.log);
+    this.#blocksFile = new BlocksFile(settings.nodeName, {
+      write: (text) => ports.state.writeBlocks(text),
+      ...(ports.state.readBlocks === undefined ? {} : { read: ports.state.readBlocks.bind(ports.state) }),
+    }, ports.log);
     this.#engine.settle(settings.routeSettleMs);
     this.#sessionSettle = new SessionSettle({
       sessions: () => ports.bgp.listPeers(),
@@ -161,6 +179,7 @@ export class Agent {
       bgp: ports.bgp,
       kube: ports.kube,
       allocated: () => ports.state.allocated(),
+      ...(ports.state.allocatedAfterBarrier === undefined ? {} : { allocatedAfterBarrier: ports.state.allocatedAfterBarrier.bind(ports.state) }),
       log: ports.log,
       now: this.#now,
       onWrite: (k) => metrics?.kubeWrite(k),
@@ -348,6 +367,7 @@ export class Agent {
     let clean = true;
     // 1. The CNI plugin's blocks first: pods can start even if BGP is not up yet.
     this.#blocksFile.update(view.blocks, new Date(now));
+    this.#fileBlocks = view.blocks;
     // 2. gobgpd.
     if (d.nodeAddress !== "") {
       const policy = desiredPolicy({
@@ -471,7 +491,7 @@ export class Agent {
     const { via: installed, blackhole: blackholes } = this.#engine.counts;
     return this.#status.pass({
       petrelNode: view.petrelNodes.find((p) => p.metadata.name === this.#s.nodeName),
-      blocks: view.blocks,
+      blocks: this.#fileBlocks,
       peers: d?.peers ?? [],
       advertised: this.#sync.advertised(),
       notReady: this.#notReady,

@@ -24,25 +24,37 @@ export async function readPasswords(peers: readonly BGPPeer[], secretValue: (nam
   return out;
 }
 
+export interface BlocksFileIo {
+  write(content: string): void;
+  /** What the file holds now (undefined when unreadable): a file changed by hand is written again. */
+  read?(): string | undefined;
+}
+
 export class BlocksFile {
   readonly #node: string;
-  readonly #write: (content: string) => void;
+  readonly #io: BlocksFileIo;
   readonly #log: Logger;
-  #last = "";
+  #lastKey = "";
+  #lastText = "";
 
-  constructor(node: string, write: (content: string) => void, log: Logger) {
+  constructor(node: string, io: BlocksFileIo, log: Logger) {
     this.#node = node;
-    this.#write = write;
+    this.#io = io;
     this.#log = log;
   }
 
-  /** Writes the node's active blocks; draining ones are left out (the plugin stops allocating from them). */
+  /**
+   * Writes the node's active blocks when they changed, or when the file no longer holds what was
+   * written; draining ones are left out (the plugin stops allocating from them).
+   */
   update(blocks: readonly IPAMBlock[], now: Date): void {
     const active = blocks.filter((b) => b.spec.draining !== true).map((b) => ({ cidr: b.spec.cidr, pool: b.spec.pool })).sort((a, b) => (a.cidr < b.cidr ? -1 : 1));
     const key = JSON.stringify(active);
-    if (key === this.#last) return;
-    this.#write(renderNodeBlocksFile(this.#node, active, now));
-    this.#last = key;
+    if (key === this.#lastKey && (this.#io.read === undefined || this.#io.read() === this.#lastText)) return;
+    const text = renderNodeBlocksFile(this.#node, active, now);
+    this.#io.write(text);
+    this.#lastKey = key;
+    this.#lastText = text;
     this.#log.info("blocks written for the CNI plugin", { node: this.#node, blocks: active.map((b) => b.cidr) });
   }
 }

@@ -41,6 +41,11 @@ export interface StatusPorts {
     patchBlockStatus(block: string, status: NonNullable<IPAMBlock["status"]>): Promise<boolean>;
   };
   readonly allocated: () => string[];
+  /**
+   * The same count, taken behind the CNI plugin's locks (held exclusively): no ADD that read an
+   * older blocks.json is still running. The count that acknowledges a drain.
+   */
+  readonly allocatedAfterBarrier?: () => Promise<string[]>;
   readonly log: Logger;
   readonly now: () => number;
   readonly onWrite?: (kind: "node-status" | "block-status") => void;
@@ -63,6 +68,8 @@ export class StatusReporter {
   #lastWrite = 0;
   #lastWritten: PetrelNodeStatus | undefined;
   readonly #lastBlockWrite = new Map<string, number>();
+  /** What was last written of each block's status: the agent's view of its blocks has no status updates. */
+  readonly #lastBlockStatus = new Map<string, NonNullable<IPAMBlock["status"]>>();
 
   constructor(ports: StatusPorts, settings: StatusSettings) {
     this.#p = ports;
@@ -80,17 +87,33 @@ export class StatusReporter {
     let wake = Math.max(1000, this.#s.heartbeatMs - (now - this.#lastWrite));
     const soonest = (ms: number) => (wake = Math.min(wake, Math.max(1, ms)));
     let clean = true;
-    const allocations = countAllocations(this.#p.allocated(), source.blocks.map((b) => b.spec.cidr));
+    // By uid too: a block deleted and made again under the same name starts without a status.
+    const key = (b: IPAMBlock) => `${b.metadata.name}/${b.metadata.uid ?? ""}`;
+    const present = new Set(source.blocks.map(key));
+    for (const k of this.#lastBlockStatus.keys()) if (!present.has(k)) this.#lastBlockStatus.delete(k);
+    const current = (b: IPAMBlock) => this.#lastBlockStatus.get(key(b)) ?? b.status;
+    // A drain is acknowledged (observedGeneration) with a count taken behind the plugin's locks;
+    // the agent hands over only blocks that blocks.json already reflects, so no ADD that read the
+    // old file can still be about to allocate from a draining block.
+    const acking = source.blocks.some((b) => current(b)?.observedGeneration !== (b.metadata.generation ?? 1));
+    let names: string[];
+    try {
+      names = acking && this.#p.allocatedAfterBarrier !== undefined ? await this.#p.allocatedAfterBarrier() : this.#p.allocated();
+    } catch (err) {
+      this.#p.log.warn("cannot count the node's addresses behind the CNI plugin's locks; the drain is acknowledged later", { error: errorMessage(err) });
+      return { clean: false, wakeAfterMs: Math.max(1000, interval) };
+    }
+    const allocations = countAllocations(names, source.blocks.map((b) => b.spec.cidr));
     for (const b of source.blocks) {
       const next = blockStatus(b, allocations.get(b.spec.cidr) ?? 0, new Date(now));
-      if (!blockStatusChanged(b.status, next)) continue;
+      if (!blockStatusChanged(current(b), next)) continue;
       const last = this.#lastBlockWrite.get(b.metadata.name) ?? 0;
       if (now - last < interval) {
         soonest(interval - (now - last));
         continue;
       }
       try {
-        await this.#p.kube.patchBlockStatus(b.metadata.name, next);
+        if (await this.#p.kube.patchBlockStatus(b.metadata.name, next)) this.#lastBlockStatus.set(key(b), next);
         this.#lastBlockWrite.set(b.metadata.name, now);
         this.#p.onWrite?.("block-status");
       } catch (err) {

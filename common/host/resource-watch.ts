@@ -20,6 +20,8 @@ export interface ResourceWatchOptions<T> {
   /** e.g. /api/v1/nodes or /apis/petrel.dev/v1alpha1/ipamblocks */
   readonly path: string;
   readonly labelSelector?: string;
+  /** e.g. spec.nodeName=n1 (what a kubelet watches of the Pods) */
+  readonly fieldSelector?: string;
   /** Ask for PartialObjectMetadata only (names, labels, versions; no spec or status). */
   readonly metadataOnly?: boolean;
   readonly log: Logger;
@@ -128,7 +130,7 @@ export class ResourceWatch<T> {
     try {
       for (;;) {
         const r = await this.#o.rest.request(this.#o.path, {
-          query: { limit: String(this.#o.pageSize ?? 500), continue: cont, labelSelector: this.#o.labelSelector },
+          query: { limit: String(this.#o.pageSize ?? 500), continue: cont, labelSelector: this.#o.labelSelector, fieldSelector: this.#o.fieldSelector },
           accept: this.#o.metadataOnly === true ? metadataListAccept : "application/json",
         });
         if (r.status === 410 && cont !== undefined) {
@@ -169,6 +171,7 @@ export class ResourceWatch<T> {
       allowWatchBookmarks: "true",
       timeoutSeconds: String(240 + Math.floor(Math.random() * 120)),
       labelSelector: this.#o.labelSelector,
+      fieldSelector: this.#o.fieldSelector,
     }, (e) => {
       const obj = e.object as KubeObject;
       if (e.type === "ERROR") {

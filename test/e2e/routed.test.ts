@@ -4,7 +4,6 @@
 import { requireRoot } from "../support/netns.ts";
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { pinnedNode } from "../support/controller.ts";
 import { repoRoot } from "../support/repo-root.ts";
 import { listBlocks, waitFor } from "../support/ipam.ts";
 import { birdRoutes, birdSessions } from "../support/bird.ts";
@@ -61,7 +60,7 @@ test("every pod reaches every other pod, across nodes", async () => {
 });
 
 test("petrelctl node status shows every node Ready with its sessions Established", async () => {
-  const run3 = () => spawnSync(pinnedNode, [join(repoRoot, "dist", "bin", "petrelctl"), `--kubeconfig=${cluster.rig.kubeconfigPath}`, "node", "status"], { encoding: "utf8" });
+  const run3 = () => spawnSync(join(repoRoot, "dist", "bin", "petrelctl"), [`--kubeconfig=${cluster.rig.kubeconfigPath}`, "node", "status"], { encoding: "utf8" });
   // The agents write their status at most every 500 ms here; sessions need a few seconds.
   await waitFor("petrelctl to show 3 Ready nodes with 3/3 sessions", 60_000, async () => {
     const out = run3().stdout;
@@ -241,7 +240,7 @@ test("hostile announcements from a rogue peer: no node installs any, pods' own r
     expect(st?.refusedRoutes?.find((r) => r.prefix === `${pod1.ip}/32`)).toMatchObject({ peerIP: "192.0.2.250", nextHop: "192.0.2.250", reason: "longer_than_block" });
     expect(st?.refusedRoutes?.find((r) => r.prefix === b1)).toMatchObject({ reason: "own_block" });
     expect(st?.refusedRoutes?.find((r) => r.prefix === b2)).toMatchObject({ reason: "wrong_next_hop" });
-    const ctl = spawnSync(pinnedNode, [join(repoRoot, "dist", "bin", "petrelctl"), `--kubeconfig=${cluster.rig.kubeconfigPath}`, "node", "status", n1.name], { encoding: "utf8" });
+    const ctl = spawnSync(join(repoRoot, "dist", "bin", "petrelctl"), [`--kubeconfig=${cluster.rig.kubeconfigPath}`, "node", "status", n1.name], { encoding: "utf8" });
     expect(ctl.stdout).toMatch(new RegExp(`node-1\\s+192\\.0\\.2\\.250\\s+${pod1.ip.replaceAll(".", "\\.")}/32\\s+192\\.0\\.2\\.250\\s+longer_than_block`));
     // Withdrawn: still nothing changed, and the refusals in force are gone from the status.
     for (const prefix of Object.keys(hostile)) await client.deletePath({ prefix });
