@@ -188,9 +188,13 @@ test("hostile announcements from a rogue peer: no node installs any, pods' own r
   };
   try {
     await client.startBgp({ asn: 65099, routerId: "192.0.2.250", listenPort: 179 });
-    // The rogue sends only what it makes up itself (it also learns the nodes' blocks, and would
-    // pass them on with itself as next hop: refused too, but they would outlive its withdrawals).
+    // The rogue sends only what it makes up itself, and learns nothing. Seen with it learning the
+    // nodes' blocks: after it withdrew its own path for node-2's block (its best became node-2's,
+    // which it does not send back into AS 64512), node-1 still had the rogue's announcement, so
+    // the refusal rightly stayed in force; the test is about the nodes, not the rogue's RIB.
+    // (gobgpd applies the import policy to its own paths too: they are let in by route type.)
     await client.addPolicy({ name: "rogue-own", statements: [{ name: "rogue-own-local", conditions: { routeType: "local" }, action: "accept" }] });
+    await client.setPolicyAssignment({ direction: "import", policies: ["rogue-own"], defaultAction: "reject" });
     await client.setPolicyAssignment({ direction: "export", policies: ["rogue-own"], defaultAction: "reject" });
     for (const n of cluster.nodes) await client.addPeer({ address: n.address, asn: 64512, timers: { connectRetry: 5 } });
     for (const prefix of Object.keys(hostile)) await client.addPath({ prefix, nextHop: "192.0.2.250" });
