@@ -345,6 +345,10 @@ describe("route bounds admission policies (crds/admission/cidr-bounds.yaml, ipam
     try {
       const block = (name: string, cidr: string, labels: Record<string, string>) =>
         rig().kubectl(["create", "-f", "-", "-o", "name"], JSON.stringify({ apiVersion: API_VERSION, kind: "IPAMBlock", metadata: { name, labels }, spec: { cidr, pool: "v4-explicit", node: "node-a" } }));
+      // The policy starts asynchronously: probe with server-side dry runs (admission runs, nothing
+      // is stored) until it refuses, so no probe leaves a block behind.
+      const dryWrong = () => rig().kubectl(["create", "--dry-run=server", "-f", "-", "-o", "name"], JSON.stringify({ apiVersion: API_VERSION, kind: "IPAMBlock", metadata: { name: "198-18-5-0-26", labels: { "petrel.dev/node": "node-b", "petrel.dev/pool": "v4-explicit" } }, spec: { cidr: "198.18.5.0/26", pool: "v4-explicit", node: "node-a" } }));
+      await refusedEventually(dryWrong, async () => undefined);
       const wrong = await block("198-18-5-0-26", "198.18.5.0/26", { "petrel.dev/node": "node-b", "petrel.dev/pool": "v4-explicit" });
       expect(wrong.status).not.toBe(0);
       expect(wrong.stderr).toContain("metadata.labels[petrel.dev/node] must equal spec.node (node-a)");
@@ -377,15 +381,17 @@ describe("IPAMBlock protection policy (crds/admission/ipamblock-protection.yaml)
 
   test("refuses an undrained delete and a wrong label; allows a drained or abandoned delete; a patch with another uid is refused", async () => {
     await rig().kubectlOk(["apply", "-f", join(CRD_DIR, "admission", "ipamblock-protection.yaml")]);
-    // The policy starts asynchronously: retry until it refuses a wrongly labelled block.
+    // The policy starts asynchronously: retry until it refuses a wrongly labelled block, with
+    // server-side dry runs (admission runs, nothing is stored): a probe that was let in could
+    // otherwise not be deleted again once the policy is up (an undrained block).
     let refused: ProcessResult | undefined;
     for (let i = 0; i < 50; i++) {
-      refused = await rig().kubectl(["create", "-f", "-"], labelled("node-b"));
+      refused = await rig().kubectl(["create", "--dry-run=server", "-f", "-"], labelled("node-b"));
       if (refused.status !== 0) break;
-      await rig().kubectl(["delete", "ipamblock", name, "--wait=false"]);
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(refused?.stderr).toContain("the label petrel.dev/node must be the block's spec.node (node-a)");
+    expect((await rig().kubectl(["create", "-f", "-"], labelled("node-b"))).stderr).toContain("the label petrel.dev/node must be the block's spec.node (node-a)");
     await rig().kubectlOk(["create", "-f", "-"], labelled("node-a"));
     await expectRejected(rig().kubectl(["delete", "ipamblock", name]), `IPAMBlock ${name} (198.18.5.0/26, node node-a) is in use or not drained (status.allocated: unknown)`, "kubectl patch ipamblock");
     // Drained: draining, acknowledged for this generation, nothing allocated.
