@@ -22,7 +22,7 @@ export function birdNodeConfig(routerId: string, asn: number, source: { address:
     // The kernel table of the namespace: every route BIRD accepts goes in (proto bird).
     "protocol kernel { scan time 60; ipv4 { export all; import none; }; }",
     `filter blocks { if net ~ [ ${acceptFilter} ] then accept; reject; }`,
-    "protocol bgp source {",
+    "protocol bgp route_source {", // not `source`: a keyword in BIRD 2 (the route attribute)
     `  local as ${asn};`,
     `  neighbor ${source.address} as ${source.asn};`,
     "  hold time 9; keepalive time 3; connect retry time 2;",
@@ -49,7 +49,7 @@ export async function startBirdNode(netns: string, dir: string, address: string,
 
 /** BIRD's state of its one BGP session ("Established", "Active", …). */
 export function birdSessionState(b: BirdNode): string {
-  const r = run(["birdc", "-s", b.socket, "show", "protocols", "source"]);
-  const line = r.stdout.split("\n").find((l) => l.startsWith("source"));
+  const r = run(["birdc", "-s", b.socket, "show", "protocols", "route_source"]);
+  const line = r.stdout.split("\n").find((l) => l.startsWith("route_source"));
   return line?.trim().split(/\s+/).at(-1) ?? "";
 }
