@@ -16,7 +16,7 @@ export default {
       displayName: "unit",
       testEnvironment: "node",
       transform,
-      testMatch: ["<rootDir>/{common,cni-plugin,controller,bgp}/**/*.test.ts"],
+      testMatch: ["<rootDir>/{common,cni-plugin,controller,bgp,helm}/**/*.test.ts"],
     },
     {
       displayName: "privileged",
