@@ -1,7 +1,8 @@
 // The chart offline: helm lint, golden renderings, the values schema, and the properties the
 // issue asks of the rendered objects (least-privilege RBAC, 2 controller replicas with a PDB, the
 // CNI install sidecar, probes). Golden files: UPDATE_GOLDEN=1 rewrites them after a reviewed change.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { chartDir, helm, helmOk, renderChart } from "../support/helm.ts";
@@ -9,6 +10,8 @@ import { repoRoot } from "../support/repo-root.ts";
 import { createAgentMetrics } from "../../bgp/metrics.ts";
 import { createControllerMetrics } from "../../controller/metrics.ts";
 import { dashboardQueries, declaredMetricNames, promqlMetricNames, scrapeSeries, type GrafanaDashboard } from "../support/promql-names.ts";
+import { promtoolPath } from "../support/promtool.ts";
+import { runProcess } from "../rig/run-process.ts";
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [k: string]: unknown };
 const parse = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS() as Obj | null).filter((o): o is Obj => o !== null);
@@ -275,6 +278,41 @@ describe("dashboard and alerts", () => {
     expect(byName.get("PetrelIPPoolNearlyExhausted")?.expr).toContain("> 0.8");
     expect(byName.get("PetrelAgentHeartbeatStale")?.expr).toBe("time() - petrel_controller_agent_heartbeat_timestamp_seconds > 600");
     expect(byName.get("PetrelTargetDown")?.expr).toBe('up{job=~"kubernetes-pods", app_kubernetes_io_name="petrel"} == 0');
+  });
+
+  // Prometheus' own checker: PromQL syntax of every expression, the rule-file structure and the
+  // annotation templates. A broken expression must fail it (else the check proves nothing).
+  describe("promtool check rules", () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), "petrel-rules-"));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const check = async (name: string, groups: unknown) => {
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify({ groups }));
+      return runProcess(await promtoolPath(), ["check", "rules", file]);
+    };
+
+    test("accepts the rendered alert rules", async () => {
+      const r = await check("alerts.yaml", at(find(full, "PrometheusRule"), "spec", "groups"));
+      expect([r.status, r.stderr.trim()]).toEqual([0, ""]);
+      expect(r.stdout).toContain("SUCCESS: 8 rules found");
+    }, 120_000);
+
+    test("accepts every dashboard query (Grafana's variables given values)", async () => {
+      const d = JSON.parse(String(at(find(full, "ConfigMap", "petrel-grafana-dashboard"), "data", "petrel.json"))) as GrafanaDashboard;
+      const queries = dashboardQueries(d).map((q) => q.replaceAll("$__rate_interval", "2m").replaceAll("$node", ".*"));
+      const r = await check("dashboard.yaml", [{ name: "dashboard", rules: queries.map((expr, i) => ({ record: `petrel:dashboard_query:${i}`, expr })) }]);
+      expect([r.status, r.stderr.trim()]).toEqual([0, ""]);
+      expect(r.stdout).toContain(`SUCCESS: ${queries.length} rules found`);
+    }, 120_000);
+
+    test("refuses a broken expression", async () => {
+      const r = await check("broken.yaml", [{ name: "broken", rules: [{ alert: "Broken", expr: "sum by (node (petrel_agent_routes)" }] }]);
+      expect(r.status).not.toBe(0);
+      expect(`${r.stdout}${r.stderr}`).toMatch(/parse error/);
+    }, 120_000);
   });
 
   test("by default the target-down alert selects the jobs of the chart's ServiceMonitors", async () => {
