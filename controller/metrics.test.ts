@@ -56,12 +56,27 @@ describe("controller cluster metrics", () => {
       return state;
     }, () => 0);
     m.setLeader(false);
+    m.waitingForBlocks([{ pool: "pool-b", node: "node-c" }]);
     const text = await m.registry.metrics();
     for (const name of leaderOnlyMetricNames) {
       expect([name, text.split("\n").filter((l) => l.startsWith(name))]).toEqual([name, []]);
     }
     expect(text).toContain("\npetrel_controller_is_leader 0\n");
     expect(snapshots).toBe(0); // a standby does not even read its caches for them
+  });
+
+  it("nodes waiting for a block of an exhausted pool, as of the last pass, by the leader only", async () => {
+    const m = createControllerMetrics(() => state, () => 0);
+    const lines = () => sampleLines(m.registry.metrics(), /^petrel_ipam_node_exhausted/);
+    m.setLeader(true);
+    m.waitingForBlocks([{ pool: "pool-b", node: "node-c" }, { pool: "pool-b", node: "node-d" }]);
+    expect(await lines()).toEqual(['petrel_ipam_node_exhausted{pool="pool-b",node="node-c"} 1', 'petrel_ipam_node_exhausted{pool="pool-b",node="node-d"} 1']);
+    m.waitingForBlocks([{ pool: "pool-b", node: "node-d" }]);
+    expect(await lines()).toEqual(['petrel_ipam_node_exhausted{pool="pool-b",node="node-d"} 1']);
+    m.setLeader(false);
+    expect(await lines()).toEqual([]);
+    m.waitingForBlocks([{ pool: "pool-b", node: "node-d" }]);
+    expect(await lines()).toEqual([]);
   });
 
   it("watch restarts are a counter named with _total", async () => {

@@ -82,8 +82,11 @@ const clusterGauges: readonly { name: string; help: string; labels: string[]; sa
   },
 ];
 
+/** Set from the last reconcile pass's plan (only the leader reconciles), not from a snapshot. */
+const nodeExhaustedName = "petrel_ipam_node_exhausted";
+
 /** The names of the gauges only the leader exports (docs/metrics.md; the standby test checks them). */
-export const leaderOnlyMetricNames: readonly string[] = clusterGauges.map((g) => g.name);
+export const leaderOnlyMetricNames: readonly string[] = [...clusterGauges.map((g) => g.name), nodeExhaustedName];
 
 export function createControllerMetrics(snapshot: () => ClusterState | undefined, watchRestarts: () => number): ControllerMetrics {
   const registry = new Registry();
@@ -124,15 +127,26 @@ export function createControllerMetrics(snapshot: () => ClusterState | undefined
       },
     });
   }
+  const nodeExhausted = new Gauge({
+    name: nodeExhaustedName,
+    help: "1 while a node needs a block of a pool (it has none, or reached the high-water mark) and none is free, as of the last reconcile pass; absent otherwise. Leader only.",
+    labelNames: ["pool", "node"],
+    registers: [registry],
+  });
   return {
     registry,
     apiRequest: (verb, resource) => requests.inc({ verb, resource }),
     setLeader: (now) => {
       leading = now;
       leader.set(now ? 1 : 0);
+      if (!now) nodeExhausted.reset();
     },
     action: (kind, outcome) => actions.inc({ kind, outcome }),
     pass: (seconds, clean) => passes.observe({ clean: String(clean) }, seconds),
     pendingWrites: (n) => pending.set(n),
+    waitingForBlocks: (waiting) => {
+      nodeExhausted.reset();
+      if (leading) for (const w of waiting) nodeExhausted.set({ pool: w.pool, node: w.node }, 1);
+    },
   };
 }

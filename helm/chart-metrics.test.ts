@@ -52,6 +52,19 @@ describe("the chart's queries", () => {
     expect(unknownNames(exprs)).toEqual([]);
   });
 
+  test("the dashboard's panels have unique ids and do not overlap on Grafana's 24-column grid", () => {
+    const panels = (dashboard.panels ?? []) as { id: number; gridPos: { x: number; y: number; w: number; h: number } }[];
+    expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
+    const cells = new Map<string, number>();
+    for (const { id, gridPos: g } of panels) {
+      expect([id, g.x >= 0 && g.w > 0 && g.x + g.w <= 24]).toEqual([id, true]);
+      for (let x = g.x; x < g.x + g.w; x++) for (let y = g.y; y < g.y + g.h; y++) {
+        expect([id, `${x},${y}`, cells.get(`${x},${y}`)]).toEqual([id, `${x},${y}`, undefined]);
+        cells.set(`${x},${y}`, id);
+      }
+    }
+  });
+
   test("every Petrel metric the alerts are about is on the dashboard", () => {
     const onDashboard = new Set(dashboardQueries(dashboard).flatMap(promqlMetricNames));
     const alerted = ruleExpressions(rulesTemplate).flatMap(promqlMetricNames).filter((n) => n.startsWith("petrel_"));

@@ -57,9 +57,6 @@ test("every controller metric the dashboard and alerts name is in the leader's s
 
   await waitFor("the leader's gauges", 15_000, async () => (await a.metric("petrel_ipam_pool_blocks", { pool: "main" })) === 2 &&
     (await a.metric("petrel_controller_agent_heartbeat_timestamp_seconds", { node: "scrape-n1" })) === Date.parse(beat) / 1000);
-  const leaderText = (await a.get("/metrics")).text;
-  const leaderNames = scrapedNames(leaderText);
-  expect(wanted.filter((n) => !leaderNames.has(n))).toEqual([]);
   expect(await a.metric("petrel_ipam_pool_size_addresses", { pool: "main" })).toBe(256);
   expect(await a.metric("petrel_ipam_pool_free_blocks", { pool: "main" })).toBe(2);
   expect(await a.metric("petrel_ipam_pool_exhausted", { pool: "main" })).toBe(0);
@@ -76,4 +73,11 @@ test("every controller metric the dashboard and alerts name is in the leader's s
   await Promise.all(["scrape-n3", "scrape-n4", "scrape-n5"].map((n) => rig.addNode(n)));
   await waitFor("the pool exhausted", 30_000, async () => (await a.metric("petrel_ipam_pool_exhausted", { pool: "main" })) === 1);
   expect(await a.metric("petrel_ipam_pool_free_blocks", { pool: "main" })).toBe(0);
+  await waitFor("the fifth node waiting", 15_000, async () => (await a.metric("petrel_ipam_node_exhausted", { pool: "main" })) === 1);
+  expect(await a.metric("petrel_ipam_node_exhausted", { pool: "main", node: "scrape-n5" })).toBe(1);
+  expect(await b.metric("petrel_ipam_node_exhausted")).toBe(0);
+
+  // Now every series has samples (petrel_ipam_node_exhausted only while a node waits).
+  const leaderNames = scrapedNames((await a.get("/metrics")).text);
+  expect(wanted.filter((n) => !leaderNames.has(n))).toEqual([]);
 });
