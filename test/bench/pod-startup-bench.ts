@@ -22,6 +22,7 @@ import { requireRoot } from "../support/netns.ts";
 import { UsageSampler } from "../support/pod-cgroups.ts";
 import { upstreamPauseImage } from "../support/e2e-images.ts";
 import { fmt, quantile, table } from "./routes/util.ts";
+import { podStartupPlots, runContext, writeBenchPlots } from "./bench-plots.ts";
 
 interface Options {
   pods: number;
@@ -184,6 +185,7 @@ async function main(): Promise<void> {
   add("idle", idle);
   for (const r of rounds) add(`${r.cni} round ${r.round}`, r.usage);
   console.log(table(["phase", "node", "avg CPU m", "peak CPU m", "peak working set", "peak RSS"], urows));
+  writeBenchPlots("pod-startup", podStartupPlots(rounds, o.pods, `${runContext()}, ${o.rounds} rounds per CNI, interleaved`));
   if (rounds.some((r) => r.notReady > 0)) process.exitCode = 1;
 }
 

@@ -24,6 +24,7 @@ import { cpus } from "node:os";
 import { requireRoot } from "../support/netns.ts";
 import { agentBin, RoutedCluster } from "../support/routed-cluster.ts";
 import { ControllerGuard } from "./routes/controller-guard.ts";
+import { convergencePlots, runContext, writeBenchPlots } from "./bench-plots.ts";
 import { runConvergence, waitMesh, type ConvergenceResult } from "./routes/convergence.ts";
 import { runManyRoutes, type ManyRoutesResult } from "./routes/many-routes.ts";
 import { runThroughput, scenarios, type ThroughputResult } from "./routes/throughput.ts";
@@ -202,6 +203,7 @@ async function main(): Promise<void> {
         results.push(await runConvergence(n, o.iterations, cleanup, say, { verbose: o.verbose, agentFlags: o.agentFlags }));
       }
       printConvergence(results);
+      writeBenchPlots("routes-bench", convergencePlots(results, `${runContext()}, ${o.iterations} blocks per node count`, quantile));
     }
     if (o.parts.includes(2) || o.parts.includes(3)) {
       say("parts 2 and 3: a 2-node cluster");
