@@ -21,6 +21,7 @@ import { KubeletCluster, petrelNamespace, waitFor, type ClusterNode } from "../s
 import { requireRoot } from "../support/netns.ts";
 import { UsageSampler } from "../support/pod-cgroups.ts";
 import { upstreamPauseImage } from "../support/e2e-images.ts";
+import { nodeBinaries } from "../rig/binaries.ts";
 import { fmt, quantile, table } from "./routes/util.ts";
 import { podStartupPlots, runContext, writeBenchPlots } from "./bench-plots.ts";
 
@@ -133,7 +134,8 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   requireRoot();
   console.log(`bench:pod-startup — ${cpus().length} CPUs, ${new Date().toISOString()}, ${o.pods} pods per round, ${o.rounds} rounds per CNI (interleaved)`);
-  const c = await KubeletCluster.start({ label: "ps", nodes: 2, log: say });
+  // Only the pause image (the rounds' pods and the sandboxes): no e2e images, so `build-k8s.sh --only demo` is enough.
+  const c = await KubeletCluster.start({ label: "ps", nodes: 2, log: say, images: () => [upstreamPauseImage()], binaries: nodeBinaries });
   let stopping = false;
   const onSignal = () => {
     if (stopping) return;
