@@ -4,7 +4,7 @@
 import { cpus } from "node:os";
 import { readFileSync } from "node:fs";
 import { plotDir, writePlots } from "./plot-files.ts";
-import type { PlotSpec, SampleSeries } from "./svg-plot.ts";
+import { thinSteps, type PlotSpec, type SampleSeries } from "./svg-plot.ts";
 
 /** What a run was made on, for the plots' subtitles: date, CPUs, kernel. */
 export function runContext(now = new Date()): string {
@@ -89,10 +89,60 @@ export function convergencePlots(results: readonly ConvergenceLike[], context: s
 }
 
 // --- bench:routes part 2 ---------------------------------------------------------------------------
-/** Routes in a kernel over time, one step series per node kind (Petrel, BIRD), for one round. */
-export function routesOverTimePlots(name: string, title: string, series: ReadonlyArray<{ readonly name: string; readonly points: ReadonlyArray<readonly [ms: number, routes: number]> }>, context: string): Record<string, PlotSpec> {
+type Point = [number, number];
+
+/**
+ * The rises and falls of a count over time (routes arriving in a kernel and withdrawn, round after
+ * round): a rise runs from the first change above the starting level until the count first reaches
+ * the highest level, a fall from the first change below it back to the starting level. Times are
+ * relative to each run's first change, counts relative to the starting level. A run that never
+ * completes is kept as far as it got.
+ */
+export function ramps(points: readonly (readonly [number, number])[]): { rises: Point[][]; falls: Point[][] } {
+  const rises: Point[][] = [];
+  const falls: Point[][] = [];
+  if (points.length === 0) return { rises, falls };
+  const low = (points[0] as readonly [number, number])[1];
+  const high = Math.max(...points.map((p) => p[1]));
+  if (high <= low) return { rises, falls };
+  let state: "low" | "rising" | "high" | "falling" = "low";
+  let run: Point[] = [];
+  let t0 = 0;
+  for (const [t, c] of points) {
+    if (state === "low" && c > low) {
+      state = "rising";
+      t0 = t;
+      run = [[0, 0]];
+      rises.push(run);
+    } else if (state === "high" && c < high) {
+      state = "falling";
+      t0 = t;
+      run = [[0, high - low]];
+      falls.push(run);
+    }
+    if (state === "rising" || state === "falling") run.push([t - t0, c - low]);
+    if (state === "rising" && c === high) state = "high";
+    else if (state === "falling" && c === low) state = "low";
+  }
+  return { rises, falls };
+}
+
+/** Routes in node-1's kernel during part 2: the whole timeline, and each round's arrival and withdrawal overlaid. */
+export function manyRoutesPlots(points: readonly (readonly [number, number])[], node: string, context: string): Record<string, PlotSpec> {
+  const { rises, falls } = ramps(points);
+  const start = points[0]?.[0] ?? 0;
+  const round = (runs: Point[][]) => runs.map((r, i) => ({ name: `round ${i + 1}`, points: thinSteps(r, 400) }));
   return {
-    [name]: { kind: "line", steps: true, title, subtitle: context, xLabel: "ms since the announcement started", yLabel: "routes in the kernel", series: series.map((s) => ({ name: s.name, points: s.points })) },
+    "routes-many-timeline": {
+      kind: "line", steps: true, title: `Routes in ${node}'s kernel during part 2`, subtitle: context, xLabel: "s since part 2 started", yLabel: "routes in the range",
+      series: [{ name: node, points: thinSteps(points.map(([t, c]) => [(t - start) / 1000, c]), 2000) }],
+    },
+    "routes-many-arrival": {
+      kind: "line", steps: true, title: `Routes arriving in ${node}'s kernel, per round`, subtitle: context, xLabel: "ms since the first route of the round", yLabel: "routes in the kernel", series: round(rises),
+    },
+    "routes-many-withdrawal": {
+      kind: "line", steps: true, title: `Routes withdrawn from ${node}'s kernel, per round`, subtitle: context, xLabel: "ms since the first removal of the round", yLabel: "routes left in the kernel", series: round(falls),
+    },
   };
 }
 

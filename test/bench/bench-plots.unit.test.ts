@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cniPlots, convergencePlots, podStartupPlots, routesOverTimePlots } from "./bench-plots.ts";
+import { cniPlots, convergencePlots, manyRoutesPlots, podStartupPlots, ramps } from "./bench-plots.ts";
 import { replotDir, writePlots } from "./plot-files.ts";
 import { quantileOf } from "./svg-plot.ts";
 
@@ -32,7 +32,6 @@ test("convergencePlots: p50/p99 against node count, and a CDF per node count", (
   expect(line?.kind).toBe("line");
   expect(line?.kind === "line" ? line.series.map((s) => s.points) : []).toEqual([[[3, 20], [10, 50]], [[3, 30], [10, 60]], [[3, 40], [10, 100]], [[3, 60], [10, 120]]]);
   expect(plots["routes-convergence-cdf"]?.series.map((s) => s.name)).toEqual(["3 nodes", "10 nodes"]);
-  expect(routesOverTimePlots("routes-over-time", "t", [{ name: "Petrel", points: [[0, 0], [5, 10]] }], "ctx")["routes-over-time"]).toMatchObject({ kind: "line", steps: true });
 });
 
 test("writePlots writes <name>.svg and its spec; replotDir draws the same SVG from the spec", () => {
@@ -52,4 +51,19 @@ test("writePlots writes <name>.svg and its spec; replotDir draws the same SVG fr
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("ramps: each rise to the top and fall back to the start, relative to its first change", () => {
+  // Start at 2 (a node's own routes), two rounds up to 5 and back; the second fall never completes.
+  const pts: [number, number][] = [[0, 2], [100, 3], [110, 4], [120, 5], [500, 4], [530, 2], [900, 3], [905, 5], [1200, 3]];
+  expect(ramps(pts)).toEqual({
+    rises: [[[0, 0], [0, 1], [10, 2], [20, 3]], [[0, 0], [0, 1], [5, 3]]],
+    falls: [[[0, 3], [0, 2], [30, 0]], [[0, 3], [0, 1]]],
+  });
+  expect(ramps([[0, 1], [5, 1]])).toEqual({ rises: [], falls: [] });
+  expect(ramps([])).toEqual({ rises: [], falls: [] });
+  const plots = manyRoutesPlots(pts, "node-1", "ctx");
+  expect(Object.keys(plots)).toEqual(["routes-many-timeline", "routes-many-arrival", "routes-many-withdrawal"]);
+  expect(plots["routes-many-arrival"]?.series.map((s) => s.name)).toEqual(["round 1", "round 2"]);
+  expect(plots["routes-many-timeline"]).toMatchObject({ kind: "line", steps: true });
 });
