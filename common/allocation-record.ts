@@ -94,7 +94,8 @@ export function encodeRecordTarget(a: Allocation): string {
 
 const nonEmpty = (v: unknown): v is string => typeof v === "string" && v !== "";
 
-function decodeTarget(target: string): Omit<DecodedRecord, "address"> | undefined {
+/** A record's symlink target, either format; undefined when it is not one. */
+export function decodeRecordTarget(target: string): Omit<DecodedRecord, "address"> | undefined {
   if (target.startsWith("{")) {
     let raw: unknown;
     try {
@@ -129,7 +130,7 @@ export function decodeRecord(name: string, target: string): DecodedRecord | unde
     return undefined;
   }
   if (recordName(address) !== name) return undefined; // not canonical: not written by the plugin
-  const rest = decodeTarget(target);
+  const rest = decodeRecordTarget(target);
   return rest === undefined ? undefined : { address, ...rest };
 }
 

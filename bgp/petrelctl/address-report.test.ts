@@ -1,3 +1,5 @@
+import { encodeRecordTarget } from "../../common/allocation-record.ts";
+import { parseAddress } from "../../common/cidr.ts";
 import { hostVethName } from "../../common/pod-veth.ts";
 import { addressReport, nodeFacts, parseIpFlag, renderAddressReport, type NodeRawFacts } from "./address-report.ts";
 import { block, pod, pool } from "./testing/objects.ts";
@@ -61,4 +63,13 @@ test("--ip takes one address", () => {
   expect(parseIpFlag("2001:db8::1").family).toBe(6);
   expect(() => parseIpFlag("198.18.0.0/26")).toThrow('--ip: "198.18.0.0/26" is not an IPv4 or IPv6 address');
   expect(() => parseIpFlag(undefined)).toThrow("--ip: is required");
+});
+
+test("a format-2 record (what the plugin writes today) names the same veth and the pod", () => {
+  const target = encodeRecordTarget({ address: parseAddress("198.18.0.5"), network: "petrel", containerId: container, ifname: "eth0", pod: { namespace: "default", name: "web-1", uid: "u-1" } });
+  const f = nodeFacts(raw({ record: target }));
+  expect(f.hostVeth).toBe(veth);
+  expect(f.record).toMatchObject({ containerId: container, ifname: "eth0", pod: { namespace: "default", name: "web-1", uid: "u-1" } });
+  expect(report("198.18.0.5", f).findings).toEqual([]);
+  expect(nodeFacts(raw({ record: "not/a-record" })).hostVeth).toBeUndefined();
 });

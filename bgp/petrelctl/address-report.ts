@@ -7,6 +7,7 @@
 import type { IPAMBlock, IPPool } from "../../common/api/index.ts";
 import { containsAddress, parseAddress, type IpAddress } from "../../common/cidr.ts";
 import { InvalidInputError } from "../../common/errors.ts";
+import { decodeRecordTarget, type PodIdentity } from "../../common/allocation-record.ts";
 import { hostVethName } from "../../common/pod-veth.ts";
 import type { PodInfo } from "./check-model.ts";
 import { blockCapacity, tryCidr } from "./ipam-show.ts";
@@ -25,7 +26,7 @@ export interface NodeRawFacts {
 
 export interface NodeFacts {
   readonly node: string;
-  readonly record: { readonly target: string; readonly network?: string; readonly containerId?: string; readonly ifname?: string } | undefined;
+  readonly record: { readonly target: string; readonly network?: string; readonly containerId?: string; readonly ifname?: string; readonly pod?: PodIdentity } | undefined;
   /** The host veth the plugin names for the record's attachment (common/pod-veth.ts). */
   readonly hostVeth: string | undefined;
   readonly hostVethState: string | undefined;
@@ -59,13 +60,12 @@ export function nodeFacts(raw: NodeRawFacts): NodeFacts {
   let record: NodeFacts["record"];
   let hostVeth: string | undefined;
   if (raw.record !== undefined) {
-    // The plugin's record target is network/containerID/ifname (docs/cni-plugin.md); an
-    // unexpected shape is shown as it is rather than guessed at.
-    const parts = raw.record.split("/");
-    if (parts.length === 3 && parts.every((p) => p !== "")) {
-      const [network, containerId, ifname] = parts as [string, string, string];
-      record = { target: raw.record, network, containerId, ifname };
-      hostVeth = hostVethName(network, containerId, ifname);
+    // Either record format (common/allocation-record.ts); an unexpected shape is shown as it is
+    // rather than guessed at.
+    const d = decodeRecordTarget(raw.record);
+    if (d !== undefined) {
+      record = { target: raw.record, network: d.network, containerId: d.containerId, ifname: d.ifname, ...(d.pod === undefined ? {} : { pod: d.pod }) };
+      hostVeth = hostVethName(d.network, d.containerId, d.ifname);
     } else {
       record = { target: raw.record };
     }

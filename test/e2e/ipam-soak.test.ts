@@ -259,7 +259,7 @@ test("churn: scale, kill the agent, restart the apiserver, lose DELs; no address
     const m = await agentMetrics();
     const kinds = ["record_without_pod", "pod_without_record", "record_outside_blocks", "route_without_record", "record_without_route"];
     const bad = kinds.filter((kind) => m.get(kind) !== 0);
-    check = run([pinnedNode, join(repoRoot, "dist", "bin", "petrelctl"), `--kubeconfig=${c.rig.kubeconfigPath}`, "ipam", "check", `--state-dir=${stateDir}`, `--node=${nodeName}`, "--check-routes", `--netns=${net?.name ?? ""}`]);
+    check = run([join(repoRoot, "dist", "bin", "petrelctl"), `--kubeconfig=${c.rig.kubeconfigPath}`, "ipam", "check", `--state-dir=${stateDir}`, `--node=${nodeName}`, "--check-routes", `--netns=${net?.name ?? ""}`]);
     settled = `records ${recs.join(",")} vs pods ${ips.join(",")}; metrics not 0: ${bad.map((b) => `${b}=${m.get(b) ?? "absent"}`).join(" ") || "none"}; petrelctl exit ${check.status}`;
     if (JSON.stringify(ips) === JSON.stringify(recs) && bad.length === 0 && check.status === 0) break;
     if (Date.now() > settleDeadline) break;

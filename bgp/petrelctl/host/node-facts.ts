@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { IpAddress } from "../../../common/cidr.ts";
+import { allocationsDir, decodeRecordTarget } from "../../../common/allocation-record.ts";
 import { InvalidInputError } from "../../../common/errors.ts";
 import { hostVethName } from "../../../common/pod-veth.ts";
 import type { NodeRawFacts } from "../address-report.ts";
@@ -27,7 +28,7 @@ export function localNodeFacts(stateDir: string, node: string, address: IpAddres
   }
   let record: string | undefined;
   try {
-    record = readlinkSync(join(stateDir, "allocations", addressText));
+    record = readlinkSync(join(allocationsDir(stateDir), addressText));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== "ENOENT") throw new InvalidInputError("--state-dir", `cannot read the allocation record of ${addressText} (${(err as Error).message}); run petrelctl as root on the node`);
@@ -35,9 +36,9 @@ export function localNodeFacts(stateDir: string, node: string, address: IpAddres
   const family = address.family === 4 ? "-4" : "-6";
   const routes = (ipJson([family, "route", "show", "exact", `${addressText}/${address.family === 4 ? 32 : 128}`]) ?? []) as NodeRawFacts["routes"];
   let link: NodeRawFacts["link"];
-  const parts = record?.split("/") ?? [];
-  if (parts.length === 3 && parts.every((p) => p !== "")) {
-    const veth = hostVethName(parts[0] ?? "", parts[1] ?? "", parts[2] ?? "");
+  const owner = record === undefined ? undefined : decodeRecordTarget(record);
+  if (owner !== undefined) {
+    const veth = hostVethName(owner.network, owner.containerId, owner.ifname);
     const links = ipJson(["link", "show", "dev", veth]) as { ifname: string; operstate?: string }[] | undefined;
     link = links?.[0];
   }
