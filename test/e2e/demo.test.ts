@@ -57,8 +57,10 @@ function matrixRows(stdout: string): string[] {
   const start = lines.findIndex((l) => l.startsWith("== ping matrix"));
   if (start < 0) return [];
   const rows: string[] = [];
+  // Rows start "pod@node"; the table ends at the first line that is not one (a blank line, the
+  // next section, or the demo's "  ping matrix in N s" timing line).
   for (const l of lines.slice(start + 2)) {
-    if (l.trim() === "" || l.startsWith("==")) break;
+    if (!/^\S+@\S+\s/.test(l)) break;
     rows.push(l);
   }
   return rows;
