@@ -1,14 +1,15 @@
 // The chart's Grafana dashboard and alert rules name only metrics the programs declare: the names
 // come from the controller's and the agent's own registries (controller/metrics.ts,
 // bgp/metrics.ts), not from a list kept here. Unit test: reads the chart's files, no helm needed
-// (test/helm/chart-render.test.ts checks the rendered objects the same way).
+// (chart-render.test.ts checks the rendered objects the same way).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createAgentMetrics } from "../bgp/metrics.ts";
-import { createControllerMetrics } from "../controller/metrics.ts";
-import { dashboardQueries, declaredMetricNames, promqlMetricNames, ruleExpressions, scrapeSeries, type GrafanaDashboard } from "../test/support/promql-names.ts";
+import { createAgentMetrics } from "../../bgp/metrics.ts";
+import { createControllerMetrics } from "../../controller/metrics.ts";
+import { dashboardQueries, declaredMetricNames, promqlMetricNames, ruleExpressions, scrapeSeries, type GrafanaDashboard } from "../support/promql-names.ts";
+import { repoRoot } from "../support/repo-root.ts";
 
-const chart = join(__dirname, "petrel");
+const chart = join(repoRoot, "helm", "petrel");
 const dashboard = JSON.parse(readFileSync(join(chart, "files", "dashboards", "petrel.json"), "utf8")) as GrafanaDashboard;
 const rulesTemplate = readFileSync(join(chart, "templates", "prometheus-rule.yaml"), "utf8");
 
