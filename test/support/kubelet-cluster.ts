@@ -129,6 +129,12 @@ export class KubeletCluster {
       // machine's package registries sit at 203.0.113.80 (MACHINE-NOTES), and a connected /24
       // here would route them into the test underlay while the cluster runs.
       must(["ip", "addr", "add", `${hostUnderlayAddress}/32`, "dev", hostLink]);
+      // The host is the nodes' default gateway and routes to every block (syncHostRoutes), but it
+      // must not forward between nodes: with the root namespace's forwarding on (a machine where
+      // it was set by hand) a node that lost a block's BGP route would still reach it through the
+      // host, and the drills would pass or fail with the machine's settings. Per link, so the
+      // host's own setting is not touched (IPv4 forwarding is decided by the ingress interface).
+      writeFileSync(`/proc/sys/net/ipv4/conf/${hostLink}/forwarding`, "0");
       must(["ip", "link", "set", hostLink, "up"]);
       say("starting etcd, kube-apiserver (on the underlay), controller-manager, scheduler");
       rig = await KubeRig.start({ listenAddress: hostUnderlayAddress, endpointReconciler: "lease", serviceClusterIPRange: serviceRange });
