@@ -11,6 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hostVethName } from "../../cni-plugin/veth-name.ts";
 import { run } from "../support/sh.ts";
+import { cniPlots, runContext, writeBenchPlots } from "./bench-plots.ts";
 import {
   BenchNetns, hostLinks, hostLocalLeftovers, hostRoutesIn, netnsPath, petrelLeftovers, quantile, runPlugin, running,
 } from "./lib.ts";
@@ -231,6 +232,7 @@ async function main(): Promise<number> {
     console.log(`sequential done (${seq} pairs so far)`);
     const parResult = await parallel(opts);
     report([["sequential", seqResult], [`parallel-${opts.workers}`, parResult]]);
+    writeBenchPlots("cni-bench", cniPlots([["sequential", seqResult], [`parallel-${opts.workers}`, parResult]], `${runContext()}, ${opts.iterations} pairs each`));
   } catch (err) {
     failure = err;
   }
