@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { chartDir, helm, helmOk, renderChart } from "../support/helm.ts";
 import { repoRoot } from "../support/repo-root.ts";
-import { createAgentMetrics } from "../../bgp/metrics.ts";
+import { createAgentMetrics } from "../../bgp/agent/metrics.ts";
 import { createControllerMetrics } from "../../controller/metrics.ts";
 import { dashboardQueries, declaredMetricNames, promqlMetricNames, scrapeSeries, type GrafanaDashboard } from "../support/promql-names.ts";
 import { promtoolPath } from "../support/promtool.ts";
