@@ -11,6 +11,7 @@ import { requirePetrelBuilt, tempStateDir } from "../support/cni.ts";
 import { CniPluginError, ConflistRunner, makePluginDir, type CniResultDoc, type NetConfList, type PluginConf, type RuntimeConf } from "../support/conflist.ts";
 import { getWhenReady, makeHostPortClient, natRulesMentioning, type HostPortClient } from "../support/hostport-client.ts";
 import { NetnsSet, ipJson, linkExists, netnsPath, requireRoot } from "../support/netns.ts";
+import { assertNoIpRun } from "../support/no-ip-path.ts";
 import { must } from "../support/sh.ts";
 
 const network = `ptlchain${process.pid}`;
@@ -215,4 +216,8 @@ test("portmap after petrel forwards a node port to the pod and DEL removes its r
   expectPodGone(pod);
   expect(natRulesMentioning(pod.rt.containerId)).toEqual([]);
   expect(client.get(hostPort, 2).status).not.toBe(0);
+});
+
+test("no plugin ran ip or nsenter (PATH had only traps for them)", () => {
+  assertNoIpRun();
 });

@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { requirePetrelBuilt } from "../support/cni.ts";
 import { inNetns, ipJson, linkExists, requireRoot } from "../support/netns.ts";
+import { assertNoIpRun } from "../support/no-ip-path.ts";
 import { TestNode } from "../support/node.ts";
 
 interface Link { ifname: string; address: string; mtu: number; operstate: string; addr_info?: Array<{ local: string; prefixlen: number; family: string }> }
@@ -178,4 +179,8 @@ describe("VERSION and STATUS", () => {
     expect((r.json?.["ips"] as Array<{ address: string }>)[0]?.address).toMatch(/^198\.18\.1\.\d+\/32$/);
     expect(readFileSync(blocksFile, "utf8")).toContain("198.18.1.0/26");
   });
+});
+
+test("the plugin ran no ip or nsenter (PATH had only traps for them)", () => {
+  assertNoIpRun();
 });

@@ -10,6 +10,7 @@ import { requirePetrelBuilt } from "../support/cni.ts";
 import { makePluginDir } from "../support/conflist.ts";
 import { getWhenReady, makeHostPortClient, natRulesMentioning, type HostPortClient } from "../support/hostport-client.ts";
 import { NetnsSet, ipJson, linkExists, requireRoot } from "../support/netns.ts";
+import { assertNoIpRun, pluginPath } from "../support/no-ip-path.ts";
 import { run, type RunResult } from "../support/sh.ts";
 
 const network = `ptlpod${process.pid}`;
@@ -97,7 +98,8 @@ afterAll(() => {
 });
 
 function podman(args: readonly string[]): RunResult {
-  const env = { ...process.env, CONTAINERS_CONF: paths.conf() };
+  // libcni hands podman's own environment to the plugins: their PATH has traps for ip and nsenter.
+  const env = { ...process.env, PATH: pluginPath(), CONTAINERS_CONF: paths.conf() };
   return run(["podman", "--root", join(dir, "root"), "--runroot", join(dir, "runroot"), "--runtime", "runc", ...args], { env });
 }
 
@@ -160,4 +162,8 @@ test("podman -p reaches a container through portmap, and rm -f frees the address
   expect(natRulesMentioning(cid)).toEqual([]);
   expect(existsSync(join(libcniCache, `${network}-${cid}-eth0`))).toBe(false);
   expect(client.get(hostPort, 2).status).not.toBe(0);
+});
+
+test("petrel ran no ip or nsenter under podman (PATH had only traps for them)", () => {
+  assertNoIpRun();
 });
