@@ -23,7 +23,9 @@ export default {
       testEnvironment: "node",
       transform,
       testMatch: ["<rootDir>/test/**/*.test.ts"],
-      testTimeout: 120000,
+      // The timeout (jest ignores a project's testTimeout) and the forwarding sysctls each file
+      // restores: test/support/privileged-setup.ts.
+      setupFilesAfterEnv: ["<rootDir>/test/support/privileged-setup.ts"],
     },
   ],
 };

@@ -12,6 +12,7 @@ import { Agent } from "./agent/agent.ts";
 import { connectGobgp } from "./gobgp/host/connect-gobgp.ts";
 import { AgentClusterWatch } from "./host/cluster-watch.ts";
 import { applyRouteBatch, listPetrelRoutes } from "./host/kernel-routes.ts";
+import { ensureForwarding } from "./host/forwarding.ts";
 import { applyNft } from "./host/nftables.ts";
 import { AgentKubeWriter } from "./host/kube-status.ts";
 import { allocatedAddresses, writeBlocksFile } from "./host/state-dir.ts";
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     state: { writeBlocks: (text) => writeBlocksFile(options.stateDir, text), allocated: () => allocatedAddresses(options.stateDir) },
     kube: writer,
     nat: { apply: (script) => applyNft(netns, script) },
+    forwarding: { ensure: (families) => ensureForwarding(netns, families) },
     log,
   }, {
     nodeName: options.nodeName,

@@ -9,6 +9,7 @@ export function createAgentMetrics(node: string): AgentMetrics & { registry: Reg
   const routes = new Gauge({ name: "petrel_agent_routes", help: "Petrel routes the node should have, by kind (via a peer, blackhole for own blocks).", labelNames: ["kind"], registers: [registry] });
   const changes = new Counter({ name: "petrel_agent_route_changes_total", help: "Kernel route changes made, by operation.", labelNames: ["op"], registers: [registry] });
   const sessions = new Gauge({ name: "petrel_agent_bgp_sessions", help: "BGP sessions by state.", labelNames: ["state"], registers: [registry] });
+  const forwarding = new Gauge({ name: "petrel_agent_ip_forwarding", help: "1 when node-wide IP forwarding is on for the family (net.ipv4.ip_forward, net.ipv6.conf.all.forwarding), 0 when it is off: pods are then unreachable from other nodes.", labelNames: ["family"], registers: [registry] });
   const writes = new Counter({ name: "petrel_agent_kube_writes_total", help: "Status writes to the API server.", labelNames: ["kind"], registers: [registry] });
   return {
     registry,
@@ -25,5 +26,8 @@ export function createAgentMetrics(node: string): AgentMetrics & { registry: Reg
       for (const s of states) sessions.inc({ state: s });
     },
     kubeWrite: (kind) => writes.inc({ kind }),
+    forwarding: (readings) => {
+      for (const r of readings) forwarding.set({ family: `ipv${r.family}` }, r.enabled ? 1 : 0);
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { parseAddress } from "../common/cidr.ts";
-import { hostSysctls, type PodWiring } from "./pod-wiring.ts";
+import { hostSysctls, nodeForwardingSysctls, type PodWiring } from "./pod-wiring.ts";
 
 const wiring: PodWiring = {
   netns: "/var/run/netns/pod1",
@@ -26,5 +26,16 @@ describe("host sysctls", () => {
       ["/proc/sys/net/ipv6/conf/ptl0123456789ab/forwarding", "1"],
     ]);
     expect(hostSysctls({ ...wiring, addresses: [...wiring.addresses, ...v6.addresses] })).toHaveLength(5);
+  });
+});
+
+describe("node forwarding", () => {
+  it("asks for IPv4 forwarding for an IPv4 pod, IPv6 forwarding only for an IPv6 pod", () => {
+    expect(nodeForwardingSysctls(wiring)).toEqual([["/proc/sys/net/ipv4/ip_forward", "1"]]);
+    expect(nodeForwardingSysctls({ addresses: [parseAddress("2001:db8::7")] })).toEqual([["/proc/sys/net/ipv6/conf/all/forwarding", "1"]]);
+    expect(nodeForwardingSysctls({ addresses: [parseAddress("198.18.0.7"), parseAddress("2001:db8::7")] }).map(([p]) => p)).toEqual([
+      "/proc/sys/net/ipv4/ip_forward",
+      "/proc/sys/net/ipv6/conf/all/forwarding",
+    ]);
   });
 });

@@ -28,6 +28,23 @@ export function hostPrefix(address: IpAddress): string {
   return `${formatAddress(address)}/${address.family === 4 ? 32 : 128}`;
 }
 
+/**
+ * Node-wide forwarding, which a routed pod network cannot work without: with
+ * `net.ipv4.ip_forward=0` the kernel drops every packet that arrives on the node's uplink for a
+ * pod (from other nodes, and hostPort traffic DNATed by portmap), because IPv4 forwarding is
+ * decided by the interface a packet comes in on. ADD turns it on when it is off, as the reference
+ * ptp and bridge plugins do (docs/cni-plugin.md, "Node forwarding"). Writing `ip_forward` also
+ * sets `conf/all/forwarding` and every existing interface's `forwarding`. IPv6 only for pods with
+ * an IPv6 address: `conf/all/forwarding=1` makes interfaces stop accepting router advertisements
+ * unless their `accept_ra` is 2.
+ */
+export function nodeForwardingSysctls(w: Pick<PodWiring, "addresses">): Array<[path: string, value: string]> {
+  const out: Array<[string, string]> = [];
+  if (w.addresses.some((a) => a.family === 4)) out.push(["/proc/sys/net/ipv4/ip_forward", "1"]);
+  if (w.addresses.some((a) => a.family === 6)) out.push(["/proc/sys/net/ipv6/conf/all/forwarding", "1"]);
+  return out;
+}
+
 /** Host-side sysctls for the veth: proxy ARP with no delay and forwarding (IPv6: proxy NDP). */
 export function hostSysctls(w: PodWiring): Array<[path: string, value: string]> {
   const out: Array<[string, string]> = [];

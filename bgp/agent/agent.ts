@@ -14,6 +14,7 @@ import type { GobgpClient } from "../gobgp/client.ts";
 import type { AddressFamily, BestPathEvent, BgpPath, WatchHandle } from "../gobgp/types.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { desiredBgp, type DesiredBgp } from "./desired-bgp.ts";
+import { forwardingFamilies, forwardingSysctl, type ForwardingReading } from "./forwarding.ts";
 import { GobgpSync } from "./gobgp-sync.ts";
 import { natRuleset } from "./nat-plan.ts";
 import { desiredRoutes, routeBatch, routeChanges, routeKey, type BestRoute, type KernelRoute } from "./route-plan.ts";
@@ -26,6 +27,8 @@ export interface AgentPorts {
   readonly state: { writeBlocks(content: string): void; allocated(): string[] };
   /** Applies an nftables script (natOutgoing). */
   readonly nat: { apply(script: string): Promise<void> };
+  /** Reads node-wide forwarding for these families and turns it on where it is off and can be. */
+  readonly forwarding: { ensure(families: readonly (4 | 6)[]): Promise<ForwardingReading[]> };
   readonly kube: {
     patchNodeStatus(node: string, status: PetrelNodeStatus): Promise<boolean>;
     patchBlockStatus(block: string, status: NonNullable<IPAMBlock["status"]>): Promise<boolean>;
@@ -50,6 +53,7 @@ export interface AgentMetrics {
   routeChanges(replaced: number, removed: number): void;
   sessions(states: readonly string[]): void;
   kubeWrite(kind: "node-status" | "block-status"): void;
+  forwarding(readings: readonly ForwardingReading[]): void;
 }
 
 export class Agent {
@@ -222,7 +226,19 @@ export class Agent {
       notReady ??= { reason: "RoutesFailed", message: `cannot program routes: ${errorMessage(err)}` };
       log.warn("route programming failed; retrying", { error: errorMessage(err) });
     }
-    // 4. natOutgoing.
+    // 4. Node-wide forwarding (forwarding.ts): without it other nodes cannot reach the pods.
+    let forwarding: ForwardingReading[] | undefined;
+    try {
+      forwarding = await this.#p.forwarding.ensure(forwardingFamilies(view.blocks));
+      this.#m?.forwarding(forwarding);
+      for (const r of forwarding) {
+        if (r.turnedOn) log.warn("IP forwarding was off on this node; turned it on", { sysctl: forwardingSysctl[r.family] });
+        else if (!r.enabled) log.warn("IP forwarding is off on this node and the agent cannot turn it on", { sysctl: forwardingSysctl[r.family], error: r.error });
+      }
+    } catch (err) {
+      log.warn("cannot check IP forwarding", { error: errorMessage(err) });
+    }
+    // 5. natOutgoing.
     const nat = natRuleset(view.pools);
     if (nat !== this.#lastNat) {
       try {
@@ -235,10 +251,10 @@ export class Agent {
         log.warn("natOutgoing rules failed; retrying", { error: errorMessage(err) });
       }
     }
-    // 5. Status.
+    // 6. Status.
     let wake: number | undefined;
     try {
-      wake = await this.#writeStatus(view, d, notReady);
+      wake = await this.#writeStatus(view, d, notReady, forwarding);
     } catch (err) {
       clean = false;
       log.warn("status write failed; retrying", { error: errorMessage(err) });
@@ -274,7 +290,12 @@ export class Agent {
     this.#p.log.info("blocks written for the CNI plugin", { node: this.#s.nodeName, blocks: active.map((b) => b.cidr) });
   }
 
-  async #writeStatus(view: ClusterView, d: DesiredBgp, notReady: { reason: string; message: string } | undefined): Promise<number | undefined> {
+  async #writeStatus(
+    view: ClusterView,
+    d: DesiredBgp,
+    notReady: { reason: string; message: string } | undefined,
+    forwarding: readonly ForwardingReading[] | undefined,
+  ): Promise<number | undefined> {
     const now = this.#now();
     const interval = this.#s.statusIntervalMs;
     let wake: number | undefined;
@@ -297,7 +318,7 @@ export class Agent {
     const advertised = d.nodeAddress === "" ? [] : await this.#sync.advertised().catch(() => []);
     const pn: PetrelNode | undefined = view.petrelNodes.find((p) => p.metadata.name === this.#s.nodeName);
     const previous = this.#lastNodeStatus ?? pn?.status;
-    const next = petrelNodeStatus({ peers: d.peers, sessions, advertised, blocks: view.blocks, allocations, notReady, previous, now: new Date(now) });
+    const next = petrelNodeStatus({ peers: d.peers, sessions, advertised, blocks: view.blocks, allocations, notReady, forwarding, previous, now: new Date(now) });
     const due = nodeStatusChanged(previous, next) || now - this.#lastNodeStatusWrite >= this.#s.heartbeatMs;
     if (due && pn !== undefined) {
       if (now - this.#lastNodeStatusWrite < interval) {

@@ -110,6 +110,15 @@ describe("petrelNodeStatus", () => {
     expect(s.lastHeartbeatTime).toBe("2026-03-04T05:06:07Z");
   });
 
+  it("adds the IPForwarding condition when the pass checked forwarding, keeping its transition time", () => {
+    const off = petrelNodeStatus(inputs({ forwarding: [{ family: 4, enabled: false, turnedOn: false, error: "EROFS" }] }));
+    expect(off.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([["Ready", "True", "AgentReady"], ["IPForwarding", "False", "ForwardingDisabled"]]);
+    const still = petrelNodeStatus(inputs({ previous: off, now: t1, forwarding: [{ family: 4, enabled: false, turnedOn: false }] }));
+    expect(still.conditions?.find((c) => c.type === "IPForwarding")?.lastTransitionTime).toBe("2026-03-04T05:06:07Z");
+    const on = petrelNodeStatus(inputs({ previous: off, now: t1, forwarding: [{ family: 4, enabled: true, turnedOn: false }] }));
+    expect(on.conditions?.find((c) => c.type === "IPForwarding")).toMatchObject({ status: "True", lastTransitionTime: "2026-03-04T05:07:00Z" });
+  });
+
   it("is not Ready with the given reason and message", () => {
     const s = petrelNodeStatus(inputs({ notReady: { reason: "ConfigurationProblem", message: "Node node-a has no InternalIP" } }));
     expect(s.conditions).toEqual([{

@@ -8,6 +8,7 @@ import { cidrSize, containsAddress, parseAddress, parseCidr } from "../../common
 import type { PeerStatus } from "../gobgp/types.ts";
 import type { DesiredPeer } from "./desired-bgp.ts";
 import { canonicalJson } from "../../common/canonical-json.ts";
+import { forwardingCondition, type ForwardingReading } from "./forwarding.ts";
 
 /** Addresses allocated per block CIDR, from the CNI plugin's allocation records (their names). */
 export function countAllocations(addresses: readonly string[], blocks: readonly string[]): Map<string, number> {
@@ -50,6 +51,8 @@ export interface NodeStatusInputs {
   readonly allocations: ReadonlyMap<string, number>;
   /** Why the node is not Ready, or undefined when it is. */
   readonly notReady: { reason: string; message: string } | undefined;
+  /** This pass's forwarding check; undefined when it could not run (no IPForwarding condition). */
+  readonly forwarding?: readonly ForwardingReading[] | undefined;
   readonly previous: PetrelNodeStatus | undefined;
   readonly now: Date;
 }
@@ -79,13 +82,15 @@ export function petrelNodeStatus(i: NodeStatusInputs): PetrelNodeStatus {
   const ready: Omit<Condition, "lastTransitionTime"> = i.notReady === undefined
     ? { type: "Ready", status: "True", reason: "AgentReady", message: "gobgpd is configured, routes are programmed and the node's blocks are written for the CNI plugin" }
     : { type: "Ready", status: "False", reason: i.notReady.reason, message: i.notReady.message };
-  const prevReady = i.previous?.conditions?.find((c) => c.type === "Ready");
-  const lastTransitionTime = prevReady !== undefined && prevReady.status === ready.status ? prevReady.lastTransitionTime : iso(i.now);
+  const conditions = [ready, ...(i.forwarding === undefined ? [] : [forwardingCondition(i.forwarding)])].map((c) => {
+    const prev = i.previous?.conditions?.find((p) => p.type === c.type);
+    return { ...c, lastTransitionTime: prev !== undefined && prev.status === c.status ? prev.lastTransitionTime : iso(i.now) };
+  });
   return {
     bgpSessions,
     advertisedBlocks: [...i.advertised].sort(),
     ipam: { blocks: i.blocks.length, allocated, capacity },
-    conditions: [{ ...ready, lastTransitionTime }],
+    conditions,
     lastHeartbeatTime: iso(i.now),
   };
 }

@@ -80,3 +80,11 @@ test("no nodes, and nodes without sessions", () => {
   const text = renderNodeStatus(nodeStatusReport([petrelNode("solo", { conditions: [readyCondition("True")], lastHeartbeatTime: ago(now, 1000) })], now));
   expect(text).toBe("No BGP sessions reported.\n\nNODE   READY   HEARTBEAT   SESSIONS ESTABLISHED\nsolo   True    1s ago      0/0\n");
 });
+
+test("a False condition other than Ready is warned about with its reason and message", () => {
+  const forwardingOff = { type: "IPForwarding", status: "False" as const, reason: "ForwardingDisabled", message: "net.ipv4.ip_forward is 0", lastTransitionTime: ago(now, 1000) };
+  const n = petrelNode("node-c", { conditions: [readyCondition("True"), forwardingOff], lastHeartbeatTime: ago(now, 1000) });
+  expect(nodeStatusReport([n], now).warnings).toEqual(["node-c: IPForwarding False (ForwardingDisabled): net.ipv4.ip_forward is 0"]);
+  const on = petrelNode("node-c", { conditions: [readyCondition("True"), { ...forwardingOff, status: "True", reason: "Enabled" }], lastHeartbeatTime: ago(now, 1000) });
+  expect(nodeStatusReport([on], now).warnings).toEqual([]);
+});

@@ -108,6 +108,11 @@ export function nodeStatusReport(nodes: readonly PetrelNode[], now: Date, staleA
     if (!stale && ready !== undefined && ready.status !== "True") {
       warnings.push(`${name}: not Ready (${ready.reason})${ready.message === "" ? "" : `: ${ready.message}`}`);
     }
+    // Every other condition is a problem report when False (IPForwarding, and any added later).
+    for (const c of status?.conditions ?? []) {
+      if (stale || c.type === "Ready" || c.status !== "False") continue;
+      warnings.push(`${name}: ${c.type} False (${c.reason})${c.message === "" ? "" : `: ${c.message}`}`);
+    }
   }
   return { nodes: summaries, sessions, warnings };
 }

@@ -5,13 +5,13 @@ import { Errno } from "../netlink/errno.ts";
 import { deleteLinkRequest, type Link } from "../netlink/link.ts";
 import { NetlinkError } from "../netlink/netlink-error.ts";
 import { createPair, hostRequests, podRequests } from "../netlink/wiring-requests.ts";
-import { hostSysctls, type PodWiring } from "../pod-wiring.ts";
+import { hostSysctls, nodeForwardingSysctls, type PodWiring } from "../pod-wiring.ts";
 import type { PodDataplane } from "../ports.ts";
 import { getLink } from "./get-link.ts";
 import { inspectPod } from "./kernel-inspect.ts";
 import type { RtnlSocket } from "./netlink-socket.ts";
 import { homeSocket, netnsInode, openNetns, socketInNetns } from "./netns.ts";
-import { writeSysctl } from "./sysctl.ts";
+import { readSysctl, writeSysctl } from "./sysctl.ts";
 
 /**
  * The kernel data plane over rtnetlink, with no external program: one NETLINK_ROUTE socket in
@@ -53,6 +53,26 @@ function createPairOnce(host: RtnlSocket, pod: RtnlSocket, w: PodWiring, podNetn
   host.ack(create.build, create.what);
 }
 
+/**
+ * Turns node-wide forwarding on when it is off (pod-wiring.ts, nodeForwardingSysctls). Reads
+ * first: a read costs a few microseconds, and writing `ip_forward` when it changes touches every
+ * interface. A node where it cannot be turned on cannot carry pod traffic, so ADD fails.
+ */
+function ensureNodeForwarding(w: PodWiring): void {
+  for (const [path, value] of nodeForwardingSysctls(w)) {
+    if (readSysctl(path) === value) continue;
+    try {
+      writeSysctl(path, value);
+    } catch (err) {
+      const name = path.replace("/proc/sys/", "").replaceAll("/", ".");
+      throw new CniError(CniCode.dataplaneFailure, `cannot turn on forwarding (${name}=${value}): ${errorMessage(err)}`, {
+        details: `pods on this node are unreachable from other nodes and from host ports without it; set it on the node (sysctl -w ${name}=${value}, and in /etc/sysctl.d/ to keep it)`,
+        cause: err,
+      });
+    }
+  }
+}
+
 function wirePod(host: RtnlSocket, w: PodWiring): void {
   let podNetns: number;
   try {
@@ -81,6 +101,7 @@ function wirePod(host: RtnlSocket, w: PodWiring): void {
     const podLink = getLink(pod, w.ifname, ` in ${w.netns}`);
     if (podLink === undefined) throw new NetlinkError(`interface ${w.ifname} in ${w.netns}`, Errno.ENODEV, "gone right after it was created");
     for (const r of podRequests(w, podLink.index)) pod.ack(r.build, r.what);
+    ensureNodeForwarding(w);
     // Our descriptor kept the namespace alive; the runtime may still have deleted it meanwhile.
     if (pathInode(w.netns) !== identity) {
       throw new CniError(CniCode.dataplaneFailure, `netns ${w.netns} was deleted while ADD wired it`, {

@@ -5,7 +5,7 @@ import { decodeAddress, dumpAddressesRequest, getAddressRequest } from "../netli
 import { Errno } from "../netlink/errno.ts";
 import { decodeRoute, dumpRoutesRequest, getRouteRequest, type Route } from "../netlink/route.ts";
 import { RtScope, iffUp, rtTableMain } from "../netlink/rtnl.ts";
-import { hostPrefix, hostSysctls, hostVethMac, podGatewayV4, podGatewayV6, type PodWiring } from "../pod-wiring.ts";
+import { hostPrefix, hostSysctls, hostVethMac, nodeForwardingSysctls, podGatewayV4, podGatewayV6, type PodWiring } from "../pod-wiring.ts";
 import { getLink } from "./get-link.ts";
 import type { RtnlSocket } from "./netlink-socket.ts";
 import { openNetns, socketInNetns } from "./netns.ts";
@@ -23,7 +23,7 @@ function describe(r: Route): string {
 /** The host side: the veth, its sysctls, the IPv6 gateway address, one route per pod address. */
 function inspectHost(host: RtnlSocket, w: PodWiring, hostIndex: number): string[] {
   const problems: string[] = [];
-  for (const [path, value] of hostSysctls(w)) {
+  for (const [path, value] of [...hostSysctls(w), ...nodeForwardingSysctls(w)]) {
     const actual = readSysctl(path);
     if (actual !== value) problems.push(`${path} is "${actual ?? "missing"}", expected "${value}"`);
   }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { requirePetrelBuilt, tempStateDir } from "../support/cni.ts";
 import { CniPluginError, ConflistRunner, makePluginDir, type CniResultDoc, type NetConfList, type PluginConf, type RuntimeConf } from "../support/conflist.ts";
 import { getWhenReady, makeHostPortClient, natRulesMentioning, type HostPortClient } from "../support/hostport-client.ts";
+import { overrideSysctls, readSysctl } from "../support/host-sysctls.ts";
 import { NetnsSet, ipJson, linkExists, netnsPath, requireRoot } from "../support/netns.ts";
 import { assertNoIpRun } from "../support/no-ip-path.ts";
 import { must } from "../support/sh.ts";
@@ -189,7 +190,18 @@ function ipJsonTc(args: readonly string[]): Qdisc[] {
   return (out === "" ? [] : JSON.parse(out)) as Qdisc[];
 }
 
-test("portmap after petrel forwards a node port to the pod and DEL removes its rules", async () => {
+test("portmap after petrel forwards a node port to the pod and DEL removes its rules, starting from a node with forwarding off", async () => {
+  // A freshly booted node has IPv4 forwarding off, and DNATed host-port traffic arriving on its
+  // uplink is then dropped: Petrel's ADD must turn it on (docs/cni-plugin.md, "Node forwarding").
+  const restoreSysctls = overrideSysctls({ "net.ipv4.ip_forward": "0" });
+  try {
+    await portmapForwardsANodePort();
+  } finally {
+    restoreSysctls();
+  }
+});
+
+async function portmapForwardsANodePort(): Promise<void> {
   const hostPort = 20000 + (process.pid % 20000);
   const containerPort = 8080;
   client = makeHostPortClient(netns, "c", "198.51.100");
@@ -204,6 +216,7 @@ test("portmap after petrel forwards a node port to the pod and DEL removes its r
   // in a chain is covered by the tuning and bandwidth tests.
   const list = { ...conflist({ type: "portmap", capabilities: { portMappings: true }, snat: true }), disableCheck: true };
   const pod = addPod(list, { portMappings: [{ hostPort, containerPort, protocol: "tcp" }] });
+  expect(readSysctl("net.ipv4.ip_forward")).toBe("1");
   const server = spawn("ip", ["netns", "exec", pod.ns, "busybox", "httpd", "-f", "-p", String(containerPort), "-h", wwwDir], { stdio: "ignore" });
   servers.push(server);
   const answer = await getWhenReady(client, hostPort, 5000);
@@ -216,7 +229,7 @@ test("portmap after petrel forwards a node port to the pod and DEL removes its r
   expectPodGone(pod);
   expect(natRulesMentioning(pod.rt.containerId)).toEqual([]);
   expect(client.get(hostPort, 2).status).not.toBe(0);
-});
+}
 
 test("no plugin ran ip or nsenter (PATH had only traps for them)", () => {
   assertNoIpRun();

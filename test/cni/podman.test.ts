@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { requirePetrelBuilt } from "../support/cni.ts";
 import { makePluginDir } from "../support/conflist.ts";
 import { getWhenReady, makeHostPortClient, natRulesMentioning, type HostPortClient } from "../support/hostport-client.ts";
+import { overrideSysctls, readSysctl } from "../support/host-sysctls.ts";
 import { NetnsSet, ipJson, linkExists, requireRoot } from "../support/netns.ts";
 import { assertNoIpRun, pluginPath } from "../support/no-ip-path.ts";
 import { run, type RunResult } from "../support/sh.ts";
@@ -136,7 +137,17 @@ test("a container on the petrel network gets a /32 from the block and a default 
   expect(allocatedAddresses()).toEqual([]);
 });
 
-test("podman -p reaches a container through portmap, and rm -f frees the address and the veth", async () => {
+test("podman -p reaches a container through portmap on a node with forwarding off, and rm -f frees the address and the veth", async () => {
+  // As on a freshly booted node: Petrel's ADD must turn IPv4 forwarding on for the DNATed traffic.
+  const restoreSysctls = overrideSysctls({ "net.ipv4.ip_forward": "0" });
+  try {
+    await podmanPublishesAPort();
+  } finally {
+    restoreSysctls();
+  }
+});
+
+async function podmanPublishesAPort(): Promise<void> {
   const name = `ptl-pod-${process.pid}-b`;
   const cid = mustPodman(["run", "-d", "-p", `${hostPort}:${containerPort}`, ...runFlags(name), "/bin/busybox", "httpd", "-f", "-p", String(containerPort), "-h", "/www"]).trim();
   expect(cid).toMatch(/^[0-9a-f]{64}$/);
@@ -148,6 +159,7 @@ test("podman -p reaches a container through portmap, and rm -f frees the address
   const hostLink = ipJson<{ ifindex: number; ifname: string; address: string }[]>(undefined, ["link", "show"]).find((l) => l.ifindex === peerIndex);
   expect(hostLink?.ifname).toMatch(/^ptl[0-9a-f]{12}$/);
   expect(hostLink?.address).toBe("ee:ee:ee:ee:ee:ee");
+  expect(readSysctl("net.ipv4.ip_forward")).toBe("1");
   const veth = hostLink?.ifname ?? "";
 
   client = makeHostPortClient(netns, "p", "203.0.113");
@@ -162,7 +174,7 @@ test("podman -p reaches a container through portmap, and rm -f frees the address
   expect(natRulesMentioning(cid)).toEqual([]);
   expect(existsSync(join(libcniCache, `${network}-${cid}-eth0`))).toBe(false);
   expect(client.get(hostPort, 2).status).not.toBe(0);
-});
+}
 
 test("petrel ran no ip or nsenter under podman (PATH had only traps for them)", () => {
   assertNoIpRun();

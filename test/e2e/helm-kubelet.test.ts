@@ -78,7 +78,8 @@ beforeAll(async () => {
   // The kubelet node on the underlay, routed like the demo's nodes.
   cluster().plugUnderlay(net.name, "kn", kubeletNodeIP);
   must(["ip", "-n", net.name, "route", "add", "default", "via", torAddress]);
-  must(["ip", "netns", "exec", net.name, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+  // Forwarding stays off (a new netns starts with it off, like a freshly booted node): the
+  // chart's agent cannot write /proc/sys and reports it; the plugin's first ADD turns it on.
   work = mkdtempSync("/tmp/petrel-hk-");
   cniBinDir = join(work, "opt-cni-bin");
   cniConfDir = join(work, "etc-cni-net.d");
@@ -145,7 +146,20 @@ test("helm install: the DaemonSet installs the CNI plugin and the node turns Rea
   // The agent's status write passed the own-node admission policy.
   await waitFor("PetrelNode kubelet-1 Ready", 60_000, async () =>
     (await kubectl(["get", "petrelnode", kubeletNodeName, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"])) === "True" ? true : undefined);
+  // No pod has been wired yet, so forwarding is still off in the node; the agent, whose /proc/sys
+  // is read-only in its container, says so instead of failing.
+  expect(nodeForwarding()).toBe("0");
+  const fwd = await waitFor("PetrelNode kubelet-1 IPForwarding condition", 60_000, async () => forwardingCondition());
+  expect(fwd).toMatchObject({ status: "False", reason: "ForwardingDisabled" });
+  expect(fwd.message).toContain("sysctl -w net.ipv4.ip_forward=1");
 }, 420_000);
+
+const nodeForwarding = () => must(["ip", "netns", "exec", kubelet().netns, "cat", "/proc/sys/net/ipv4/ip_forward"]).trim();
+
+async function forwardingCondition(): Promise<{ status: string; reason: string; message: string } | undefined> {
+  const text = await kubectl(["get", "petrelnode", kubeletNodeName, "-o", "jsonpath={.status.conditions[?(@.type==\"IPForwarding\")]}"]);
+  return text.trim() === "" ? undefined : (JSON.parse(text) as { status: string; reason: string; message: string });
+}
 
 test("the demo's netns nodes join; BGP routes the kubelet node's block to them and theirs to it", async () => {
   netnsNodes.push(await cluster().addNode(), await cluster().addNode());
@@ -211,6 +225,9 @@ test("a Deployment's pods get Petrel addresses from the kubelet's runtime and re
   for (const p of pods) expect([p.name, inBlock(p.ip)]).toEqual([p.name, true]);
   say(`pods: ${pods.map((p) => `${p.name}=${p.ip}`).join(" ")}`);
   expect(allocations().sort()).toEqual(pods.map((p) => p.ip).sort());
+  // The plugin's ADD turned forwarding on; the agent's next full pass reports it.
+  expect(nodeForwarding()).toBe("1");
+  await waitFor("IPForwarding True", 60_000, async () => ((await forwardingCondition())?.status === "True" ? true : undefined));
 
   // Pod to pod on the kubelet node.
   const [a, b, c] = pods;

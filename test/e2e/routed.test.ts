@@ -22,7 +22,21 @@ beforeAll(async () => {
   requireRoot();
   cluster = await RoutedCluster.start({ nodes: 3, label: "e2e" });
   await cluster.waitReady();
+  // Before any pod is wired (the plugin's ADD also turns forwarding on): what the agents did.
+  forwardingBeforePods = cluster.nodes.map((n) => `${n.name} ${must(["ip", "netns", "exec", n.netns, "cat", "/proc/sys/net/ipv4/ip_forward"]).trim()}`);
   for (const node of cluster.nodes) for (let i = 0; i < 2; i++) pods.push(await cluster.addPod(node));
+});
+
+let forwardingBeforePods: string[] = [];
+
+test("each agent turned IPv4 forwarding on in its node (a new netns starts with it off) and reports it", async () => {
+  expect(forwardingBeforePods).toEqual(cluster.nodes.map((n) => `${n.name} 1`));
+  for (const n of cluster.nodes) {
+    await waitFor(`${n.name} to report IPForwarding True`, 30_000, async () => {
+      const r = await cluster.rig.kubectl(["get", "petrelnode", n.name, "-o", "jsonpath={.status.conditions[?(@.type==\"IPForwarding\")].status}"]);
+      return r.stdout.trim() === "True" ? true : r.stdout;
+    });
+  }
 });
 
 afterAll(async () => {

@@ -37,6 +37,11 @@ export function makeHostPortClient(netnsSet: NetnsSet, tag: string, prefix24: "1
   must(["ip", "link", "set", hostLink, "up"]);
   must(["ip", "-n", netns, "addr", "add", `${clientAddress}/30`, "dev", "eth0"]);
   must(["ip", "-n", netns, "link", "set", "eth0", "up"]);
+  // Traffic from the client to a host port is forwarded by the root namespace (DNAT to the pod):
+  // a machine whose FORWARD policy is DROP (Docker sets it) would drop it. Accept this link's
+  // traffic explicitly, first in the chain, and remove exactly these rules afterwards.
+  const forwardRules = [["-i", hostLink, "-j", "ACCEPT"], ["-o", hostLink, "-j", "ACCEPT"]];
+  for (const rule of forwardRules) must(["iptables", "-w", "-I", "FORWARD", "1", ...rule, "-m", "comment", "--comment", `petrel-test ${hostLink}`]);
   return {
     netns,
     nodeAddress,
@@ -47,6 +52,7 @@ export function makeHostPortClient(netnsSet: NetnsSet, tag: string, prefix24: "1
       return run(["ip", "netns", "exec", netns, "curl", "-sS", "--noproxy", "*", "-m", String(timeoutSeconds), `http://${nodeAddress}:${port}/`]);
     },
     remove() {
+      for (const rule of forwardRules) run(["iptables", "-w", "-D", "FORWARD", ...rule, "-m", "comment", "--comment", `petrel-test ${hostLink}`]);
       run(["ip", "link", "del", hostLink]);
       netnsSet.remove(netns);
     },

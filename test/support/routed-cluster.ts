@@ -164,7 +164,7 @@ export class RoutedCluster {
     this.plugUnderlay(netns, `n${index}`, address);
     // Pods' gateway 169.254.1.1 is answered by proxy ARP only for targets routed elsewhere.
     must(["ip", "-n", netns, "route", "add", "default", "via", torAddress]);
-    must(["ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    // No net.ipv4.ip_forward=1 here: the agent turns forwarding on in its node (docs/agent.md).
     const stateDir = join(this.dir, name);
     await this.rig.addNode(name, labels, { internalIP: address });
     say(`${name}: ${address}, gobgpd and petrel-agent`);
