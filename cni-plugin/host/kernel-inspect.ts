@@ -37,7 +37,11 @@ function inspectHost(host: RtnlSocket, w: PodWiring, hostIndex: number): string[
     const want = `host route ${hostPrefix(a)} dev ${w.hostVeth}`;
     if (r === undefined || r.dst === undefined || !sameAddress(r.dst, a) || r.dstLength !== familyBits(a.family)) {
       problems.push(`${want} is missing${r === undefined ? "" : ` (the kernel would use ${describe(r)})`}`);
-    } else if (r.oif !== hostIndex || r.scope !== RtScope.link || r.protocol !== podRouteProtocol || r.table !== rtTableMain) {
+      continue;
+    }
+    // IPv6 routes have no scope: the kernel reports every one as global.
+    const scopeOk = a.family === 6 || r.scope === RtScope.link;
+    if (r.oif !== hostIndex || !scopeOk || r.protocol !== podRouteProtocol || r.table !== rtTableMain) {
       problems.push(`${want} scope link proto ${podRouteProtocol} is ${describe(r)} in table ${r.table}`);
     }
   }

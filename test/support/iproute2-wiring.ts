@@ -15,7 +15,7 @@ export function hostSetupScript(w: PodWiring): string {
       `peer name ${w.ifname} mtu ${w.mtu} address ${w.containerMac} netns ${w.netns}`,
     `link set dev ${w.hostVeth} up`,
   ];
-  if (w.addresses.some((a) => a.family === 6)) lines.push(`-6 addr add ${podGatewayV6}/64 dev ${w.hostVeth} scope link nodad`);
+  if (w.addresses.some((a) => a.family === 6)) lines.push(`addr add ${podGatewayV6}/64 dev ${w.hostVeth} scope link nodad`);
   for (const a of w.addresses) lines.push(`route replace ${hostPrefix(a)} dev ${w.hostVeth} scope link proto ${podRouteProtocol}`);
   return `${lines.join("\n")}\n`;
 }
@@ -29,7 +29,7 @@ export function containerSetupScript(w: PodWiring): string {
     lines.push(`route add ${podGatewayV4}/32 dev ${w.ifname} scope link`);
     lines.push(`route add default via ${podGatewayV4} dev ${w.ifname}`);
   }
-  if (w.addresses.some((a) => a.family === 6)) lines.push(`-6 route add default via ${podGatewayV6} dev ${w.ifname}`);
+  if (w.addresses.some((a) => a.family === 6)) lines.push(`route add default via ${podGatewayV6} dev ${w.ifname}`);
   return `${lines.join("\n")}\n`;
 }
 
