@@ -37,7 +37,7 @@ function makeDeps(conf: NetConf, base: Record<string, string>): PluginDeps {
     store: fileAllocationStore(dir),
     lock: fileNodeLock(`${dir}/.lock`, lockTimeoutMs),
     blocks: blockSource(conf.pinnedBlocks, conf.stateDir),
-    dataplane: kernelDataplane(),
+    dataplane: kernelDataplane(conf.stateDir),
     log: jsonLogger(conf.logLevel, conf.logFile, base),
   };
 }

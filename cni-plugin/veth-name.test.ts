@@ -1,4 +1,4 @@
-import { containerMac, hostVethName } from "./veth-name.ts";
+import { containerMac, hostVethName, retiredVethName } from "./veth-name.ts";
 
 describe("hostVethName", () => {
   it("is deterministic, 15 characters, and differs per attachment", () => {
@@ -21,5 +21,13 @@ describe("containerMac", () => {
     const mac = containerMac("petrel", "c1", "eth0");
     expect(mac).toMatch(/^0e(:[0-9a-f]{2}){5}$/);
     expect(containerMac("petrel", "c1", "eth0")).toBe(mac);
+  });
+});
+
+describe("retiredVethName", () => {
+  it("keeps the attachment's 12 digits behind ptx, so it never takes an attachment's name", () => {
+    const a = hostVethName("petrel", "c1", "eth0");
+    expect(retiredVethName(a)).toBe(`ptx${a.slice(3)}`);
+    expect(retiredVethName(a)).toHaveLength(15);
   });
 });

@@ -28,6 +28,17 @@ export function hostVethName(network: string, containerId: string, ifname: strin
   return hostVethPrefix + attachmentHash(network, containerId, ifname).slice(0, 12);
 }
 
+/**
+ * The name a pair takes when DEL retires it (docs/cni-plugin.md, "DEL"): "ptx" and the same
+ * 12 digits, so the attachment's own name is free at once for a new ADD, and an operator can
+ * tell which pod a retired pair belonged to.
+ */
+export const retiredVethPrefix = "ptx";
+
+export function retiredVethName(hostVeth: string): string {
+  return retiredVethPrefix + hostVeth.slice(hostVethPrefix.length);
+}
+
 /** A locally administered unicast MAC for the pod side, stable across retries of one ADD. */
 export function containerMac(network: string, containerId: string, ifname: string): string {
   const h = attachmentHash(network, containerId, ifname).slice(4, 14);

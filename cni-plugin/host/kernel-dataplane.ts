@@ -1,11 +1,11 @@
-import { closeSync, statSync } from "node:fs";
+import { closeSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { errorMessage } from "../../common/errors.ts";
 import { CniCode, CniError } from "../cni-error.ts";
 import { Errno } from "../netlink/errno.ts";
-import { deleteLinkRequest, type Link } from "../netlink/link.ts";
+import { deleteGroupRequest, deleteLinkRequest, type Link } from "../netlink/link.ts";
 import { NetlinkError } from "../netlink/netlink-error.ts";
-import { createPair, hostRequests, podRequests } from "../netlink/wiring-requests.ts";
-import { hostSysctls, nodeForwardingSysctls, type PodWiring } from "../pod-wiring.ts";
+import { createPair, hostRequests, podRequests, retireRequests } from "../netlink/wiring-requests.ts";
+import { hostSysctls, hostVethMac, nodeForwardingSysctls, retiredVethGroup, retiredVethReapAfterMs, type PodWiring } from "../pod-wiring.ts";
 import type { PodDataplane } from "../ports.ts";
 import { getLink } from "./get-link.ts";
 import { inspectPod } from "./kernel-inspect.ts";
@@ -84,12 +84,15 @@ function wirePod(host: RtnlSocket, w: PodWiring): void {
     });
   }
   let pod: RtnlSocket | undefined;
+  let created: number | string | undefined;
   try {
     const identity = netnsInode(podNetns);
     pod = socketInNetns(podNetns);
     createPairOnce(host, pod, w, podNetns);
+    created = w.hostVeth;
     const hostLink = getLink(host, w.hostVeth, "");
     if (hostLink === undefined) throw new NetlinkError(`veth ${w.hostVeth}`, Errno.ENODEV, "gone right after it was created");
+    created = hostLink.index;
     for (const [path, value] of hostSysctls(w)) {
       try {
         writeSysctl(path, value);
@@ -108,6 +111,18 @@ function wirePod(host: RtnlSocket, w: PodWiring): void {
         details: "the runtime deleted the pod's network namespace during ADD; the plugin undid the wiring",
       });
     }
+  } catch (err) {
+    // Undo at once what this ADD made (a failed ADD is rare, and its caller retries): the pair,
+    // and with it the pod end, its addresses and every route through either end.
+    if (created !== undefined) {
+      try {
+        const made = created;
+        host.ack((seq) => deleteLinkRequest(seq, made), `veth ${w.hostVeth}`);
+      } catch {
+        /* the caller's rollback (unwire) tries again */
+      }
+    }
+    throw err;
   } finally {
     pod?.close();
     closeSync(podNetns);
@@ -130,10 +145,74 @@ function nsDevice(path: string): number | undefined {
   }
 }
 
-export function kernelDataplane(): PodDataplane {
+/**
+ * Retired pairs (docs/cni-plugin.md, "DEL") wait in link group 89 until the runtime deletes the
+ * pod's netns (which destroys the pair) or until a DEL finds the oldest of them older than
+ * retiredVethReapAfterMs and destroys them all with one request. `stamp`'s mtime is when the
+ * oldest unreaped pair was retired; it is a hint, never fsynced: after a reboot nothing is left.
+ */
+function retiredPairs(stamp: string) {
+  return {
+    /** Destroys every retired pair when the oldest is due; returns how many ms that took, or undefined. */
+    reapIfDue(host: RtnlSocket): number | undefined {
+      let age: number;
+      try {
+        age = Date.now() - statSync(stamp).mtimeMs;
+      } catch {
+        return undefined; // nothing retired since the last reap
+      }
+      // A clock that stepped back makes the age negative: reaping early is harmless.
+      if (age >= 0 && age < retiredVethReapAfterMs) return undefined;
+      try {
+        unlinkSync(stamp);
+      } catch {
+        return undefined; // another DEL is reaping
+      }
+      const t0 = performance.now();
+      try {
+        host.ack((seq) => deleteGroupRequest(seq, retiredVethGroup), `retired pairs (link group ${retiredVethGroup})`);
+      } catch {
+        // ENODEV: their netns went away and took them along. Anything else: the next due DEL retries.
+      }
+      return performance.now() - t0;
+    },
+    noteRetired(): void {
+      try {
+        writeFileSync(stamp, "", { flag: "wx" }); // keeps the older stamp when there is one
+      } catch {
+        /* exists already, or no state dir: the pair then waits for its netns to go */
+      }
+    },
+  };
+}
+
+/**
+ * DEL's half of the data plane: take the pair out of service at once and leave its destruction
+ * (about 20 ms of RCU grace period in the kernel) to a later batch. A device of that name that
+ * is not a Petrel veth is left alone. If retiring fails, the pair is destroyed right away.
+ */
+function retire(host: RtnlSocket, hostVeth: string, retired: ReturnType<typeof retiredPairs>): void {
+  retired.reapIfDue(host);
+  const link = getLink(host, hostVeth, "");
+  if (link === undefined || link.kind !== "veth" || link.mac !== hostVethMac) return;
+  try {
+    for (const r of retireRequests(hostVeth, link)) host.ack(r.build, r.what);
+    retired.noteRetired();
+  } catch {
+    // e.g. an earlier retired pair of the same attachment still holds the retired name.
+    try {
+      host.ack((seq) => deleteLinkRequest(seq, hostVeth), `veth ${hostVeth}`);
+    } catch (err) {
+      if (!(err instanceof NetlinkError && err.errno === Errno.ENODEV)) throw err;
+    }
+  }
+}
+
+export function kernelDataplane(stateDir: string): PodDataplane {
   let hostSocket: RtnlSocket | undefined;
   // Opened before any namespace switch, so it is bound to the plugin's own namespace.
   const host = (): RtnlSocket => (hostSocket ??= homeSocket());
+  const retired = retiredPairs(`${stateDir}/retired-veths.since`);
   return {
     isNetns(path) {
       const dev = nsDevice(path);
@@ -150,10 +229,9 @@ export function kernelDataplane(): PodDataplane {
 
     unwire(hostVeth) {
       try {
-        host().ack((seq) => deleteLinkRequest(seq, hostVeth), `veth ${hostVeth}`);
+        retire(host(), hostVeth, retired);
       } catch (err) {
-        if (err instanceof NetlinkError && err.errno === Errno.ENODEV) return;
-        throw dataplaneError(`cannot delete veth ${hostVeth}`, err);
+        throw dataplaneError(`cannot remove veth ${hostVeth}`, err);
       }
     },
 

@@ -56,14 +56,48 @@ export function setLinkUpRequest(seq: number, index: number, up: boolean): Uint8
   return message(Rtm.newLink, NlmFlag.request | NlmFlag.ack, seq, ifinfomsg(index, up ? iffUp : 0, iffUp));
 }
 
+export interface LinkChange {
+  name?: string;
+  group?: number;
+  /** Addresses a device in another namespace, by the id this namespace knows it by (IFLA_TARGET_NETNSID). */
+  targetNetnsId?: number;
+  up?: boolean;
+}
+
+/**
+ * `ip link set dev INDEX [name N] [group G] [up|down]`, optionally on a device in another
+ * namespace. The kernel renames before it changes flags, and renames only devices that are down:
+ * take a device down in one request and rename it in the next.
+ */
+export function setLinkRequest(seq: number, index: number, c: LinkChange): Uint8Array {
+  const attrs: Uint8Array[] = [];
+  if (c.targetNetnsId !== undefined) attrs.push(attrU32(Ifla.targetNetnsId, c.targetNetnsId));
+  if (c.group !== undefined) attrs.push(attrU32(Ifla.group, c.group));
+  if (c.name !== undefined) attrs.push(attrString(Ifla.ifname, c.name));
+  const change = c.up === undefined ? 0 : iffUp;
+  return message(Rtm.newLink, NlmFlag.request | NlmFlag.ack, seq, ifinfomsg(index, c.up === true ? iffUp : 0, change), ...attrs);
+}
+
+/** `ip link del group G`: every link of the group, in one batch (one RCU grace period for all). */
+export function deleteGroupRequest(seq: number, group: number): Uint8Array {
+  return message(Rtm.delLink, NlmFlag.request | NlmFlag.ack, seq, ifinfomsg(0), attrU32(Ifla.group, group));
+}
+
 /** `ip link show dev NAME`, without statistics (the lookup iproute2 makes before `link del`). */
 export function getLinkRequest(seq: number, name: string): Uint8Array {
   return message(Rtm.getLink, NlmFlag.request, seq, ifinfomsg(0), attrU32(Ifla.extMask, rtextFilter), attrString(Ifla.ifname, name));
 }
 
-/** `ip link del dev NAME` (and so its veth peer, wherever it is, and the routes through it). */
-export function deleteLinkRequest(seq: number, name: string): Uint8Array {
-  return message(Rtm.delLink, NlmFlag.request | NlmFlag.ack, seq, ifinfomsg(0), attrString(Ifla.ifname, name));
+/** `ip link show`: every link of the socket's namespace. */
+export function dumpLinksRequest(seq: number): Uint8Array {
+  return message(Rtm.getLink, NlmFlag.request | NlmFlag.dump, seq, ifinfomsg(0), attrU32(Ifla.extMask, rtextFilter));
+}
+
+/** `ip link del dev NAME|INDEX` (and so its veth peer, wherever it is, and the routes through it). */
+export function deleteLinkRequest(seq: number, link: string | number): Uint8Array {
+  return typeof link === "number"
+    ? message(Rtm.delLink, NlmFlag.request | NlmFlag.ack, seq, ifinfomsg(link))
+    : message(Rtm.delLink, NlmFlag.request | NlmFlag.ack, seq, ifinfomsg(0), attrString(Ifla.ifname, link));
 }
 
 export interface Link {
@@ -77,6 +111,7 @@ export interface Link {
   peerIndex: number | undefined;
   /** IFLA_LINK_NETNSID: set when the peer lives in another namespace. */
   peerNetnsId: number | undefined;
+  group: number | undefined;
 }
 
 /** Decodes the payload of an RTM_NEWLINK reply. */
@@ -94,5 +129,6 @@ export function decodeLink(payload: Uint8Array): Link {
     kind: linkinfo === undefined ? undefined : readString(parseAttrs(linkinfo).get(IflaInfo.kind)),
     peerIndex: readU32(attrs.get(Ifla.link)),
     peerNetnsId: readI32(attrs.get(Ifla.linkNetnsId)),
+    group: readU32(attrs.get(Ifla.group)),
   };
 }

@@ -26,7 +26,7 @@ describe("links", () => {
   it("the host veth: index, name, MTU, fixed MAC, kind, peer index and the peer's netns id", () => {
     const link = decodeLink(only("hostLink").payload);
     expect(link).toEqual({
-      index: 2, name: "ptl0123456789ab", flags: 0x1003, mtu: 1450, mac: "ee:ee:ee:ee:ee:ee", kind: "veth", peerIndex: 2, peerNetnsId: 0,
+      index: 2, name: "ptl0123456789ab", flags: 0x1003, mtu: 1450, mac: "ee:ee:ee:ee:ee:ee", kind: "veth", peerIndex: 2, peerNetnsId: 0, group: 0,
     });
   });
 

@@ -5,9 +5,10 @@
  */
 import { familyBits, formatAddress, parseAddress, type IpAddress } from "../../common/cidr.ts";
 import { podRouteProtocol } from "../../common/route-protocols.ts";
-import { hostPrefix, hostVethMac, podGatewayV4, podGatewayV6, type PodWiring } from "../pod-wiring.ts";
+import { hostPrefix, hostVethMac, podGatewayV4, podGatewayV6, retiredVethGroup, type PodWiring } from "../pod-wiring.ts";
+import { retiredVethName } from "../veth-name.ts";
 import { addAddressRequest } from "./address.ts";
-import { createVethRequest, setLinkUpRequest } from "./link.ts";
+import { createVethRequest, setLinkRequest, setLinkUpRequest, type Link } from "./link.ts";
 import { RtProto, RtScope, routeRequest } from "./route.ts";
 
 export interface Request {
@@ -87,5 +88,25 @@ export function podRequests(w: PodWiring, podIndex: number): Request[] {
       }),
     });
   }
+  return out;
+}
+
+/**
+ * DEL's requests (docs/cni-plugin.md, "DEL"): the host end goes down, which stops all traffic
+ * and makes the kernel drop every route through it; the pod end goes down and takes the retired
+ * name, so the pod's namespace can have a new `eth0` at once (changed from the host namespace
+ * through IFLA_TARGET_NETNSID: no namespace switch); then the host end takes the retired name and
+ * the retired group, in which a later DEL destroys every retired pair with one request.
+ */
+export function retireRequests(hostVeth: string, host: Pick<Link, "index" | "peerIndex" | "peerNetnsId">): Request[] {
+  const retired = retiredVethName(hostVeth);
+  const out: Request[] = [{ what: `veth ${hostVeth}`, build: (seq) => setLinkRequest(seq, host.index, { up: false }) }];
+  const { peerIndex, peerNetnsId } = host;
+  if (peerIndex !== undefined && peerNetnsId !== undefined) {
+    const peer = `the pod end of ${hostVeth} (ifindex ${peerIndex} in netns id ${peerNetnsId})`;
+    out.push({ what: peer, build: (seq) => setLinkRequest(seq, peerIndex, { targetNetnsId: peerNetnsId, up: false }) });
+    out.push({ what: peer, build: (seq) => setLinkRequest(seq, peerIndex, { targetNetnsId: peerNetnsId, name: retired }) });
+  }
+  out.push({ what: `veth ${hostVeth}`, build: (seq) => setLinkRequest(seq, host.index, { name: retired, group: retiredVethGroup }) });
   return out;
 }

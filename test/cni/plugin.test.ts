@@ -1,5 +1,5 @@
 // The plugin on real network namespaces: what ADD builds, CHECK, DEL, GC and pod traffic.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { requirePetrelBuilt } from "../support/cni.ts";
 import { inNetns, ipJson, linkExists, requireRoot } from "../support/netns.ts";
 import { assertNoIpRun } from "../support/no-ip-path.ts";
@@ -121,6 +121,50 @@ describe("DEL", () => {
     expect(linkExists("eth0", pod.name)).toBe(false);
     expect(node.podRoutes()).not.toContain(ip);
     expect(node.records().has(ip)).toBe(false);
+    // Nothing reaches the old pod through the node: the route to its address is the node's default.
+    expect(ipJson<Route[]>(node.name, ["route", "get", ip])).toEqual([expect.objectContaining({ dev: "ul0" })]);
+  });
+
+  it("retires the pair at once (down, renamed, link group 89) and a later DEL destroys all retired pairs in one batch", () => {
+    const pods = [node.newPod(), node.newPod()];
+    const retired = pods.map((pod, i) => {
+      const added = add(`retire-${i}`, pod);
+      const veth = (added.json?.["interfaces"] as Array<{ name: string }>)[0]?.name ?? "";
+      expect(node.plugin({ command: "DEL", config: node.config(), containerId: `retire-${i}`, netns: pod.path, ifname: "eth0" }).status).toBe(0);
+      return `ptx${veth.slice(3)}`;
+    });
+    const group = ipJson<Link[]>(node.name, ["link", "show", "group", "89"]);
+    expect(group.map((l) => l.ifname)).toEqual(expect.arrayContaining(retired));
+    for (const l of group) expect(l.operstate).toBe("DOWN");
+    expect(ipJson<Link[]>(pods[0]?.name ?? "", ["link", "show"]).map((l) => l.ifname)).toEqual(["lo", retired[0]]);
+    expect(ipJson<Route[]>(node.name, ["route", "show", "proto", "89"])).toEqual([]);
+
+    // Within the reap window a DEL leaves them; once the oldest is older than 10 s, the next DEL destroys every one.
+    const stamp = `${node.stateDir}/retired-veths.since`;
+    expect(existsSync(stamp)).toBe(true);
+    utimesSync(stamp, new Date(), new Date()); // as if the oldest retired pair were this test's
+    expect(node.plugin({ command: "DEL", config: node.config(), containerId: "nothing-here", ifname: "eth0" }).status).toBe(0);
+    expect(ipJson<Link[]>(node.name, ["link", "show", "group", "89"])).not.toEqual([]);
+    const past = new Date(Date.now() - 11_000);
+    utimesSync(stamp, past, past);
+    expect(node.plugin({ command: "DEL", config: node.config(), containerId: "nothing-here", ifname: "eth0" }).status).toBe(0);
+    expect(ipJson<Link[]>(node.name, ["link", "show", "group", "89"])).toEqual([]);
+    expect(ipJson<Link[]>(pods[0]?.name ?? "", ["link", "show"]).map((l) => l.ifname)).toEqual(["lo"]);
+    expect(existsSync(stamp)).toBe(false);
+  });
+
+  it("lets a new ADD into the same netns follow a DEL at once, for a new container or the same one", () => {
+    const pod = node.newPod();
+    for (const id of ["again-1", "again-2", "again-2", "again-1"]) {
+      const added = add(id, pod);
+      expect({ id, status: added.status, out: added.stdout }).toEqual(expect.objectContaining({ id, status: 0 }));
+      const ip = ((added.json?.["ips"] as Array<{ address: string }>)[0]?.address ?? "").replace("/32", "");
+      expect(ipJson<Link[]>(pod.name, ["addr", "show", "dev", "eth0"])[0]?.addr_info?.[0]?.local).toBe(ip);
+      expect(inNetns(pod.name, ["ping", "-c", "1", "-W", "2", node.address]).status).toBe(0);
+      expect(node.plugin({ command: "DEL", config: node.config(), containerId: id, netns: pod.path, ifname: "eth0" }).status).toBe(0);
+    }
+    expect(node.veths()).toEqual([]);
+    expect(node.podRoutes()).toEqual([]);
   });
 
   it("succeeds when the netns is already gone, and frees the address", () => {
