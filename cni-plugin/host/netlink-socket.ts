@@ -39,10 +39,19 @@ export class RtnlSocket {
   private exchange(build: (seq: number) => Uint8Array, what: string): NlMessage[] {
     if (this.fd < 0) throw new Error(`netlink socket used after close (${what})`);
     const seq = this.seq++;
-    send(this.fd, build(seq));
+    try {
+      send(this.fd, build(seq));
+    } catch (err) {
+      throw err instanceof SyscallError ? new NetlinkError(what, err.errno, "send failed") : err;
+    }
     const out: NlMessage[] = [];
     for (;;) {
-      const n = recv(this.fd, receiveBuffer, MSG_TRUNC);
+      let n: number;
+      try {
+        n = recv(this.fd, receiveBuffer, MSG_TRUNC);
+      } catch (err) {
+        throw err instanceof SyscallError ? new NetlinkError(what, err.errno, "receive failed") : err;
+      }
       if (n > receiveBuffer.length) throw new SyscallError("recv", Errno.ENOBUFS);
       let last = false;
       for (const m of splitMessages(receiveBuffer.subarray(0, n))) {

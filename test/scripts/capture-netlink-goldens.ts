@@ -102,6 +102,10 @@ try {
   replies["podAddressDump"] = addrs.filter((c) => c.call === "recvmsg" && c.bytes.readUInt16LE(4) === RTM.newAddr).map((c) => c.bytes.toString("hex")).join("");
   const routes = traced(pod, ["-6", "route", "show"]);
   replies["podRouteDumpV6"] = routes.filter((c) => c.call === "recvmsg" && c.bytes.readUInt16LE(4) === RTM.newRoute).map((c) => c.bytes.toString("hex")).join("");
+  // DEL's retirement of the pair, and the batch that destroys retired pairs.
+  requests["hostDown"] = request(traced(ns, ["link", "set", "dev", veth, "down"]), RTM.newLink);
+  requests["hostRetire"] = request(traced(ns, ["link", "set", "dev", veth, "name", "ptx0123456789ab", "group", "89"]), RTM.newLink);
+  requests["deleteGroup"] = request(traced(ns, ["link", "del", "group", "89"]), RTM.delLink);
   const out = join(repoRoot, "cni-plugin", "netlink", "testdata", "iproute2.json");
   writeFileSync(out, `${JSON.stringify({ iproute2: must(["ip", "-V"]).trim(), kernel: must(["uname", "-r"]).trim(), netnsFd, requests, replies }, null, 1)}\n`);
   console.log(`wrote ${out}`);
