@@ -1,16 +1,17 @@
-import { closeSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, statSync } from "node:fs";
 import { errorMessage } from "../../common/errors.ts";
 import { CniCode, CniError } from "../cni-error.ts";
 import { Errno } from "../netlink/errno.ts";
-import { deleteGroupRequest, deleteLinkRequest, type Link } from "../netlink/link.ts";
+import { deleteLinkRequest, type Link } from "../netlink/link.ts";
 import { NetlinkError } from "../netlink/netlink-error.ts";
-import { createPair, hostRequests, podRequests, retireRequests } from "../netlink/wiring-requests.ts";
-import { hostSysctls, hostVethMac, nodeForwardingSysctls, retiredVethGroup, retiredVethReapAfterMs, type PodWiring } from "../pod-wiring.ts";
+import { createPair, hostRequests, podRequests } from "../netlink/wiring-requests.ts";
+import { hostSysctls, hostVethMac, nodeForwardingSysctls, type PodWiring } from "../pod-wiring.ts";
 import type { PodDataplane } from "../ports.ts";
 import { getLink } from "./get-link.ts";
 import { inspectPod } from "./kernel-inspect.ts";
 import type { RtnlSocket } from "./netlink-socket.ts";
 import { homeSocket, netnsInode, openNetns, socketInNetns } from "./netns.ts";
+import { retire, retiredPairs } from "./retired-pairs.ts";
 import { readSysctl, writeSysctl } from "./sysctl.ts";
 
 /**
@@ -27,10 +28,13 @@ function dataplaneError(context: string, err: unknown): CniError {
   });
 }
 
-/** A leftover of this very attachment (an ADD killed half-way): the two ends are each other's peers. */
-function isOwnLeftover(hostLink: Link, podLink: Link | undefined): boolean {
-  return hostLink.kind === "veth" && podLink !== undefined && hostLink.peerNetnsId !== undefined &&
-    hostLink.peerIndex === podLink.index && podLink.peerIndex === hostLink.index;
+/**
+ * A leftover of this very attachment (an ADD killed half-way): a veth with Petrel's MAC whose
+ * other end is this pod's interface, with the MAC ADD gives it, and the two are each other's peers.
+ */
+function isOwnLeftover(hostLink: Link, podLink: Link | undefined, w: PodWiring): boolean {
+  return hostLink.kind === "veth" && hostLink.mac === hostVethMac && podLink !== undefined && podLink.mac === w.containerMac &&
+    hostLink.peerNetnsId !== undefined && hostLink.peerIndex === podLink.index && podLink.peerIndex === hostLink.index;
 }
 
 function createPairOnce(host: RtnlSocket, pod: RtnlSocket, w: PodWiring, podNetns: number): void {
@@ -46,7 +50,7 @@ function createPairOnce(host: RtnlSocket, pod: RtnlSocket, w: PodWiring, podNetn
   if (hostLink === undefined) {
     throw new NetlinkError(`interface ${w.ifname} in ${w.netns}`, Errno.EEXIST, "the pod's namespace already has an interface of that name");
   }
-  if (!isOwnLeftover(hostLink, podLink)) {
+  if (!isOwnLeftover(hostLink, podLink, w)) {
     throw new NetlinkError(create.what, Errno.EEXIST, "an interface of that name exists and is not this pod's veth; it was left alone");
   }
   host.ack((seq) => deleteLinkRequest(seq, w.hostVeth), `veth ${w.hostVeth} (left by an earlier ADD of this pod)`);
@@ -142,69 +146,6 @@ function nsDevice(path: string): number | undefined {
     return statSync(path).dev;
   } catch {
     return undefined;
-  }
-}
-
-/**
- * Retired pairs (docs/cni-plugin.md, "DEL") wait in link group 89 until the runtime deletes the
- * pod's netns (which destroys the pair) or until a DEL finds the oldest of them older than
- * retiredVethReapAfterMs and destroys them all with one request. `stamp`'s mtime is when the
- * oldest unreaped pair was retired; it is a hint, never fsynced: after a reboot nothing is left.
- */
-function retiredPairs(stamp: string) {
-  return {
-    /** Destroys every retired pair when the oldest is due; returns how many ms that took, or undefined. */
-    reapIfDue(host: RtnlSocket): number | undefined {
-      let age: number;
-      try {
-        age = Date.now() - statSync(stamp).mtimeMs;
-      } catch {
-        return undefined; // nothing retired since the last reap
-      }
-      // A clock that stepped back makes the age negative: reaping early is harmless.
-      if (age >= 0 && age < retiredVethReapAfterMs) return undefined;
-      try {
-        unlinkSync(stamp);
-      } catch {
-        return undefined; // another DEL is reaping
-      }
-      const t0 = performance.now();
-      try {
-        host.ack((seq) => deleteGroupRequest(seq, retiredVethGroup), `retired pairs (link group ${retiredVethGroup})`);
-      } catch {
-        // ENODEV: their netns went away and took them along. Anything else: the next due DEL retries.
-      }
-      return performance.now() - t0;
-    },
-    noteRetired(): void {
-      try {
-        writeFileSync(stamp, "", { flag: "wx" }); // keeps the older stamp when there is one
-      } catch {
-        /* exists already, or no state dir: the pair then waits for its netns to go */
-      }
-    },
-  };
-}
-
-/**
- * DEL's half of the data plane: take the pair out of service at once and leave its destruction
- * (about 20 ms of RCU grace period in the kernel) to a later batch. A device of that name that
- * is not a Petrel veth is left alone. If retiring fails, the pair is destroyed right away.
- */
-function retire(host: RtnlSocket, hostVeth: string, retired: ReturnType<typeof retiredPairs>): void {
-  retired.reapIfDue(host);
-  const link = getLink(host, hostVeth, "");
-  if (link === undefined || link.kind !== "veth" || link.mac !== hostVethMac) return;
-  try {
-    for (const r of retireRequests(hostVeth, link)) host.ack(r.build, r.what);
-    retired.noteRetired();
-  } catch {
-    // e.g. an earlier retired pair of the same attachment still holds the retired name.
-    try {
-      host.ack((seq) => deleteLinkRequest(seq, hostVeth), `veth ${hostVeth}`);
-    } catch (err) {
-      if (!(err instanceof NetlinkError && err.errno === Errno.ENODEV)) throw err;
-    }
   }
 }
 

@@ -1,0 +1,77 @@
+import { statSync, unlinkSync, writeFileSync } from "node:fs";
+import { Errno } from "../netlink/errno.ts";
+import { deleteGroupRequest, deleteLinkRequest } from "../netlink/link.ts";
+import { NetlinkError } from "../netlink/netlink-error.ts";
+import { retireRequests } from "../netlink/wiring-requests.ts";
+import { hostVethMac, retiredVethGroup, retiredVethReapAfterMs } from "../pod-wiring.ts";
+import { getLink } from "./get-link.ts";
+import type { RtnlSocket } from "./netlink-socket.ts";
+
+export interface RetiredPairs {
+  /** Destroys every retired pair when the oldest is due; returns how many ms that took, or undefined. */
+  reapIfDue(host: RtnlSocket): number | undefined;
+  /** Records that a pair was retired now (unless an older one is still waiting). */
+  noteRetired(): void;
+}
+
+/**
+ * Retired pairs (docs/cni-plugin.md, "DEL") wait in link group 89 until the runtime deletes the
+ * pod's netns (which destroys the pair) or until a DEL finds the oldest of them older than
+ * retiredVethReapAfterMs and destroys them all with one request. `stamp`'s mtime is when the
+ * oldest unreaped pair was retired; it is a hint, never fsynced: after a reboot nothing is left.
+ */
+export function retiredPairs(stamp: string): RetiredPairs {
+  return {
+    reapIfDue(host: RtnlSocket): number | undefined {
+      let age: number;
+      try {
+        age = Date.now() - statSync(stamp).mtimeMs;
+      } catch {
+        return undefined; // nothing retired since the last reap
+      }
+      // A clock that stepped back makes the age negative: reaping early is harmless.
+      if (age >= 0 && age < retiredVethReapAfterMs) return undefined;
+      try {
+        unlinkSync(stamp);
+      } catch {
+        return undefined; // another DEL is reaping
+      }
+      const t0 = performance.now();
+      try {
+        host.ack((seq) => deleteGroupRequest(seq, retiredVethGroup), `retired pairs (link group ${retiredVethGroup})`);
+      } catch {
+        // ENODEV: their netns went away and took them along. Anything else: the next due DEL retries.
+      }
+      return performance.now() - t0;
+    },
+    noteRetired(): void {
+      try {
+        writeFileSync(stamp, "", { flag: "wx" }); // keeps the older stamp when there is one
+      } catch {
+        /* exists already, or no state dir: the pair then waits for its netns to go */
+      }
+    },
+  };
+}
+
+/**
+ * DEL's half of the data plane: take the pair out of service at once and leave its destruction
+ * (about 20 ms of RCU grace period in the kernel) to a later batch. A device of that name that
+ * is not a Petrel veth is left alone. If retiring fails, the pair is destroyed right away.
+ */
+export function retire(host: RtnlSocket, hostVeth: string, retired: RetiredPairs): void {
+  retired.reapIfDue(host);
+  const link = getLink(host, hostVeth, "");
+  if (link === undefined || link.kind !== "veth" || link.mac !== hostVethMac) return;
+  try {
+    for (const r of retireRequests(hostVeth, link)) host.ack(r.build, r.what);
+    retired.noteRetired();
+  } catch {
+    // e.g. an earlier retired pair of the same attachment still holds the retired name.
+    try {
+      host.ack((seq) => deleteLinkRequest(seq, hostVeth), `veth ${hostVeth}`);
+    } catch (err) {
+      if (!(err instanceof NetlinkError && err.errno === Errno.ENODEV)) throw err;
+    }
+  }
+}
