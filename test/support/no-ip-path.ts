@@ -1,9 +1,10 @@
 /**
  * The PATH every test gives the Petrel plugin (directly, through the conflist runner, podman or
- * containerd): it starts with a directory whose `ip` and `nsenter` only record who called them
- * and fail, so the plugin cannot reach iproute2 or util-linux's nsenter, and a test can prove it
- * did not try (`assertNoIpRun`). The rest of PATH stays, for the chained reference plugins
- * (portmap needs iptables) and the runtimes. The test's own commands use `hostTool` instead.
+ * containerd): it starts with a directory whose `ip` and `nsenter` record who called them and,
+ * when the caller is `petrel`, fail — so the plugin cannot reach iproute2 or util-linux's nsenter,
+ * and a test can prove it did not try (`assertNoIpRun`). Any other caller (a runtime, a chained
+ * reference plugin) gets the real tool: only Petrel must do without. The test's own commands use
+ * `hostTool` instead.
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -25,9 +26,12 @@ function trapDir(): string {
     const script = join(dir, name);
     writeFileSync(script, [
       "#!/bin/sh",
-      `echo "$(readlink /proc/$PPID/exe) ran ${name} $*" >> ${log}`,
-      `echo "${name}: not available to CNI plugins in Petrel's tests (test/support/no-ip-path.ts)" >&2`,
-      "exit 127",
+      'caller="$(readlink /proc/$PPID/exe)"',
+      `echo "$caller ran ${name} $*" >> ${log}`,
+      'case "$caller" in',
+      `  */petrel) echo "${name}: not available to petrel in Petrel's tests (test/support/no-ip-path.ts)" >&2; exit 127 ;;`,
+      "esac",
+      `PATH=${systemPath} exec ${name} "$@"`,
       "",
     ].join("\n"));
     chmodSync(script, 0o755);
@@ -47,10 +51,10 @@ export function ipCalls(): string[] {
   return existsSync(log) ? readFileSync(log, "utf8").split("\n").filter((l) => l !== "") : [];
 }
 
-/** Throws when anything run with pluginPath() tried to run `ip` or `nsenter`. */
+/** Throws when petrel tried to run `ip` or `nsenter` (other callers are allowed them). */
 export function assertNoIpRun(): void {
-  const calls = ipCalls();
-  if (calls.length > 0) throw new Error(`a CNI plugin ran iproute2/nsenter, which Petrel must not need:\n${calls.join("\n")}`);
+  const calls = ipCalls().filter((c) => /\/petrel ran /.test(c));
+  if (calls.length > 0) throw new Error(`petrel ran iproute2/nsenter, which it must not need:\n${calls.join("\n")}`);
 }
 
 const resolved = new Map<string, string>();
