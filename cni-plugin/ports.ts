@@ -44,9 +44,11 @@ export interface PodDataplane {
   /**
    * Takes the pair out of service at once (no route to the pod, no traffic through it, the names
    * free for a new ADD) and leaves its destruction to a later batch (docs/cni-plugin.md, "DEL").
-   * A missing veth, or a device of that name that is not a Petrel veth, is success.
+   * A missing veth, or a device of that name that is not a Petrel veth, is success. `pod`, when
+   * the caller knows it (DEL), lets the pod end be renamed too, so the netns can get a new
+   * interface of that name at once (ADD renames a left-over retired end itself otherwise).
    */
-  unwire(hostVeth: string): void;
+  unwire(hostVeth: string, pod?: { netns: string; ifname: string }): void;
   /** Compares the kernel's state with the wiring; returns one line per difference. */
   inspect(wiring: PodWiring): string[];
 }

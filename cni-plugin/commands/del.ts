@@ -15,7 +15,7 @@ import { attachmentOwner } from "./attachment.ts";
 export function cmdDel(env: CniEnv, conf: NetConf, deps: PluginDeps): void {
   const owner = attachmentOwner(env, conf);
   const hostVeth = hostVethName(conf.name, env.containerId, env.ifname);
-  deps.dataplane.unwire(hostVeth);
+  deps.dataplane.unwire(hostVeth, env.netns === "" ? undefined : { netns: env.netns, ifname: env.ifname });
   const mine = deps.store.list().filter((r) => sameOwner(r, owner));
   for (const r of mine) deps.store.release(r.address);
   if (mine.length > 0) deps.store.sync();

@@ -4,8 +4,8 @@ import { CniCode, CniError } from "../cni-error.ts";
 import { Errno } from "../netlink/errno.ts";
 import { deleteLinkRequest, type Link } from "../netlink/link.ts";
 import { NetlinkError } from "../netlink/netlink-error.ts";
-import { createPair, hostRequests, podRequests } from "../netlink/wiring-requests.ts";
-import { hostSysctls, hostVethMac, nodeForwardingSysctls, type PodWiring } from "../pod-wiring.ts";
+import { createPair, hostRequests, podRequests, retirePodEndRequests } from "../netlink/wiring-requests.ts";
+import { hostSysctls, hostVethMac, nodeForwardingSysctls, retiredVethGroup, type PodWiring } from "../pod-wiring.ts";
 import type { PodDataplane } from "../ports.ts";
 import { getLink } from "./get-link.ts";
 import { inspectPod } from "./kernel-inspect.ts";
@@ -48,6 +48,13 @@ function createPairOnce(host: RtnlSocket, pod: RtnlSocket, w: PodWiring, podNetn
   const hostLink = getLink(host, w.hostVeth, "");
   const podLink = getLink(pod, w.ifname, ` in ${w.netns}`);
   if (hostLink === undefined) {
+    // The pod's end of a pair an earlier DEL (or GC) retired without renaming it: rename it now.
+    const peer = podLink?.peerIndex === undefined ? undefined : getLink(host, podLink.peerIndex, "");
+    if (podLink !== undefined && peer !== undefined && peer.group === retiredVethGroup && peer.kind === "veth" && peer.peerIndex === podLink.index) {
+      for (const r of retirePodEndRequests(w.ifname, podLink.index, peer.name, w.netns)) pod.ack(r.build, r.what);
+      host.ack(create.build, create.what);
+      return;
+    }
     throw new NetlinkError(`interface ${w.ifname} in ${w.netns}`, Errno.EEXIST, "the pod's namespace already has an interface of that name");
   }
   if (!isOwnLeftover(hostLink, podLink, w)) {
@@ -168,9 +175,9 @@ export function kernelDataplane(stateDir: string): PodDataplane {
       }
     },
 
-    unwire(hostVeth) {
+    unwire(hostVeth, pod) {
       try {
-        retire(host(), hostVeth, retired);
+        retire(host(), hostVeth, retired, pod);
       } catch (err) {
         throw dataplaneError(`cannot remove veth ${hostVeth}`, err);
       }

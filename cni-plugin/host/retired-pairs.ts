@@ -1,11 +1,13 @@
-import { statSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { Errno } from "../netlink/errno.ts";
-import { deleteGroupRequest, deleteLinkRequest } from "../netlink/link.ts";
+import { deleteGroupRequest, deleteLinkRequest, type Link } from "../netlink/link.ts";
 import { NetlinkError } from "../netlink/netlink-error.ts";
-import { retireRequests } from "../netlink/wiring-requests.ts";
+import { retirePodEndRequests, retireRequests, type Request } from "../netlink/wiring-requests.ts";
 import { hostVethMac, retiredVethGroup, retiredVethReapAfterMs } from "../pod-wiring.ts";
 import { getLink } from "./get-link.ts";
 import type { RtnlSocket } from "./netlink-socket.ts";
+import { openNetns, socketInNetns } from "./netns.ts";
+import { retiredVethName } from "../veth-name.ts";
 
 export interface RetiredPairs {
   /** Destroys every retired pair when the oldest is due; returns how many ms that took, or undefined. */
@@ -54,17 +56,47 @@ export function retiredPairs(stamp: string): RetiredPairs {
   };
 }
 
+/** Where the pod end is, when the caller knows (DEL does; GC and a failed ADD do not). */
+export interface PodEnd {
+  netns: string;
+  ifname: string;
+}
+
+/** The pod end down and renamed like the host end, through a socket made in the pod's netns. */
+function retirePodEnd(hostLink: Link, pod: PodEnd): void {
+  let fd: number;
+  try {
+    fd = openNetns(pod.netns);
+  } catch {
+    return; // the netns is gone, and the pod end with it
+  }
+  let s: RtnlSocket | undefined;
+  try {
+    s = socketInNetns(fd);
+    const podLink = getLink(s, pod.ifname, ` in ${pod.netns}`);
+    if (podLink === undefined || podLink.peerIndex !== hostLink.index) return; // not this pair's end
+    for (const r of retirePodEndRequests(pod.ifname, podLink.index, retiredVethName(hostLink.name), pod.netns)) s.ack(r.build, r.what);
+  } finally {
+    s?.close();
+    closeSync(fd);
+  }
+}
+
 /**
  * DEL's half of the data plane: take the pair out of service at once and leave its destruction
- * (about 20 ms of RCU grace period in the kernel) to a later batch. A device of that name that
- * is not a Petrel veth is left alone. If retiring fails, the pair is destroyed right away.
+ * (about 20 ms of RCU grace period in the kernel) to a later batch (docs/cni-plugin.md, "DEL").
+ * A device of that name that is not a Petrel veth is left alone. If retiring fails, the pair is
+ * destroyed right away.
  */
-export function retire(host: RtnlSocket, hostVeth: string, retired: RetiredPairs): void {
+export function retire(host: RtnlSocket, hostVeth: string, retired: RetiredPairs, pod?: PodEnd): void {
   retired.reapIfDue(host);
   const link = getLink(host, hostVeth, "");
   if (link === undefined || link.kind !== "veth" || link.mac !== hostVethMac) return;
   try {
-    for (const r of retireRequests(hostVeth, link)) host.ack(r.build, r.what);
+    const [down, rename] = retireRequests(hostVeth, link.index) as [Request, Request];
+    host.ack(down.build, down.what);
+    if (pod !== undefined) retirePodEnd(link, pod);
+    host.ack(rename.build, rename.what);
     retired.noteRetired();
   } catch {
     // e.g. an earlier retired pair of the same attachment still holds the retired name.

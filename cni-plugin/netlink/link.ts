@@ -59,19 +59,17 @@ export function setLinkUpRequest(seq: number, index: number, up: boolean): Uint8
 export interface LinkChange {
   name?: string;
   group?: number;
-  /** Addresses a device in another namespace, by the id this namespace knows it by (IFLA_TARGET_NETNSID). */
-  targetNetnsId?: number;
   up?: boolean;
 }
 
 /**
- * `ip link set dev INDEX [name N] [group G] [up|down]`, optionally on a device in another
- * namespace. The kernel renames before it changes flags, and renames only devices that are down:
- * take a device down in one request and rename it in the next.
+ * `ip link set dev INDEX [name N] [group G] [up|down]`. The kernel renames before it changes
+ * flags, and renames only devices that are down: take a device down in one request and rename it
+ * in the next. (IFLA_TARGET_NETNSID does not address a device in another namespace here: on a
+ * change request the kernel takes it as where to move the device, measured.)
  */
 export function setLinkRequest(seq: number, index: number, c: LinkChange): Uint8Array {
   const attrs: Uint8Array[] = [];
-  if (c.targetNetnsId !== undefined) attrs.push(attrU32(Ifla.targetNetnsId, c.targetNetnsId));
   if (c.group !== undefined) attrs.push(attrU32(Ifla.group, c.group));
   if (c.name !== undefined) attrs.push(attrString(Ifla.ifname, c.name));
   const change = c.up === undefined ? 0 : iffUp;
@@ -86,6 +84,11 @@ export function deleteGroupRequest(seq: number, group: number): Uint8Array {
 /** `ip link show dev NAME`, without statistics (the lookup iproute2 makes before `link del`). */
 export function getLinkRequest(seq: number, name: string): Uint8Array {
   return message(Rtm.getLink, NlmFlag.request, seq, ifinfomsg(0), attrU32(Ifla.extMask, rtextFilter), attrString(Ifla.ifname, name));
+}
+
+/** `ip link show dev INDEX` (from the socket's namespace), without statistics. */
+export function getLinkByIndexRequest(seq: number, index: number): Uint8Array {
+  return message(Rtm.getLink, NlmFlag.request, seq, ifinfomsg(index), attrU32(Ifla.extMask, rtextFilter));
 }
 
 /** `ip link show`: every link of the socket's namespace. */

@@ -18,7 +18,6 @@ export function addressFamily(family: IpFamily): number {
 
 export const Ifla = {
   address: 1, ifname: 3, mtu: 4, link: 5, operstate: 16, linkinfo: 18, group: 27, netnsFd: 28, extMask: 29, linkNetnsId: 37,
-  targetNetnsId: 46,
 } as const;
 export const IflaInfo = { kind: 1, data: 2 } as const;
 export const vethInfoPeer = 1;

@@ -7,7 +7,7 @@ import { parseAddress } from "../../common/cidr.ts";
 import type { PodWiring } from "../pod-wiring.ts";
 import { deleteGroupRequest, deleteLinkRequest, getLinkRequest } from "./link.ts";
 import { getRouteRequest } from "./route.ts";
-import { createPair, hostRequests, podRequests, retireRequests } from "./wiring-requests.ts";
+import { createPair, hostRequests, podRequests, retirePodEndRequests, retireRequests } from "./wiring-requests.ts";
 
 interface Golden { netnsFd: number; requests: Record<string, string> }
 const golden = JSON.parse(readFileSync(join(__dirname, "testdata", "iproute2.json"), "utf8")) as Golden;
@@ -78,29 +78,18 @@ describe("ADD's requests are byte for byte what iproute2 sends", () => {
 });
 
 describe("DEL's requests", () => {
-  const host = { index: 2, peerIndex: 5, peerNetnsId: 0 };
-
-  it("host end down, pod end down and renamed through IFLA_TARGET_NETNSID, host end renamed into group 89", () => {
-    const reqs = retireRequests("ptl0123456789ab", host);
-    expect(reqs.map((r) => r.what)).toEqual([
-      "veth ptl0123456789ab",
-      "the pod end of ptl0123456789ab (ifindex 5 in netns id 0)",
-      "the pod end of ptl0123456789ab (ifindex 5 in netns id 0)",
-      "veth ptl0123456789ab",
-    ]);
-    const [down, podDown, podRename, retire] = reqs.map((r) => hex(r.build(0)));
-    // The host end's two requests are what `ip link set dev X down` and `ip link set dev X name Y group 89` send.
-    expect(down).toBe(iproute2("hostDown"));
-    expect(retire).toBe(iproute2("hostRetire"));
-    // iproute2 cannot address a device by netns id; by hand: ifinfomsg for ifindex 5 (down: change
-    // IFF_UP, flags 0), then IFLA_TARGET_NETNSID (46) = 0, then IFLA_IFNAME "ptx0123456789ab".
-    expect(podDown).toBe("28000000100005000000000000000000" + "00000000050000000000000001000000" + "08002e0000000000");
-    expect(podRename).toBe("3c000000100005000000000000000000" + "00000000050000000000000000000000" + "08002e0000000000" +
-      "14000300707478303132333435363738396162" + "00");
+  it("host end: `ip link set dev X down`, then `ip link set dev X name ptx… group 89`", () => {
+    const reqs = retireRequests("ptl0123456789ab", 2);
+    expect(reqs.map((r) => r.what)).toEqual(["veth ptl0123456789ab", "veth ptl0123456789ab"]);
+    expect(reqs.map((r) => hex(r.build(0)))).toEqual([iproute2("hostDown"), iproute2("hostRetire")]);
   });
 
-  it("without a peer in another netns, only the host end's two requests", () => {
-    expect(retireRequests("ptl0123456789ab", { index: 2, peerIndex: undefined, peerNetnsId: undefined })).toHaveLength(2);
+  it("pod end: down, then renamed to the retired name (iproute2's bytes for the same on ifindex 2)", () => {
+    const reqs = retirePodEndRequests("eth0", 2, "ptx0123456789ab", "/var/run/netns/pod");
+    expect(reqs.map((r) => r.what)).toEqual(["interface eth0 in /var/run/netns/pod", "interface eth0 in /var/run/netns/pod"]);
+    // iproute2's `name ptx… group 89` without the group attribute (8 bytes shorter).
+    const renameOnly = iproute2("hostRetire").replace("08001b0059000000", "").replace(/^3c/, "34");
+    expect(reqs.map((r) => hex(r.build(0)))).toEqual([iproute2("hostDown"), renameOnly]);
   });
 
   it("the batch that destroys every retired pair is `ip link del group 89`", () => {

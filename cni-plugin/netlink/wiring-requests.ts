@@ -8,7 +8,7 @@ import { podRouteProtocol } from "../../common/route-protocols.ts";
 import { hostPrefix, hostVethMac, podGatewayV4, podGatewayV6, retiredVethGroup, type PodWiring } from "../pod-wiring.ts";
 import { retiredVethName } from "../veth-name.ts";
 import { addAddressRequest } from "./address.ts";
-import { createVethRequest, setLinkRequest, setLinkUpRequest, type Link } from "./link.ts";
+import { createVethRequest, setLinkRequest, setLinkUpRequest } from "./link.ts";
 import { RtProto, RtScope, routeRequest } from "./route.ts";
 
 export interface Request {
@@ -92,21 +92,27 @@ export function podRequests(w: PodWiring, podIndex: number): Request[] {
 }
 
 /**
- * DEL's requests (docs/cni-plugin.md, "DEL"): the host end goes down, which stops all traffic
- * and makes the kernel drop every route through it; the pod end goes down and takes the retired
- * name, so the pod's namespace can have a new `eth0` at once (changed from the host namespace
- * through IFLA_TARGET_NETNSID: no namespace switch); then the host end takes the retired name and
- * the retired group, in which a later DEL destroys every retired pair with one request.
+ * DEL's requests for the host end (docs/cni-plugin.md, "DEL"): down — which stops all traffic to
+ * the pod and makes the kernel drop every route through it — then the retired name and the
+ * retired link group, in which a later DEL destroys every retired pair with one request. The
+ * kernel renames only a device that is down, so these are two requests.
  */
-export function retireRequests(hostVeth: string, host: Pick<Link, "index" | "peerIndex" | "peerNetnsId">): Request[] {
+export function retireRequests(hostVeth: string, hostIndex: number): Request[] {
   const retired = retiredVethName(hostVeth);
-  const out: Request[] = [{ what: `veth ${hostVeth}`, build: (seq) => setLinkRequest(seq, host.index, { up: false }) }];
-  const { peerIndex, peerNetnsId } = host;
-  if (peerIndex !== undefined && peerNetnsId !== undefined) {
-    const peer = `the pod end of ${hostVeth} (ifindex ${peerIndex} in netns id ${peerNetnsId})`;
-    out.push({ what: peer, build: (seq) => setLinkRequest(seq, peerIndex, { targetNetnsId: peerNetnsId, up: false }) });
-    out.push({ what: peer, build: (seq) => setLinkRequest(seq, peerIndex, { targetNetnsId: peerNetnsId, name: retired }) });
-  }
-  out.push({ what: `veth ${hostVeth}`, build: (seq) => setLinkRequest(seq, host.index, { name: retired, group: retiredVethGroup }) });
-  return out;
+  return [
+    { what: `veth ${hostVeth}`, build: (seq) => setLinkRequest(seq, hostIndex, { up: false }) },
+    { what: `veth ${hostVeth}`, build: (seq) => setLinkRequest(seq, hostIndex, { name: retired, group: retiredVethGroup }) },
+  ];
+}
+
+/**
+ * The pod end of a retired pair, on a socket in the pod's namespace: down and renamed to the
+ * retired name too, so the namespace can get a new interface of the old name at once.
+ */
+export function retirePodEndRequests(podEnd: string, podIndex: number, retired: string, netns: string): Request[] {
+  const what = `interface ${podEnd} in ${netns}`;
+  return [
+    { what, build: (seq) => setLinkRequest(seq, podIndex, { up: false }) },
+    { what, build: (seq) => setLinkRequest(seq, podIndex, { name: retired }) },
+  ];
 }

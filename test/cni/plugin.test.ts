@@ -167,6 +167,19 @@ describe("DEL", () => {
     expect(node.podRoutes()).toEqual([]);
   });
 
+  it("after a DEL without CNI_NETNS (pod end not renamed), a new ADD into that netns renames the old end itself", () => {
+    const pod = node.newPod();
+    const first = add("no-netns-1", pod);
+    const oldVeth = (first.json?.["interfaces"] as Array<{ name: string }>)[0]?.name ?? "";
+    expect(node.plugin({ command: "DEL", config: node.config(), containerId: "no-netns-1", ifname: "eth0" }).status).toBe(0);
+    expect(linkExists("eth0", pod.name)).toBe(true); // DEL could not reach it: only the host end was retired
+    const second = add("no-netns-2", pod);
+    expect({ status: second.status, stdout: second.stdout }).toEqual(expect.objectContaining({ status: 0 }));
+    expect(ipJson<Link[]>(pod.name, ["link", "show"]).map((l) => l.ifname).sort()).toEqual(["eth0", "lo", `ptx${oldVeth.slice(3)}`]);
+    expect(inNetns(pod.name, ["ping", "-c", "1", "-W", "2", node.address]).status).toBe(0);
+    expect(node.plugin({ command: "DEL", config: node.config(), containerId: "no-netns-2", netns: pod.path, ifname: "eth0" }).status).toBe(0);
+  });
+
   it("succeeds when the netns is already gone, and frees the address", () => {
     const pod = node.newPod();
     const added = add("del-gone", pod);
