@@ -40,7 +40,7 @@ describe("an IPv6 pod", () => {
     const result = add("v6-wire", pod, [v6Block]);
     const ip = result.ips[0];
     expect(result.ips).toHaveLength(1);
-    expect(ip?.address).toMatch(/^2001:db8:6::[0-9a-f]+\/128$/);
+    expect(ip?.address).toMatch(/^2001:db8:6::([0-9a-f]+)?\/128$/); // the block's first address is usable too
     expect(ip?.gateway).toBe(gateway6);
     expect(result.routes).toEqual([{ dst: "::/0", gw: gateway6 }]);
     const addr = (ip?.address ?? "").replace("/128", "");
@@ -56,6 +56,8 @@ describe("an IPv6 pod", () => {
     expect(sysctl(`/proc/sys/net/ipv6/conf/${veth}/proxy_ndp`)).toBe("1");
     expect(sysctl(`/proc/sys/net/ipv6/conf/${veth}/forwarding`)).toBe("1");
     expect(sysctl("/proc/sys/net/ipv6/conf/all/forwarding")).toBe("1");
+    expect(node.plugin({ command: "DEL", config: node.config({ ipam: { blocks: [v6Block] } }), containerId: "v6-wire", netns: pod.path, ifname: "eth0" }).status).toBe(0);
+    expect(ipJson<Route[]>(node.name, ["-6", "route", "show", "proto", "89"])).toEqual([]);
   });
 
   it("reaches another pod and the node with its first packet, and CHECK then DEL work", () => {

@@ -50,10 +50,11 @@ function expectNothingLeft(containerId: string, podNs: string | undefined): void
 const add = (containerId: string, netns: string): PluginCall => ({ command: "ADD", config: node.config(), containerId, netns, ifname: "eth0" });
 
 describe("the kernel refuses a step of ADD", () => {
-  it("a host veth name held by another device: refused, the device left alone, all rolled back", () => {
+  // A bridge (another kind) and a veth that is not Petrel's (another MAC, its peer elsewhere).
+  it.each([["bridge", ["type", "bridge"]], ["foreign veth", ["type", "veth", "peer", "name", "ptlforeignpeer"]]])("a host veth name held by a %s: refused, the device left alone, all rolled back", (_kind, type) => {
     const pod = node.newPod();
     const name = hostVethName("petrel-test", "taken", "eth0");
-    must(["ip", "-n", node.name, "link", "add", name, "type", "dummy"]);
+    must(["ip", "-n", node.name, "link", "add", name, ...type]);
     try {
       const r = node.plugin(add("taken", pod.path));
       expect(r.json).toMatchObject({
