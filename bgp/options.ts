@@ -1,4 +1,5 @@
 /** The agent's command line (commander), validated with errors that name the flag and the fix. */
+import { VERSION_FLAG, VERSION_HELP, commanderVersion } from "../common/build-info.ts";
 import { Command, Option } from "commander";
 import { parseDuration } from "../common/duration.ts";
 import { InvalidInputError } from "../common/errors.ts";
@@ -17,11 +18,16 @@ export interface AgentOptions {
   readonly routeSettleMs: number;
   readonly statusIntervalMs: number;
   readonly heartbeatMs: number;
+  /** The IPAM check (records against Pods, blocks and routes) runs at least this often. */
+  readonly ipamCheckMs: number;
+  /** A record whose pod is gone is freed after this long (0: never, only counted). */
+  readonly podGcGraceMs: number;
   readonly logLevel: LogLevel;
 }
 
 export function agentCommand(): Command {
   return new Command("petrel-agent")
+    .version(commanderVersion("petrel-agent"), VERSION_FLAG, VERSION_HELP)
     .description("Petrel's node agent: drives gobgpd over gRPC to advertise this node's blocks and programs the kernel with the other nodes' routes.")
     .option("--kubeconfig <file>", "kubeconfig to use (default: $KUBECONFIG, else the in-cluster service account)")
     .option("--node-name <name>", "this node's name (default: $NODE_NAME)")
@@ -35,6 +41,8 @@ export function agentCommand(): Command {
     .option("--route-settle-time <d>", "after a start or a gobgpd restart, remove no route for this long (sessions re-learn them)", "30s")
     .option("--status-interval <d>", "minimum time between two status writes of one object", "2s")
     .option("--heartbeat-period <d>", "the node status is rewritten at least this often", "60s")
+    .option("--ipam-check-period <d>", "check the CNI plugin's allocation records against the node's Pods, blocks and pod routes at least this often", "30s")
+    .option("--pod-gc-grace-period <d>", "free the address of a pod that is gone (no CNI DEL) after this long; 0 only counts them", "5m")
     .addOption(new Option("--log-level <level>", "log level").choices(logLevels).default("info"));
 }
 
@@ -65,6 +73,8 @@ export function agentOptions(flags: Record<string, unknown>, env: NodeJS.Process
     routeSettleMs: parseDuration(str("routeSettleTime") ?? "", "--route-settle-time"),
     statusIntervalMs: positive("statusInterval", "--status-interval"),
     heartbeatMs: positive("heartbeatPeriod", "--heartbeat-period"),
+    ipamCheckMs: positive("ipamCheckPeriod", "--ipam-check-period"),
+    podGcGraceMs: parseDuration(str("podGcGracePeriod") ?? "", "--pod-gc-grace-period"),
     logLevel: (str("logLevel") ?? "info") as LogLevel,
   };
 }

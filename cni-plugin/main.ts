@@ -4,6 +4,7 @@
  */
 import { readFileSync, writeSync } from "node:fs";
 import { errorMessage } from "../common/errors.ts";
+import { aboutText, wantsAbout } from "./about.ts";
 import { CniCode, CniError, errorDocument } from "./cni-error.ts";
 import { cmdAdd } from "./commands/add.ts";
 import { cmdCheck } from "./commands/check.ts";
@@ -11,13 +12,14 @@ import { cmdDel } from "./commands/del.ts";
 import { cmdGc } from "./commands/gc.ts";
 import { cmdStatus } from "./commands/status.ts";
 import { parseCniEnv } from "./env.ts";
-import { allocationsDir, fileAllocationStore } from "./host/allocation-store.ts";
+import { allocLockName, allocationsDir, gateLockName } from "../common/allocation-record.ts";
+import { fileAllocationStore } from "./host/allocation-store.ts";
 import { blockSource } from "./host/block-source.ts";
 import { jsonLogger } from "./host/json-log.ts";
 import { kernelDataplane } from "./host/kernel-dataplane.ts";
 import { fileNodeLock } from "./host/node-lock.ts";
 import { declaredVersion, decodeNetConfJson, parseNetConf, type NetConf } from "./netconf.ts";
-import type { PluginDeps } from "./ports.ts";
+import type { PluginDeps, TestHooks } from "./ports.ts";
 import { assertVerbInVersion, isSupportedVersion, versionResult } from "./spec-version.ts";
 
 const newestVersion = "1.1.0";
@@ -31,14 +33,27 @@ function readStdin(): string {
   }
 }
 
+/**
+ * PETREL_TEST_HOLD_BEFORE_WIRE=<fifo>: ADD, after reserving and before wiring, reads the FIFO to
+ * its end (it blocks until a test writes and closes it). For the race tests only.
+ */
+function testHooks(env: NodeJS.ProcessEnv): TestHooks | undefined {
+  const fifo = env["PETREL_TEST_HOLD_BEFORE_WIRE"];
+  if (fifo === undefined || fifo === "") return undefined;
+  return { beforeWire: () => void readFileSync(fifo) };
+}
+
 function makeDeps(conf: NetConf, base: Record<string, string>): PluginDeps {
   const dir = allocationsDir(conf.stateDir);
+  const store = fileAllocationStore(dir);
+  const hooks = testHooks(process.env);
   return {
-    store: fileAllocationStore(dir),
-    lock: fileNodeLock(`${dir}/.lock`, lockTimeoutMs),
+    store,
+    lock: fileNodeLock({ alloc: `${dir}/${allocLockName}`, gate: `${dir}/${gateLockName}` }, lockTimeoutMs),
     blocks: blockSource(conf.pinnedBlocks, conf.stateDir),
     dataplane: kernelDataplane(conf.stateDir),
     log: jsonLogger(conf.logLevel, conf.logFile, base),
+    ...(hooks === undefined ? {} : { hooks }),
   };
 }
 
@@ -83,6 +98,10 @@ function printDocument(doc: unknown): void {
 }
 
 function main(): number {
+  if (wantsAbout(process.argv, process.env.CNI_COMMAND)) {
+    writeSync(1, aboutText());
+    return 0;
+  }
   let stdinText = "";
   try {
     stdinText = readStdin();

@@ -79,3 +79,19 @@ describe("parseNetConf", () => {
     expect(err.message).toContain(`invalid network config: ${message}`);
   });
 });
+
+describe("GC's list of attachments to keep", () => {
+  const base = { cniVersion: "1.1.0", name: "net", type: "petrel" };
+  const a = (id: string) => ({ containerID: id, ifname: "eth0" });
+  it("is undefined (an empty list to GC) when missing or null, as libcni sends it", () => {
+    expect(parseNetConf(base).validAttachments).toBeUndefined();
+    expect(parseNetConf({ ...base, "cni.dev/valid-attachments": null, "cni.dev/attachments": null }).validAttachments).toBeUndefined();
+  });
+  it("merges the misspelt twin cni.dev/attachments", () => {
+    expect(parseNetConf({ ...base, "cni.dev/attachments": [a("x")] }).validAttachments).toEqual([{ containerId: "x", ifname: "eth0" }]);
+    expect(parseNetConf({ ...base, "cni.dev/valid-attachments": [a("x")], "cni.dev/attachments": [a("x"), a("y")] }).validAttachments?.map((v) => v.containerId)).toEqual(["x", "y"]);
+  });
+  it("refuses a list of the wrong shape, naming the key", () => {
+    expect(() => parseNetConf({ ...base, "cni.dev/attachments": "x" })).toThrow(/cni.dev\/attachments: must be a list/);
+  });
+});

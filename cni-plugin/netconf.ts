@@ -18,7 +18,7 @@ export interface NetConf {
   logLevel: LogLevel;
   /** The previous plugin's result (CHECK and DEL receive Petrel's own ADD result). */
   prevResult: Record<string, unknown> | undefined;
-  /** GC (spec 1.1.0): the attachments the runtime still knows; everything else is garbage. */
+  /** GC (spec 1.1.0): the attachments the runtime still knows; everything else is garbage. Undefined: no list given (an empty one). */
   validAttachments: Attachment[] | undefined;
 }
 
@@ -91,9 +91,9 @@ function parseBlocks(ipam: Record<string, unknown>): Cidr[] | undefined {
   return parsed;
 }
 
-function parseAttachments(v: unknown): Attachment[] | undefined {
-  if (v === undefined) return undefined;
-  const field = "cni.dev/valid-attachments";
+function parseAttachments(v: unknown, field: string): Attachment[] | undefined {
+  // Missing or null: no list (libcni sends null for a nil Go slice).
+  if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v)) throw configError(field, "must be a list of {containerID, ifname} objects");
   return v.map((a: unknown, i: number) => {
     if (!isObject(a) || typeof a["containerID"] !== "string" || typeof a["ifname"] !== "string") {
@@ -107,6 +107,19 @@ function parseAttachments(v: unknown): Attachment[] | undefined {
     }
     return { containerId: a["containerID"], ifname: a["ifname"] };
   });
+}
+
+/**
+ * GC's list of attachments to keep: `cni.dev/valid-attachments` and its misspelt twin
+ * `cni.dev/attachments` (containernetworking/cni#1101; libcni sends both), merged. Undefined when
+ * neither is a list, which GC reads as an empty list (as libcni and the reference plugins do).
+ */
+function validAttachments(raw: Record<string, unknown>): Attachment[] | undefined {
+  const lists = [parseAttachments(raw["cni.dev/valid-attachments"], "cni.dev/valid-attachments"), parseAttachments(raw["cni.dev/attachments"], "cni.dev/attachments")];
+  if (lists.every((l) => l === undefined)) return undefined;
+  const seen = new Map<string, Attachment>();
+  for (const a of lists.flatMap((l) => l ?? [])) seen.set(`${a.containerId}/${a.ifname}`, a);
+  return [...seen.values()];
 }
 
 export function parseNetConf(raw: Record<string, unknown>): NetConf {
@@ -161,6 +174,6 @@ export function parseNetConf(raw: Record<string, unknown>): NetConf {
     logFile,
     logLevel: level as LogLevel,
     prevResult: prev,
-    validAttachments: parseAttachments(raw["cni.dev/valid-attachments"]),
+    validAttachments: validAttachments(raw),
   };
 }

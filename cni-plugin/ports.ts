@@ -2,15 +2,24 @@
  * The edges the plugin's commands need, declared here by their user. Implementations that touch
  * the host live in `host/`; unit tests pass in-memory ones.
  */
+import type { Allocation, DecodedRecord } from "../common/allocation-record.ts";
 import type { Cidr, IpAddress } from "../common/cidr.ts";
-import type { Allocation } from "./ipam/allocation.ts";
 import type { PodWiring } from "./pod-wiring.ts";
 
 export interface AllocationStore {
-  list(): Allocation[];
+  /** Every record (entries that are not records are skipped: see `strays`). */
+  list(): DecodedRecord[];
+  /** Names in the directory that look like records but are not (hand-made, corrupt). */
+  strays(): string[];
   /** Reserves the address for the owner atomically; false when the address is already taken. */
   tryReserve(allocation: Allocation): boolean;
   release(address: IpAddress): void;
+  /** When the address's record was made (its mtime, ms since the epoch), undefined when it has none. */
+  reservedAt(address: IpAddress): number | undefined;
+  /** True until the directory's records are in the current format (common/allocation-record.ts). */
+  needsMigration(): boolean;
+  /** Rewrites older records in the current format; call with both locks held exclusively. Returns how many. */
+  migrate(): number;
   lastReserved(family: 4 | 6): IpAddress | undefined;
   setLastReserved(address: IpAddress): void;
   /** Removes leftovers of processes killed mid-write; call with the lock held. */
@@ -19,9 +28,13 @@ export interface AllocationStore {
   sync(): void;
 }
 
+/** "alloc": held exclusively while the node's blocks are read and addresses reserved. "gate": held shared by ADD and DEL for their whole run, exclusively by GC, the format migration and the agent's drain check. Always taken in that order. */
+export type LockName = "alloc" | "gate";
+export type LockMode = "shared" | "exclusive";
+
 export interface NodeLock {
-  /** Blocks until the lock is held; returns the release function. */
-  acquire(): () => void;
+  /** Blocks until the lock is held in `mode` (or fails with code 11 at the timeout); returns the release function. */
+  acquire(name: LockName, mode: LockMode): () => void;
 }
 
 export interface NodeBlocks {
@@ -62,10 +75,17 @@ export interface Logger {
   debug(msg: string, fields?: LogFields): void;
 }
 
+/** Points where a test can make the plugin wait (never set in production; docs/cni-plugin.md). */
+export interface TestHooks {
+  /** ADD, after the reservation and before the wiring, with the gate held shared. */
+  beforeWire?(): void;
+}
+
 export interface PluginDeps {
   store: AllocationStore;
   lock: NodeLock;
   blocks: BlockSource;
   dataplane: PodDataplane;
   log: Logger;
+  hooks?: TestHooks;
 }

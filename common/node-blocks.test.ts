@@ -15,5 +15,9 @@ describe("node blocks file", () => {
     expect(() => parseNodeBlocksFile('{"version":2,"blocks":[]}', "/s/blocks.json")).toThrow(/expected \{"version":1/);
     expect(() => parseNodeBlocksFile('{"version":1,"blocks":[{"cidr":"198.18.0.1/26"}]}', "/s/blocks.json"))
       .toThrow(/blocks\[0\]\.cidr: "198.18.0.1\/26" has host bits set/);
+    expect(() => parseNodeBlocksFile('{"version":1,"blocks":[{"cidr":26}]}', "/s/blocks.json")).toThrow(/^\/s\/blocks.json: blocks\[0\]\.cidr: expected a CIDR string/);
+    expect(() => parseNodeBlocksFile('{"version":1,"blocks":["198.18.0.0/26"]}', "/s/blocks.json")).toThrow(/^\/s\/blocks.json: blocks\[0\]: expected/);
+    expect(() => parseNodeBlocksFile('{"version":1,"blocks":[{"cidr":"198.18.0.0/24"},{"cidr":"198.18.0.64/26"}]}', "/s/blocks.json"))
+      .toThrow(/blocks\[1\]\.cidr: 198.18.0.64\/26 overlaps blocks\[0\] \(198.18.0.0\/24\)/);
   });
 });

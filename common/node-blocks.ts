@@ -3,7 +3,7 @@
  * This file is the only channel between agent and plugin, so that pods keep starting while the
  * agent or the API server is down. The agent replaces it atomically (write, fsync, rename).
  */
-import { parseCidr, type Cidr } from "./cidr.ts";
+import { cidrsOverlap, formatCidr, parseCidr, type Cidr } from "./cidr.ts";
 import { InvalidInputError } from "./errors.ts";
 
 export const nodeBlocksFileName = "blocks.json";
@@ -41,9 +41,20 @@ export function parseNodeBlocksFile(text: string, source: string): ParsedNodeBlo
   }
   const blocks: Cidr[] = [];
   const pools: string[] = [];
-  doc.blocks.forEach((b, i) => {
-    blocks.push(parseCidr(b?.cidr as string, `${source}: blocks[${i}].cidr`));
-    pools.push(typeof b?.pool === "string" ? b.pool : "");
+  doc.blocks.forEach((b: unknown, i) => {
+    if (typeof b !== "object" || b === null) {
+      throw new InvalidInputError(`${source}: blocks[${i}]`, `expected {"cidr":…,"pool":…}, got ${JSON.stringify(b)}; the Petrel agent rewrites the file on its next pass`);
+    }
+    const entry = b as Partial<NodeBlock>;
+    const cidr = parseCidr(entry.cidr as string, `${source}: blocks[${i}].cidr`);
+    // Overlapping blocks would let one address be counted in two blocks (and handed out by two
+    // nodes): the controller never cuts them, so the file was edited by hand.
+    const clash = blocks.findIndex((other) => cidrsOverlap(other, cidr));
+    if (clash >= 0) {
+      throw new InvalidInputError(`${source}: blocks[${i}].cidr`, `${formatCidr(cidr)} overlaps blocks[${clash}] (${formatCidr(blocks[clash] as Cidr)}); blocks never overlap, so the file was edited by hand: the Petrel agent rewrites it on its next pass`);
+    }
+    blocks.push(cidr);
+    pools.push(typeof entry.pool === "string" ? entry.pool : "");
   });
   return { node: typeof doc.node === "string" ? doc.node : "", blocks, pools };
 }

@@ -1,6 +1,8 @@
 /** The controller's Prometheus metrics (prom-client), on their own registry. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { cidrSize } from "../common/cidr.ts";
 import type { ClusterState } from "./core/cluster-state.ts";
+import { tryParseCidr } from "./core/free-block.ts";
 import type { ReconcilerMetrics } from "./reconcile/reconciler.ts";
 
 export interface ControllerMetrics extends ReconcilerMetrics {
@@ -25,26 +27,52 @@ export function createControllerMetrics(snapshot: () => ClusterState | undefined
       this.set(watchRestarts());
     },
   });
-  const poolGauge = (name: string, help: string, value: (pool: string, s: ClusterState) => number) =>
+  // IPAM usage, like Calico's ipam_blocks / ipam_allocations_in_use: only the leader exports it,
+  // so that a sum over every replica's series counts each block once.
+  let leading = false;
+  const ipamGauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge, s: ClusterState) => void) =>
     new Gauge({
       name,
       help,
-      labelNames: ["pool"],
+      labelNames,
       registers: [registry],
       collect() {
-        const s = snapshot();
         this.reset();
-        if (s === undefined) return;
-        for (const p of s.pools) this.set({ pool: p.metadata.name }, value(p.metadata.name, s));
+        const s = snapshot();
+        if (leading && s !== undefined) fill(this, s);
       },
     });
-  poolGauge("petrel_controller_pool_blocks", "IPAMBlocks cut from each pool.", (pool, s) => s.blocks.filter((b) => b.spec.pool === pool).length);
-  poolGauge("petrel_controller_pool_used_addresses", "Addresses in use in each pool, as the agents report them.", (pool, s) =>
+  const perPoolAndNode = (value: (b: ClusterState["blocks"][number]) => number) => (g: Gauge, s: ClusterState) => {
+    const sums = new Map<string, { pool: string; node: string; v: number }>();
+    for (const b of s.blocks) {
+      const key = `${b.spec.pool}\u0000${b.spec.node}`;
+      const e = sums.get(key) ?? { pool: b.spec.pool, node: b.spec.node, v: 0 };
+      e.v += value(b);
+      sums.set(key, e);
+    }
+    for (const e of sums.values()) g.set({ pool: e.pool, node: e.node }, e.v);
+  };
+  const blockCapacity = (b: ClusterState["blocks"][number]) => {
+    const cidr = tryParseCidr(b.spec.cidr);
+    return b.status?.capacity ?? (cidr === undefined ? 0 : Number(cidrSize(cidr)));
+  };
+  ipamGauge("petrel_ipam_blocks", "IPAMBlocks by pool and node (draining ones included). Leader only.", ["pool", "node"], perPoolAndNode(() => 1));
+  ipamGauge("petrel_ipam_allocations_in_use", "Addresses allocated to pods, by pool and node, as the nodes' agents report them in IPAMBlock status. Leader only.", ["pool", "node"], perPoolAndNode((b) => b.status?.allocated ?? 0));
+  ipamGauge("petrel_ipam_addresses", "Addresses in the blocks (capacity), by pool and node. Leader only.", ["pool", "node"], perPoolAndNode(blockCapacity));
+  const poolGauge = (name: string, help: string, value: (pool: string, s: ClusterState) => number) =>
+    ipamGauge(name, help, ["pool"], (g, s) => {
+      for (const p of s.pools) g.set({ pool: p.metadata.name }, value(p.metadata.name, s));
+    });
+  poolGauge("petrel_controller_pool_blocks", "IPAMBlocks cut from each pool. Leader only.", (pool, s) => s.blocks.filter((b) => b.spec.pool === pool).length);
+  poolGauge("petrel_controller_pool_used_addresses", "Addresses in use in each pool, as the agents report them. Leader only.", (pool, s) =>
     s.blocks.filter((b) => b.spec.pool === pool).reduce((n, b) => n + (b.status?.allocated ?? 0), 0));
   return {
     registry,
     apiRequest: (verb, resource) => requests.inc({ verb, resource }),
-    setLeader: (leading) => leader.set(leading ? 1 : 0),
+    setLeader: (now) => {
+      leading = now;
+      leader.set(now ? 1 : 0);
+    },
     action: (kind, outcome) => actions.inc({ kind, outcome }),
     pass: (seconds, clean) => passes.observe({ clean: String(clean) }, seconds),
     pendingWrites: (n) => pending.set(n),

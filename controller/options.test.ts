@@ -25,6 +25,9 @@ jest.mock("commander", () => {
     description(): this {
       return this;
     }
+    version(): this {
+      return this;
+    }
     option(flags: string, _help: string, defaultValue?: unknown): this {
       this.declared.push({ flags, defaultValue });
       return this;

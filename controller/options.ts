@@ -2,6 +2,7 @@
  * The controller's command line (commander): every flag with its default and meaning in --help,
  * and validation that names the flag and the fix.
  */
+import { VERSION_FLAG, VERSION_HELP, commanderVersion } from "../common/build-info.ts";
 import { Command, Option } from "commander";
 import { parseDuration } from "../common/duration.ts";
 import { InvalidInputError } from "../common/errors.ts";
@@ -29,6 +30,7 @@ export interface ControllerOptions {
 
 export function controllerCommand(): Command {
   return new Command("petrel-controller")
+    .version(commanderVersion("petrel-controller"), VERSION_FLAG, VERSION_HELP)
     .description("Petrel's cluster controller: cuts IPPools into IPAMBlocks and hands them to nodes (one active replica, elected on a Lease).")
     .option("--kubeconfig <file>", "kubeconfig to use (default: $KUBECONFIG, else the in-cluster service account)")
     .option("--identity <name>", "this replica's name in the Lease (default: $POD_NAME, else hostname_random)")

@@ -14,7 +14,8 @@ export interface ClusterCache {
 
 /**
  * The outcome of one write. "exists": a create found the name taken (`existing` is what the API
- * server holds); "missing": the object was already gone. Other failures throw a PetrelError
+ * server holds); "missing": the object was already gone (or, for a conditional delete, is no
+ * longer the object the plan saw). Other failures throw a PetrelError
  * (transient for timeouts, 5xx, 429 and conflicts; permanent for rejections).
  */
 export type WriteResult<T = undefined> =
@@ -24,10 +25,17 @@ export type WriteResult<T = undefined> =
 
 export interface ClusterWriter {
   createPetrelNode(node: NodeInfo): Promise<WriteResult<PetrelNode>>;
-  deletePetrelNode(name: string): Promise<WriteResult>;
+  /** Deletes the PetrelNode if it still has `uid` (undefined: whatever it is); "missing" otherwise. */
+  deletePetrelNode(name: string, uid: string | undefined): Promise<WriteResult>;
   createBlock(block: NewBlock): Promise<WriteResult<IPAMBlock>>;
   drainBlock(name: string): Promise<WriteResult<IPAMBlock>>;
-  deleteBlock(name: string): Promise<WriteResult>;
+  /**
+   * Deletes the block if it still has `uid` (a precondition the API server checks): a block
+   * deleted and re-created under the same name meanwhile is "missing" to this call, never deleted.
+   */
+  deleteBlock(name: string, uid: string | undefined): Promise<WriteResult>;
+  /** Marks the block (of `uid`) abandoned, so that the protection policy lets it be deleted undrained. */
+  abandonBlock(name: string, uid: string | undefined, reason: string): Promise<WriteResult>;
   /** Sets the pool's finalizers to `change.finalizers`, failing with a conflict on a stale resourceVersion. */
   setPoolFinalizers(change: FinalizerAction): Promise<WriteResult>;
   updatePoolStatus(pool: string, status: IPPoolStatus): Promise<WriteResult>;

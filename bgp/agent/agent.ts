@@ -24,7 +24,17 @@ export interface AgentPorts {
   readonly cluster: { snapshot(): ClusterView; synced(): boolean };
   readonly bgp: GobgpClient;
   readonly kernel: { list(): Promise<KernelRoute[]>; apply(batch: string): Promise<void> };
-  readonly state: { writeBlocks(content: string): void; allocated(): string[] };
+  readonly state: {
+    writeBlocks(content: string): void;
+    /** What blocks.json holds now (undefined when unreadable): a hand-edited file is rewritten. */
+    readBlocks?(): string | undefined;
+    allocated(): string[];
+    /**
+     * The same count, taken after every CNI ADD that may have read an older blocks.json has
+     * finished (the plugin's locks, held exclusively): the count that acknowledges a drain.
+     */
+    allocatedAfterBarrier?(): Promise<string[]>;
+  };
   /** Applies an nftables script (natOutgoing). */
   readonly nat: { apply(script: string): Promise<void> };
   /** Reads node-wide forwarding for these families and turns it on where it is off and can be. */
@@ -65,6 +75,7 @@ export class Agent {
   #desired: DesiredBgp | undefined;
   #settleUntil: number;
   #lastBlocksFile = "";
+  #lastBlocksText = "";
   #lastNat: string | undefined;
   /**
    * The Petrel routes in the kernel as of the last listing plus what the agent applied since:
@@ -284,9 +295,11 @@ export class Agent {
     // Draining blocks are left out: the plugin stops allocating from them (the drain handshake).
     const active = blocks.filter((b) => b.spec.draining !== true).map((b) => ({ cidr: b.spec.cidr, pool: b.spec.pool })).sort((a, b) => (a.cidr < b.cidr ? -1 : 1));
     const key = JSON.stringify(active);
-    if (key === this.#lastBlocksFile) return;
-    this.#p.state.writeBlocks(renderNodeBlocksFile(this.#s.nodeName, active, new Date(this.#now())));
+    if (key === this.#lastBlocksFile && (this.#p.state.readBlocks === undefined || this.#p.state.readBlocks() === this.#lastBlocksText)) return;
+    const text = renderNodeBlocksFile(this.#s.nodeName, active, new Date(this.#now()));
+    this.#p.state.writeBlocks(text);
     this.#lastBlocksFile = key;
+    this.#lastBlocksText = text;
     this.#p.log.info("blocks written for the CNI plugin", { node: this.#s.nodeName, blocks: active.map((b) => b.cidr) });
   }
 
@@ -300,7 +313,12 @@ export class Agent {
     const interval = this.#s.statusIntervalMs;
     let wake: number | undefined;
     const soonest = (ms: number) => (wake = wake === undefined ? ms : Math.min(wake, ms));
-    const allocations = countAllocations(this.#p.state.allocated(), view.blocks.map((b) => b.spec.cidr));
+    // A drain is acknowledged (observedGeneration) with a count taken behind the plugin's locks,
+    // after blocks.json without the block was written in this pass: no ADD that read the old file
+    // can still be about to allocate from it.
+    const acking = view.blocks.some((b) => b.status?.observedGeneration !== (b.metadata.generation ?? 1));
+    const names = acking && this.#p.state.allocatedAfterBarrier !== undefined ? await this.#p.state.allocatedAfterBarrier() : this.#p.state.allocated();
+    const allocations = countAllocations(names, view.blocks.map((b) => b.spec.cidr));
     for (const b of view.blocks) {
       const next = blockStatus(b, allocations.get(b.spec.cidr) ?? 0, new Date(now));
       if (!blockStatusChanged(b.status, next)) continue;

@@ -5,8 +5,9 @@
  * periodically (a deleted or edited conflist comes back), and on SIGTERM removes what it
  * installed if, and only if, its DaemonSet is gone or being deleted: `helm uninstall`.
  */
+import { VERSION_FLAG, VERSION_HELP, commanderVersion } from "../../common/build-info.ts";
 import { Command, Option } from "commander";
-import { readdirSync } from "node:fs";
+import { readdirSync, renameSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseDuration } from "../../common/duration.ts";
 import { errorMessage } from "../../common/errors.ts";
@@ -15,6 +16,7 @@ import { createLogger, logLevels, type LogLevel } from "../../common/logger.ts";
 import { planInstall, planUninstall, shouldUninstall, type InstallItem, type OwnerState } from "./install-plan.ts";
 import { installFile, readRecord, removeFile, sha256File, writeRecord } from "./host/install-files.ts";
 import { daemonSetState } from "./host/owner-state.ts";
+import { ASIDE_SUFFIX, planRestore, planTakeover } from "./takeover-plan.ts";
 
 interface Flags {
   binDir: string;
@@ -28,24 +30,27 @@ interface Flags {
   namespace?: string;
   recheckPeriod: string;
   once?: boolean;
+  exclusive?: boolean;
   logLevel: LogLevel;
   kubeconfig?: string;
 }
 
 function command(): Command {
   return new Command("petrel-cni-installer")
+    .version(commanderVersion("petrel-cni-installer"), VERSION_FLAG, VERSION_HELP)
     .description("Installs Petrel's CNI plugin and conflist into the host's CNI directories, keeps them there, and removes them when the chart is uninstalled.")
     .option("--bin-dir <dir>", "host CNI executables directory, as mounted in this container", "/host/opt/cni/bin")
     .option("--conf-dir <dir>", "host CNI configuration directory, as mounted in this container", "/host/etc/cni/net.d")
     .option("--plugins-dir <dir>", "executables to install (every file in it)", "/opt/petrel/cni")
     .option("--replace <names...>", "executables that replace the host's copy (others are installed only where the host has none)", ["petrel"])
     .option("--skip <names...>", "executables of --plugins-dir not to install (e.g. portmap when the chain does not use it)", [])
-    .option("--conflist <file>", "the conflist to install (its file name is kept)", "/etc/petrel/cni/10-petrel.conflist")
+    .option("--conflist <file>", "the conflist to install (its file name is kept)", "/etc/petrel/cni/00-petrel.conflist")
     .option("--state-dir <dir>", "node state directory; holds the record of installed files", "/var/lib/petrel")
     .option("--daemonset <name>", "the DaemonSet running this container: its deletion means uninstall (unset: never uninstall)")
     .option("--namespace <ns>", "namespace of that DaemonSet (default: $POD_NAMESPACE)")
     .option("--recheck-period <d>", "how often the installed files are checked and repaired", "60s")
     .option("--once", "install and exit (no re-check, no uninstall)")
+    .option("--exclusive", `move every other CNI config in --conf-dir aside (renamed *${ASIDE_SUFFIX}; back on uninstall), at install and every re-check`)
     .option("--kubeconfig <file>", "kubeconfig (default: $KUBECONFIG, else the in-cluster service account)")
     .addOption(new Option("--log-level <level>", "log level").choices(logLevels).default("info"));
 }
@@ -86,6 +91,12 @@ async function main(): Promise<void> {
     }
     for (const { item, reason } of decision.keep) log.debug("kept", { file: item.dest, reason });
     writeRecord(recordPath, decision.record);
+    if (flags.exclusive === true) {
+      for (const name of planTakeover(readdirSync(flags.confDir), basename(flags.conflist))) {
+        renameSync(join(flags.confDir, name), join(flags.confDir, name + ASIDE_SUFFIX));
+        log.warn("moved another CNI's config aside (--exclusive)", { file: join(flags.confDir, name), now: name + ASIDE_SUFFIX });
+      }
+    }
     return decision.write.length;
   };
   try {
@@ -124,7 +135,10 @@ async function main(): Promise<void> {
     const remove = planUninstall(record, new Map(record.files.map((f) => [f.path, sha256File(f.path)])));
     for (const path of remove) removeFile(path);
     removeFile(recordPath);
-    log.info("uninstalled: removed the CNI files this installer wrote", { signal, daemonset: owner, files: remove });
+    // Whatever --exclusive moved aside goes back, now that Petrel's config is gone.
+    const restored = planRestore(readdirSync(flags.confDir));
+    for (const { from, to } of restored) renameSync(join(flags.confDir, from), join(flags.confDir, to));
+    log.info("uninstalled: removed the CNI files this installer wrote", { signal, daemonset: owner, files: remove, restored: restored.map((r) => r.to) });
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

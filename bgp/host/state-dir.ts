@@ -1,10 +1,13 @@
 /**
  * The node's state directory, shared with the CNI plugin: the agent writes `blocks.json` (the
- * blocks the plugin may allocate from) atomically, and reads the plugin's allocation records to
- * count addresses in use.
+ * blocks the plugin may allocate from) atomically, and reads the plugin's allocation records
+ * (their layout: common/allocation-record.ts) to count addresses in use and find leaks.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, writeSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { allocationsDir, decodeRecord, isRecordName, lockedCommand, recordName, type DecodedRecord } from "../../common/allocation-record.ts";
+import type { IpAddress } from "../../common/cidr.ts";
 import { nodeBlocksFileName } from "../../common/node-blocks.ts";
 
 /** Writes `blocks.json` with write, fsync, rename, fsync(dir): a reader never sees half a file. */
@@ -27,12 +30,97 @@ export function writeBlocksFile(stateDir: string, content: string): void {
   }
 }
 
-/** Addresses with an allocation record (the names of the plugin's records). */
-export function allocatedAddresses(stateDir: string): string[] {
+/** The current `blocks.json`, or undefined when it cannot be read (then it is written again). */
+export function readBlocksFile(stateDir: string): string | undefined {
   try {
-    return readdirSync(join(stateDir, "allocations")).filter((n) => !n.startsWith("."));
+    return readFileSync(join(stateDir, nodeBlocksFileName), "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RecordEntry {
+  readonly name: string;
+  readonly record: DecodedRecord | undefined;
+  /** mtime of the record (when the plugin made or last rewrote it). */
+  readonly mtimeMs: number | undefined;
+}
+
+/** Every entry of the allocations directory that is meant to be a record (decoded, or undefined when it is not one). */
+export function readRecords(stateDir: string): RecordEntry[] {
+  const dir = allocationsDir(stateDir);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
+  const out: RecordEntry[] = [];
+  for (const name of names) {
+    if (!isRecordName(name)) continue;
+    let target: string;
+    let mtimeMs: number | undefined;
+    try {
+      target = readlinkSync(join(dir, name));
+      mtimeMs = lstatSync(join(dir, name)).mtimeMs;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // released while we listed
+      out.push({ name, record: undefined, mtimeMs: undefined });
+      continue;
+    }
+    out.push({ name, record: decodeRecord(name, target), mtimeMs });
+  }
+  return out;
+}
+
+/** Addresses with an allocation record (the names of the plugin's records). */
+export function allocatedAddresses(stateDir: string): string[] {
+  return readRecords(stateDir).filter((e) => e.record !== undefined).map((e) => e.name);
+}
+
+/**
+ * Runs `fn` while no CNI ADD, DEL or GC runs on the node: holds both of the plugin's locks
+ * exclusively, through util-linux flock(1) (common/allocation-record.ts, lockedCommand), whose
+ * child waits until we close its stdin. The kernel drops the locks if the agent dies meanwhile.
+ */
+export async function withPluginLocks<T>(stateDir: string, timeoutSeconds: number, fn: () => T | Promise<T>): Promise<T> {
+  mkdirSync(allocationsDir(stateDir), { recursive: true, mode: 0o700 });
+  const [file, ...args] = lockedCommand(stateDir, timeoutSeconds, ["sh", "-c", "echo locked; read _"]);
+  const child = spawn(file as string, args, { stdio: ["pipe", "pipe", "pipe"] });
+  const exited = new Promise<number>((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const locked = await new Promise<boolean>((resolve) => {
+    child.stdout.once("data", () => resolve(true));
+    void exited.then(() => resolve(false));
+    child.once("error", () => resolve(false));
+  });
+  if (!locked) {
+    throw new Error(`could not take the CNI plugin's locks in ${allocationsDir(stateDir)} within ${timeoutSeconds} s: ${stderr.trim() || "flock(1) exited"}; is util-linux installed, and is a CNI operation stuck?`);
+  }
+  try {
+    return await fn();
+  } finally {
+    child.stdin.end();
+    await exited;
+  }
+}
+
+/** Frees one record the agent found leaked (call inside withPluginLocks); false when it was gone. */
+export function releaseRecord(stateDir: string, address: IpAddress): boolean {
+  const dir = allocationsDir(stateDir);
+  try {
+    unlinkSync(join(dir, recordName(address)));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }

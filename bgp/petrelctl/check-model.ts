@@ -15,6 +15,8 @@ export interface PodInfo {
   readonly phase: string | undefined;
   /** status.podIPs (or status.podIP when podIPs is absent). */
   readonly ips: readonly string[];
+  /** metadata.uid */
+  readonly uid?: string;
 }
 
 /** One entry of `<stateDir>/allocations/`: its name, and its symlink target (undefined when unreadable or not a symlink). */
@@ -33,6 +35,9 @@ export type FindingKind =
   | "allocated-without-pod"
   | "record-without-pod"
   | "pod-without-record"
+  | "record-outside-blocks"
+  | "route-without-record"
+  | "record-without-route"
   | "bad-record";
 
 export interface Finding {
@@ -43,6 +48,10 @@ export interface Finding {
   readonly node?: string;
   /** For allocated-without-pod: how many addresses the block has allocated without a pod. */
   readonly count?: number;
+  /** For findings about one address (node records and routes): the address. */
+  readonly address?: string;
+  /** For record-without-pod: the record's symlink target, as read (--release-from-report compares it). */
+  readonly record?: string;
   readonly message: string;
   /** What the operator should do about it. */
   readonly fix: string;

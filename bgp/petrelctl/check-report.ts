@@ -1,6 +1,7 @@
 /** The report of `petrelctl ipam check`: every finding with what to do, and what was checked. Pure. */
 import type { IPAMBlock, IPPool } from "../../common/api/index.ts";
-import type { Finding, PodInfo, RecordEntry } from "./check-model.ts";
+import { holdsAddresses, type Finding, type PodInfo, type RecordEntry } from "./check-model.ts";
+import { tryCidr } from "./ipam-show.ts";
 import { checkIpam } from "./ipam-check.ts";
 import { checkRecords } from "./record-check.ts";
 
@@ -20,7 +21,13 @@ export interface CheckInputs {
   readonly pools: readonly IPPool[];
   readonly blocks: readonly IPAMBlock[];
   readonly pods: readonly PodInfo[];
-  readonly records?: { readonly node: string; readonly stateDir: string; readonly entries: readonly RecordEntry[] };
+  readonly records?: {
+    readonly node: string;
+    readonly stateDir: string;
+    readonly entries: readonly RecordEntry[];
+    /** The node's pod routes (--check-routes), for route-without-record and record-without-route. */
+    readonly podRoutes?: readonly string[];
+  };
 }
 
 export function checkReport(inputs: CheckInputs): CheckReport {
@@ -28,7 +35,13 @@ export function checkReport(inputs: CheckInputs): CheckReport {
   const findings = [...api.findings];
   let records: CheckReport["checked"]["records"];
   if (inputs.records !== undefined) {
-    const r = checkRecords({ ...inputs.records, addresses: api.addresses });
+    const node = inputs.records.node;
+    const blocks = inputs.blocks.filter((b) => b.spec.node === node).flatMap((b) => {
+      const c = tryCidr(b.spec.cidr);
+      return c === undefined ? [] : [c];
+    });
+    const podUids = new Set(inputs.pods.filter((p) => p.node === node && holdsAddresses(p)).flatMap((p) => (p.uid === undefined ? [] : [p.uid])));
+    const r = checkRecords({ ...inputs.records, addresses: api.addresses, blocks, podUids });
     findings.push(...r.findings);
     records = { node: inputs.records.node, stateDir: inputs.records.stateDir, count: r.records };
   }

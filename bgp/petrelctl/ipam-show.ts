@@ -108,7 +108,8 @@ export function ipamShowReport(pools: readonly IPPool[], blocks: readonly IPAMBl
   return { pools: poolRows, blocks: blockRows };
 }
 
-export function renderIpamShow(report: IpamShowReport): string {
+/** `wide` (-o wide) adds each block's object name (`kubectl get ipamblock NAME`). */
+export function renderIpamShow(report: IpamShowReport, wide = false): string {
   let out = "";
   if (report.pools.length === 0) {
     out += "No IPPools: create one (see docs/petrelctl.md or crds/README.md) before pods can get addresses.\n";
@@ -133,8 +134,8 @@ export function renderIpamShow(report: IpamShowReport): string {
     out += "No IPAMBlocks: the controller cuts one per node from each pool that selects the node.\n";
   } else {
     out += renderTable(
-      ["NODE", "BLOCK", "POOL", "ALLOCATED/CAPACITY", "DRAINING"],
-      report.blocks.map((b) => [b.node, b.cidr, b.pool, `${b.allocated ?? "-"}/${b.capacity}`, String(b.draining)]),
+      ["NODE", "BLOCK", ...(wide ? ["NAME"] : []), "POOL", "ALLOCATED/CAPACITY", "DRAINING"],
+      report.blocks.map((b) => [b.node, b.cidr, ...(wide ? [b.name] : []), b.pool, `${b.allocated ?? "-"}/${b.capacity}`, String(b.draining)]),
     );
     if (report.blocks.some((b) => b.allocated === undefined)) {
       out += "(- : the node's agent has not reported on the block yet)\n";

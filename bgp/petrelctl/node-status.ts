@@ -119,7 +119,8 @@ export function nodeStatusReport(nodes: readonly PetrelNode[], now: Date, staleA
 
 const orDash = (v: number | string | undefined) => (v === undefined ? "-" : String(v));
 
-export function renderNodeStatus(report: NodeStatusReport): string {
+/** `wide` (-o wide) adds the peer's AS number to the sessions table. */
+export function renderNodeStatus(report: NodeStatusReport, wide = false): string {
   if (report.nodes.length === 0) {
     return "No PetrelNodes found: the controller creates one per Node; check that petrel-controller is running.\n";
   }
@@ -128,10 +129,11 @@ export function renderNodeStatus(report: NodeStatusReport): string {
     out += "No BGP sessions reported.\n";
   } else {
     out += renderTable(
-      ["NODE", "PEER ADDRESS", "PEER TYPE", "STATE", "SINCE", "PREFIXES RECEIVED/ADVERTISED"],
+      ["NODE", "PEER ADDRESS", ...(wide ? ["PEER AS"] : []), "PEER TYPE", "STATE", "SINCE", "PREFIXES RECEIVED/ADVERTISED"],
       report.sessions.map((s) => [
         s.node,
         s.peerIP,
+        ...(wide ? [orDash(s.peerAS)] : []),
         s.type,
         s.state,
         s.sinceSeconds === undefined ? "-" : humanDuration(s.sinceSeconds * 1000),

@@ -3,7 +3,9 @@ import { checkNodeKnown, outputFormat, positiveDuration, recordCheckTarget } fro
 test("output formats", () => {
   expect(outputFormat("json")).toBe("json");
   expect(outputFormat("table")).toBe("table");
-  expect(() => outputFormat("yaml")).toThrow('--output: "yaml" is not an output format; use table or json');
+  expect(outputFormat("yaml")).toBe("yaml");
+  expect(outputFormat("wide")).toBe("wide");
+  expect(() => outputFormat("xml")).toThrow('--output: "xml" is not an output format; use table, wide, json, yaml');
 });
 
 test("durations", () => {

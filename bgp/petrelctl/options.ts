@@ -2,12 +2,13 @@
 import { parseDuration } from "../../common/duration.ts";
 import { InvalidInputError } from "../../common/errors.ts";
 
-export const OUTPUT_FORMATS = ["table", "json"] as const;
+/** kubectl's -o values that fit a report: table (default), wide (more columns), json, yaml. */
+export const OUTPUT_FORMATS = ["table", "wide", "json", "yaml"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export function outputFormat(value: unknown): OutputFormat {
   const found = OUTPUT_FORMATS.find((f) => f === value);
-  if (found === undefined) throw new InvalidInputError("--output", `"${String(value)}" is not an output format; use ${OUTPUT_FORMATS.join(" or ")}`);
+  if (found === undefined) throw new InvalidInputError("--output", `"${String(value)}" is not an output format; use ${OUTPUT_FORMATS.join(", ")}`);
   return found;
 }
 

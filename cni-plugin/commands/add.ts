@@ -1,4 +1,5 @@
-import { formatAddress } from "../../common/cidr.ts";
+import { podFromCniArgs } from "../../common/allocation-record.ts";
+import { formatAddress, type IpAddress } from "../../common/cidr.ts";
 import { errorMessage } from "../../common/errors.ts";
 import { CniCode, CniError } from "../cni-error.ts";
 import type { CniEnv } from "../env.ts";
@@ -8,10 +9,16 @@ import type { PodWiring } from "../pod-wiring.ts";
 import type { PluginDeps } from "../ports.ts";
 import { buildAddResult, resultAddresses, type CniResult } from "../result.ts";
 import { attachmentOwner, attachmentWiring } from "./attachment.ts";
+import { migrateIfNeeded } from "./node-locks.ts";
 
 /**
  * ADD: reserve addresses, wire the veth pair, make the reservation durable, report.
  * Any failure after the reservation undoes everything this call did before the error leaves.
+ *
+ * Locks (ports.ts): the node's blocks are read and the addresses reserved under the alloc lock,
+ * so a drain (the agent rewrites blocks.json, then waits for both locks) can never be overtaken
+ * by an ADD that read the old file; the gate is held shared until the record is durable and the
+ * pod wired (or rolled back), so a GC, which takes it exclusively, never sees this ADD half done.
  */
 export function cmdAdd(env: CniEnv, conf: NetConf, deps: PluginDeps): CniResult {
   if (conf.prevResult !== undefined && resultAddresses(conf.prevResult).length > 0) {
@@ -24,8 +31,29 @@ export function cmdAdd(env: CniEnv, conf: NetConf, deps: PluginDeps): CniResult 
       details: "the runtime must create the pod's network namespace before calling ADD",
     });
   }
-  const nodeBlocks = deps.blocks.current();
-  const addresses = reserveAddresses(deps.store, deps.lock, nodeBlocks, attachmentOwner(env, conf));
+  const pod = podFromCniArgs(env.args);
+  const owner = { ...attachmentOwner(env, conf), ...(pod === undefined ? {} : { pod }) };
+  let releaseGate: (() => void) | undefined;
+  let addresses;
+  const releaseAlloc = deps.lock.acquire("alloc", "exclusive");
+  try {
+    migrateIfNeeded(deps, false);
+    releaseGate = deps.lock.acquire("gate", "shared");
+    addresses = reserveAddresses(deps.store, deps.blocks.current(), owner);
+  } catch (err) {
+    releaseGate?.();
+    throw err;
+  } finally {
+    releaseAlloc();
+  }
+  try {
+    return wireAndReport(env, conf, deps, addresses);
+  } finally {
+    releaseGate();
+  }
+}
+
+function wireAndReport(env: CniEnv, conf: NetConf, deps: PluginDeps, addresses: IpAddress[]): CniResult {
   const wiring = attachmentWiring(env, conf, addresses);
   const fields = {
     container: env.containerId,
@@ -34,6 +62,7 @@ export function cmdAdd(env: CniEnv, conf: NetConf, deps: PluginDeps): CniResult 
     address: addresses.map(formatAddress).join(","),
   };
   try {
+    deps.hooks?.beforeWire?.();
     deps.dataplane.wire(wiring);
     deps.store.sync();
   } catch (err) {

@@ -1,3 +1,4 @@
+import { parseCidr } from "../../common/cidr.ts";
 import { CniCode, CniError } from "../cni-error.ts";
 import type { CniEnv } from "../env.ts";
 import { parseNetConf } from "../netconf.ts";
@@ -15,11 +16,28 @@ const env = (containerId: string, command: CniEnv["command"] = "ADD"): CniEnv =>
   ({ command, containerId, netns: `/var/run/netns/${containerId}`, ifname: "eth0", args: {} });
 
 describe("ADD", () => {
-  it("reserves under the lock, wires after releasing it, syncs before reporting", () => {
+  it("reads the blocks and reserves under the alloc lock, and holds the gate shared until the record is durable", () => {
     const w = fakeWorld(["198.18.0.0/31"]);
     const result = cmdAdd(env("a"), conf, w.deps);
     expect(result.ips).toEqual([{ address: "198.18.0.0/32", gateway: "169.254.1.1", interface: 1 }]);
-    expect(w.calls).toEqual(["lock", "reserve 198.18.0.0", "unlock", `wire ${hostVethName("net", "a", "eth0")}`, "sync"]);
+    expect(w.calls).toEqual([
+      "lock alloc exclusive", "lock gate shared", "blocks", "reserve 198.18.0.0", "unlock alloc",
+      `wire ${hostVethName("net", "a", "eth0")}`, "sync", "unlock gate",
+    ]);
+  });
+
+  it("records the pod the runtime names in CNI_ARGS", () => {
+    const w = fakeWorld(["198.18.0.0/31"]);
+    cmdAdd({ ...env("a"), args: { K8S_POD_NAMESPACE: "ns", K8S_POD_NAME: "web", K8S_POD_UID: "u-1" } }, conf, w.deps);
+    expect([...w.records.values()][0]?.pod).toEqual({ namespace: "ns", name: "web", uid: "u-1" });
+  });
+
+  it("releases both locks when reading the blocks fails", () => {
+    const w = fakeWorld(["198.18.0.0/31"]);
+    w.deps.blocks = { current: () => { throw new CniError(CniCode.stateFailure, "/state/blocks.json: is not valid JSON"); } };
+    expect(caught(() => cmdAdd(env("a"), conf, w.deps)).code).toBe(CniCode.stateFailure);
+    expect(w.lockHeld()).toBe(false);
+    expect(w.records.size).toBe(0);
   });
 
   it("gives a retried ADD of the same attachment the same address", () => {
@@ -81,7 +99,7 @@ describe("DEL", () => {
     cmdAdd(env("a"), conf, w.deps);
     w.calls.length = 0;
     cmdDel(env("a", "DEL"), conf, w.deps);
-    expect(w.calls).toEqual([`unwire ${hostVethName("net", "a", "eth0")}`, "release 198.18.0.0", "sync"]);
+    expect(w.calls).toEqual(["lock gate shared", `unwire ${hostVethName("net", "a", "eth0")}`, "release 198.18.0.0", "sync", "unlock gate"]);
     cmdDel(env("a", "DEL"), conf, w.deps);
     expect(w.records.size).toBe(0);
   });
@@ -128,8 +146,32 @@ describe("GC", () => {
     expect(w.lockHeld()).toBe(false);
   });
 
-  it("needs the list of valid attachments", () => {
-    expect(caught(() => cmdGc(conf, fakeWorld(["198.18.0.0/30"]).deps)).code).toBe(CniCode.invalidConfig);
+  it("reads a missing list as an empty one (as libcni and the reference plugins do), under both locks exclusively", () => {
+    const w = fakeWorld(["198.18.0.0/30"]);
+    cmdAdd(env("a"), conf, w.deps);
+    w.now = 10 * 60_000;
+    w.calls.length = 0;
+    expect(cmdGc(conf, w.deps, () => w.now)).toBe(1);
+    expect(w.records.size).toBe(0);
+    expect(w.calls[0]).toBe("lock alloc exclusive");
+    expect(w.calls[1]).toBe("lock gate exclusive");
+    expect(w.calls.slice(-2)).toEqual(["unlock gate", "unlock alloc"]);
+  });
+
+  it("keeps a record reserved less than a minute ago: the runtime's list may predate its ADD", () => {
+    const w = fakeWorld(["198.18.0.0/30"]);
+    w.now = 1_000_000;
+    cmdAdd(env("a"), conf, w.deps);
+    expect(cmdGc({ ...conf, validAttachments: [] }, w.deps, () => w.now + 59_000)).toBe(0);
+    expect(w.records.size).toBe(1);
+    expect(cmdGc({ ...conf, validAttachments: [] }, w.deps, () => w.now + 60_000)).toBe(1);
+  });
+
+  it("counts a record from the future (the clock stepped back) as old", () => {
+    const w = fakeWorld(["198.18.0.0/30"]);
+    w.now = 1_000_000;
+    cmdAdd(env("a"), conf, w.deps);
+    expect(cmdGc({ ...conf, validAttachments: [] }, w.deps, () => w.now - 3_600_000)).toBe(1);
   });
 });
 
@@ -139,5 +181,15 @@ describe("STATUS", () => {
     expect(() => cmdStatus(w.deps)).not.toThrow();
     cmdAdd(env("a"), conf, w.deps);
     expect(caught(() => cmdStatus(w.deps)).code).toBe(CniCode.pluginNotAvailable);
+  });
+
+  it("does not count records of a block the node no longer holds", () => {
+    const w = fakeWorld(["198.18.0.0/31"]);
+    cmdAdd(env("a"), conf, w.deps);
+    cmdAdd(env("b"), conf, w.deps);
+    expect(caught(() => cmdStatus(w.deps)).code).toBe(CniCode.pluginNotAvailable);
+    // The block was drained and replaced by a /31 elsewhere: its two records use none of it.
+    w.deps.blocks = { current: () => ({ blocks: [parseCidr("198.18.1.0/31")], pinned: false, source: "/state/blocks.json" }) };
+    expect(() => cmdStatus(w.deps)).not.toThrow();
   });
 });

@@ -1,29 +1,33 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from "node:fs";
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
+import {
+  currentRecordFormat, decodeRecord, encodeRecordTarget, formatMarkerName, isRecordName, legacyLockName, recordName, type DecodedRecord,
+} from "../../common/allocation-record.ts";
 import { parseAddress } from "../../common/cidr.ts";
 import { CniCode, CniError } from "../cni-error.ts";
-import { decodeRecord, encodeOwner, recordName, type Allocation } from "../ipam/allocation.ts";
 import type { AllocationStore } from "../ports.ts";
 
 /**
  * Durable allocation records in `<stateDir>/allocations/`, one per address, shared by every
  * network that uses the same state directory (so two networks can never hand out one address).
- *
- * A record is a symlink named after the address whose target is `network/containerID/ifname`.
- * symlink(2) fails with EEXIST if the name exists and creates name and content in one step, so
- * a reservation is atomic and a process killed at any point leaves a whole record or none.
- * The directory is fsynced before the plugin reports success, so the record survives a crash.
+ * The layout is common/allocation-record.ts's. The directory is fsynced before the plugin reports
+ * success, so a record survives a crash.
  */
 const lastReservedPrefix = ".last-reserved-v";
 
-function stateError(what: string, dir: string, err: unknown): CniError {
-  return new CniError(CniCode.stateFailure, `cannot ${what} in ${dir}: ${(err as Error).message}`, {
+function stateError(what: string, path: string, err: unknown): CniError {
+  return new CniError(CniCode.stateFailure, `cannot ${what} in ${path}: ${(err as Error).message}`, {
     details: "the plugin keeps its allocations in the state directory; check it exists, is writable and the disk is not full",
     cause: err,
   });
 }
 
-export function allocationsDir(stateDir: string): string {
-  return `${stateDir}/allocations`;
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function fileAllocationStore(dir: string): AllocationStore {
@@ -32,31 +36,37 @@ export function fileAllocationStore(dir: string): AllocationStore {
   } catch (err) {
     throw stateError("create the allocation directory", dir, err);
   }
+  const names = (): string[] => {
+    try {
+      return readdirSync(dir);
+    } catch (err) {
+      throw stateError("list allocations", dir, err);
+    }
+  };
+  const read = (name: string): { record: DecodedRecord | undefined; target: string | undefined } => {
+    try {
+      const target = readlinkSync(`${dir}/${name}`);
+      return { record: decodeRecord(name, target), target };
+    } catch {
+      return { record: undefined, target: undefined }; // released while we listed, or not a symlink
+    }
+  };
   return {
     list() {
-      let names: string[];
-      try {
-        names = readdirSync(dir);
-      } catch (err) {
-        throw stateError("list allocations", dir, err);
-      }
-      const out: Allocation[] = [];
-      for (const name of names) {
-        if (name.startsWith(".")) continue;
-        let owner: string;
-        try {
-          owner = readlinkSync(`${dir}/${name}`);
-        } catch {
-          continue; // released while we listed
-        }
-        const rec = decodeRecord(name, owner);
-        if (rec !== undefined) out.push(rec);
+      const out: DecodedRecord[] = [];
+      for (const name of names()) {
+        if (!isRecordName(name)) continue;
+        const { record } = read(name);
+        if (record !== undefined) out.push(record);
       }
       return out;
     },
+    strays() {
+      return names().filter((n) => isRecordName(n) && read(n).record === undefined).map((n) => `${dir}/${n}`);
+    },
     tryReserve(allocation) {
       try {
-        symlinkSync(encodeOwner(allocation), `${dir}/${recordName(allocation.address)}`);
+        symlinkSync(encodeRecordTarget(allocation), `${dir}/${recordName(allocation.address)}`);
         return true;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
@@ -69,6 +79,61 @@ export function fileAllocationStore(dir: string): AllocationStore {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw stateError("release an allocation", dir, err);
       }
+    },
+    reservedAt(address) {
+      try {
+        return lstatSync(`${dir}/${recordName(address)}`).mtimeMs;
+      } catch {
+        return undefined;
+      }
+    },
+    needsMigration() {
+      try {
+        return readFileSync(`${dir}/${formatMarkerName}`, "utf8").trim() !== String(currentRecordFormat);
+      } catch {
+        return true;
+      }
+    },
+    migrate() {
+      let rewritten = 0;
+      const tmp = `${dir}/.tmp-migrate-${process.pid}`;
+      for (const name of names()) {
+        if (!isRecordName(name)) continue;
+        const { record } = read(name);
+        if (record === undefined || record.format === currentRecordFormat) continue;
+        try {
+          try {
+            unlinkSync(tmp);
+          } catch {
+            /* normally absent */
+          }
+          symlinkSync(encodeRecordTarget(record), tmp);
+          renameSync(tmp, `${dir}/${name}`); // atomic: a reader sees the old record or the new one
+          rewritten++;
+        } catch (err) {
+          throw stateError(`rewrite the allocation record ${name} in the current format`, dir, err);
+        }
+      }
+      try {
+        unlinkSync(`${dir}/${legacyLockName}`);
+      } catch {
+        /* Petrel 0.1's lock file: usually absent */
+      }
+      const markerTmp = `${dir}/.tmp-format-${process.pid}`;
+      try {
+        const fd = openSync(markerTmp, "w", 0o600);
+        try {
+          writeSync(fd, `${currentRecordFormat}\n`);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+        renameSync(markerTmp, `${dir}/${formatMarkerName}`);
+        fsyncDir(dir);
+      } catch (err) {
+        throw stateError("write the record format marker", dir, err);
+      }
+      return rewritten;
     },
     lastReserved(family) {
       try {
@@ -102,12 +167,7 @@ export function fileAllocationStore(dir: string): AllocationStore {
     },
     sync() {
       try {
-        const fd = openSync(dir, "r");
-        try {
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
+        fsyncDir(dir);
       } catch (err) {
         throw stateError("sync allocations to disk", dir, err);
       }

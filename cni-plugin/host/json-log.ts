@@ -1,4 +1,4 @@
-import { appendFileSync } from "node:fs";
+import { appendFileSync, renameSync, statSync } from "node:fs";
 import type { LogFields, Logger } from "../ports.ts";
 import type { LogLevel } from "../netconf.ts";
 
@@ -7,16 +7,36 @@ import type { LogLevel } from "../netconf.ts";
  * (`level`, `message`, `timestamp`, fields). The plugin does not load winston: it adds about
  * 40 ms to every run (measured), longer than a whole reference ADD. Lines go to the configured
  * log file, else to stderr (never stdout, which carries the CNI result).
+ *
+ * The file is bounded: once it holds LOG_FILE_MAX_BYTES it becomes `<file>.1` (replacing the
+ * previous one) and a new file starts, so a node keeps at most twice that. Two plugin runs that
+ * rotate at once lose at most a few lines of the older file; a stat per line costs microseconds.
  */
+export const LOG_FILE_MAX_BYTES = 10 * 1024 * 1024;
+
 const rank: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+function rotateIfFull(file: string): void {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return; // no file yet
+  }
+  if (size >= LOG_FILE_MAX_BYTES) renameSync(file, `${file}.1`);
+}
 
 export function jsonLogger(level: LogLevel, file: string | undefined, base: LogFields): Logger {
   const write = (lvl: LogLevel, message: string, fields?: LogFields): void => {
     if (rank[lvl] > rank[level]) return;
     const line = `${JSON.stringify({ level: lvl, message, timestamp: new Date().toISOString(), ...base, ...fields })}\n`;
     try {
-      if (file !== undefined) appendFileSync(file, line);
-      else process.stderr.write(line);
+      if (file !== undefined) {
+        rotateIfFull(file);
+        appendFileSync(file, line);
+      } else {
+        process.stderr.write(line);
+      }
     } catch {
       /* logging must never fail a CNI operation */
     }

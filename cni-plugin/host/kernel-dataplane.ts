@@ -10,7 +10,7 @@ import type { PodDataplane } from "../ports.ts";
 import { getLink } from "./get-link.ts";
 import { inspectPod } from "./kernel-inspect.ts";
 import type { RtnlSocket } from "./netlink-socket.ts";
-import { homeSocket, netnsInode, openNetns, socketInNetns } from "./netns.ts";
+import { homeSocket, netnsInode, openNetns, socketAt, socketInNetns } from "./netns.ts";
 import { retire, retiredPairs } from "./retired-pairs.ts";
 import { readSysctl, writeSysctl } from "./sysctl.ts";
 
@@ -177,7 +177,7 @@ export function kernelDataplane(stateDir: string): PodDataplane {
 
     unwire(hostVeth, pod) {
       try {
-        retire(host(), hostVeth, retired, pod);
+        retire(host(), hostVeth, retired, pod === undefined ? undefined : { ...pod, open: socketAt });
       } catch (err) {
         throw dataplaneError(`cannot remove veth ${hostVeth}`, err);
       }

@@ -89,3 +89,21 @@ function returnHome(homeFd: number): void {
 export function socketInNetns(nsFd: number): RtnlSocket {
   return inNetns(nsFd, () => new RtnlSocket());
 }
+
+/**
+ * A netlink socket in the namespace at `path`, or undefined when there is none (the runtime
+ * deleted it). The descriptor on the namespace is closed at once: the socket holds it alive.
+ */
+export function socketAt(path: string): RtnlSocket | undefined {
+  let fd: number;
+  try {
+    fd = openNetns(path);
+  } catch {
+    return undefined;
+  }
+  try {
+    return socketInNetns(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,4 +1,4 @@
-import { closeSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { statSync, unlinkSync, writeFileSync } from "node:fs";
 import { Errno } from "../netlink/errno.ts";
 import { deleteGroupRequest, deleteLinkRequest, type Link } from "../netlink/link.ts";
 import { NetlinkError } from "../netlink/netlink-error.ts";
@@ -6,7 +6,6 @@ import { retirePodEndRequests, retireRequests, type Request } from "../netlink/w
 import { hostVethMac, retiredVethGroup, retiredVethReapAfterMs } from "../pod-wiring.ts";
 import { getLink } from "./get-link.ts";
 import type { RtnlSocket } from "./netlink-socket.ts";
-import { openNetns, socketInNetns } from "./netns.ts";
 import { retiredVethName } from "../veth-name.ts";
 
 export interface RetiredPairs {
@@ -56,29 +55,28 @@ export function retiredPairs(stamp: string): RetiredPairs {
   };
 }
 
-/** Where the pod end is, when the caller knows (DEL does; GC and a failed ADD do not). */
+/**
+ * Where the pod end is, when the caller knows (DEL does; GC and a failed ADD do not), and how to
+ * reach it: `open` returns a socket made in that netns (host/netns.ts, socketAt), or undefined
+ * when the netns is gone (and the pod end with it). Passed in so this module needs no bun:ffi and
+ * its unit tests run under Node.
+ */
 export interface PodEnd {
   netns: string;
   ifname: string;
+  open(netns: string): RtnlSocket | undefined;
 }
 
 /** The pod end down and renamed like the host end, through a socket made in the pod's netns. */
 function retirePodEnd(hostLink: Link, pod: PodEnd): void {
-  let fd: number;
+  const s = pod.open(pod.netns);
+  if (s === undefined) return;
   try {
-    fd = openNetns(pod.netns);
-  } catch {
-    return; // the netns is gone, and the pod end with it
-  }
-  let s: RtnlSocket | undefined;
-  try {
-    s = socketInNetns(fd);
     const podLink = getLink(s, pod.ifname, ` in ${pod.netns}`);
     if (podLink === undefined || podLink.peerIndex !== hostLink.index) return; // not this pair's end
     for (const r of retirePodEndRequests(pod.ifname, podLink.index, retiredVethName(hostLink.name), pod.netns)) s.ack(r.build, r.what);
   } finally {
-    s?.close();
-    closeSync(fd);
+    s.close();
   }
 }
 

@@ -46,10 +46,24 @@ export interface NewBlock {
 
 export type Action =
   | { readonly kind: "createPetrelNode"; readonly node: NodeInfo }
-  | { readonly kind: "deletePetrelNode"; readonly name: string; readonly reason: string }
+  /** `uid`: the object the plan saw; the delete is conditional on it (a re-created one survives). */
+  | { readonly kind: "deletePetrelNode"; readonly name: string; readonly uid: string | undefined; readonly reason: string }
   | { readonly kind: "createBlock"; readonly block: NewBlock; readonly reason: string }
   | { readonly kind: "drainBlock"; readonly name: string; readonly node: string; readonly reason: string }
-  | { readonly kind: "deleteBlock"; readonly name: string; readonly node: string; readonly reason: string }
+  | {
+    readonly kind: "deleteBlock";
+    readonly name: string;
+    /** The block the plan saw: the delete carries it as a precondition, so a re-created block of the same CIDR survives a stale cache. */
+    readonly uid: string | undefined;
+    readonly node: string;
+    readonly reason: string;
+    /**
+     * The node is gone and its agent silent: the block is deleted without the agent's
+     * acknowledgement. It is first marked with `abandonedAnnotation` (the admission policy lets
+     * only drained or abandoned blocks be deleted).
+     */
+    readonly abandoned?: boolean;
+  }
   | FinalizerAction
   | { readonly kind: "updatePoolStatus"; readonly pool: string; readonly status: IPPoolStatus }
   | {
@@ -64,5 +78,12 @@ export type Action =
 export const poolFinalizer = "petrel.dev/ipam-blocks";
 /** Label on every IPAMBlock: the owning node, so that an agent can watch only its own blocks. */
 export const blockNodeLabel = "petrel.dev/node";
+/**
+ * Annotation the controller puts on a block of a departed node whose agent no longer reports
+ * (no heartbeat for the node grace period), just before it deletes the block without the drain
+ * acknowledgement. The IPAMBlock protection policy lets a block go only when it is drained (the
+ * agent acknowledged and holds no address in it) or carries this annotation.
+ */
+export const abandonedAnnotation = "petrel.dev/abandoned";
 /** Label on every IPAMBlock: the pool it was cut from. */
 export const blockPoolLabel = "petrel.dev/pool";

@@ -99,7 +99,7 @@ describe("plan: draining blocks", () => {
       ],
     });
     const deletes = ofKind(planAt(state).actions, "deleteBlock");
-    expect(deletes).toEqual(deleted ? [{ kind: "deleteBlock", name: "198-18-0-64-26", node: "node-a", reason: expect.any(String) }] : []);
+    expect(deletes).toEqual(deleted ? [{ kind: "deleteBlock", name: "198-18-0-64-26", uid: "uid-198-18-0-64-26", node: "node-a", reason: expect.any(String) }] : []);
   });
 });
 

@@ -13,66 +13,94 @@ describe("plan: PetrelNodes and departed nodes", () => {
   });
 
   describe("a departed node", () => {
-    // node-x is gone: its PetrelNode, an active block and a draining block are left behind.
-    const gone = cluster({
+    // node-x is gone: its PetrelNode, an active block and a draining (unacknowledged) block are left behind.
+    const gone = (heartbeat?: number) => cluster({
       nodes: [node("node-a")],
       pools: [poolA()],
-      petrelNodes: [petrelNode("node-a"), petrelNode("node-x")],
+      petrelNodes: [petrelNode("node-a"), petrelNode("node-x", heartbeat)],
       blocks: [
         block("198.18.0.0/26", "pool-a", "node-a", { allocated: 1 }),
         block("198.18.0.64/26", "pool-a", "node-x", { allocated: 3 }),
         block("198.18.0.128/26", "pool-a", "node-x", { draining: true, generation: 2 }),
       ],
     });
-    const deletions = (p: ReturnType<typeof planAt>) => [...ofKind(p.actions, "deleteBlock"), ...ofKind(p.actions, "deletePetrelNode")];
+    const writes = (p: ReturnType<typeof planAt>) => [
+      ...ofKind(p.actions, "drainBlock").map((a) => `drain ${a.name}`),
+      ...ofKind(p.actions, "deleteBlock").map((a) => `delete ${a.name}${a.abandoned === true ? " (abandoned)" : ""} uid=${a.uid ?? "?"}`),
+      ...ofKind(p.actions, "deletePetrelNode").map((a) => `delete PetrelNode ${a.name} uid=${a.uid ?? "?"}`),
+    ];
 
-    it("keeps everything until the node grace period has passed, tracked through the since map", () => {
-      const first = planAt(gone, { now: t0 });
-      expect(deletions(first)).toEqual([]);
+    it("drains its blocks after the node grace period, then abandons the undrained ones once its agent has stopped reporting too", () => {
+      const first = planAt(gone(), { now: t0 });
+      expect(writes(first)).toEqual([]);
       expect(first.wakeAfterMs).toBe(5 * minute);
-
-      const almost = planAt(gone, { now: t0 + 5 * minute - 1, since: first.since });
-      expect(deletions(almost)).toEqual([]);
+      const almost = planAt(gone(), { now: t0 + 5 * minute - 1, since: first.since });
+      expect(writes(almost)).toEqual([]);
       expect(almost.wakeAfterMs).toBe(1);
-
-      const due = planAt(gone, { now: t0 + 5 * minute, since: almost.since });
-      expect(ofKind(due.actions, "deleteBlock").map((a) => [a.name, a.node])).toEqual([
-        ["198-18-0-128-26", "node-x"],
-        ["198-18-0-64-26", "node-x"],
+      const due = planAt(gone(), { now: t0 + 5 * minute, since: almost.since });
+      expect(writes(due)).toEqual([
+        "drain 198-18-0-64-26",
+        "delete 198-18-0-128-26 (abandoned) uid=uid-198-18-0-128-26",
       ]);
-      expect(ofKind(due.actions, "deletePetrelNode").map((a) => a.name)).toEqual(["node-x"]);
-      // The present node is untouched.
+      // The PetrelNode stays while the node holds blocks; the present node is untouched.
       expect(ofKind(due.actions, "deleteBlock").some((a) => a.node === "node-a")).toBe(false);
     });
 
+    it("keeps undrained blocks while its agent still heartbeats, and deletes only what the agent drained", () => {
+      const p1 = planAt(gone(t0), { now: t0 });
+      const p2 = planAt(gone(t0 + 4 * minute), { now: t0 + 5 * minute, since: p1.since });
+      expect(writes(p2)).toEqual(["drain 198-18-0-64-26"]);
+      const p3 = planAt(gone(t0 + 9 * minute), { now: t0 + 10 * minute, since: p2.since });
+      expect(writes(p3)).toEqual(["drain 198-18-0-64-26"]);
+      // The agent acknowledges both drains; one block still has addresses in use, the other none.
+      const acked = cluster({
+        ...gone(t0 + 10 * minute),
+        blocks: [
+          block("198.18.0.64/26", "pool-a", "node-x", { allocated: 3, draining: true, generation: 2, observedGeneration: 2 }),
+          block("198.18.0.128/26", "pool-a", "node-x", { allocated: 0, draining: true, generation: 2, observedGeneration: 2 }),
+        ],
+      });
+      const p4 = planAt(acked, { now: t0 + 11 * minute, since: p3.since });
+      expect(writes(p4)).toEqual(["delete 198-18-0-128-26 uid=uid-198-18-0-128-26"]);
+    });
+
     it("starts the clock again without the since map of the earlier pass", () => {
-      const first = planAt(gone, { now: t0 });
-      expect(deletions(first)).toEqual([]);
-      expect(deletions(planAt(gone, { now: t0 + 6 * minute }))).toEqual([]);
+      expect(writes(planAt(gone(), { now: t0 }))).toEqual([]);
+      expect(writes(planAt(gone(), { now: t0 + 6 * minute }))).toEqual([]);
     });
 
     it("restarts the clock when the node comes back in between", () => {
-      const back = cluster({ ...gone, nodes: [...gone.nodes, node("node-x")] });
-      const p1 = planAt(gone, { now: t0 });
+      const back = cluster({ ...gone(), nodes: [...gone().nodes, node("node-x")] });
+      const p1 = planAt(gone(), { now: t0 });
       const p2 = planAt(back, { now: t0 + 4 * minute, since: p1.since });
-      expect(deletions(p2)).toEqual([]);
-      const p3 = planAt(gone, { now: t0 + 6 * minute, since: p2.since });
-      expect(deletions(p3)).toEqual([]);
+      expect(ofKind(p2.actions, "deleteBlock")).toEqual([]);
+      const p3 = planAt(gone(), { now: t0 + 6 * minute, since: p2.since });
+      expect(writes(p3)).toEqual([]);
       expect(p3.wakeAfterMs).toBe(5 * minute);
-      const p4 = planAt(gone, { now: t0 + 11 * minute - 1, since: p3.since });
-      expect(deletions(p4)).toEqual([]);
-      const p5 = planAt(gone, { now: t0 + 11 * minute, since: p4.since });
-      expect(deletions(p5)).toHaveLength(3);
+      const p4 = planAt(gone(), { now: t0 + 11 * minute - 1, since: p3.since });
+      expect(writes(p4)).toEqual([]);
+      const p5 = planAt(gone(), { now: t0 + 11 * minute, since: p4.since });
+      expect(writes(p5)).toHaveLength(2);
     });
 
-    it("deletes a PetrelNode with no blocks after the grace period", () => {
+    it("deletes a PetrelNode with no blocks once its heartbeat has stopped for the grace period", () => {
       const state = cluster({ nodes: [], petrelNodes: [petrelNode("node-y")] });
       const p1 = planAt(state, { now: t0 });
       expect(ofKind(p1.actions, "deletePetrelNode")).toEqual([]);
       const p2 = planAt(state, { now: t0 + 5 * minute, since: p1.since });
-      expect(ofKind(p2.actions, "deletePetrelNode").map((a) => a.name)).toEqual(["node-y"]);
+      expect(writes(p2)).toEqual(["delete PetrelNode node-y uid=uid-pn-node-y"]);
+    });
+
+    it("keeps a PetrelNode whose agent still heartbeats, even with its Node gone", () => {
+      const at = (beat: number) => cluster({ nodes: [], petrelNodes: [petrelNode("node-y", beat)] });
+      const p1 = planAt(at(t0), { now: t0 });
+      const p2 = planAt(at(t0 + 3 * minute), { now: t0 + 5 * minute, since: p1.since });
+      expect(ofKind(p2.actions, "deletePetrelNode")).toEqual([]);
+      const p3 = planAt(at(t0 + 3 * minute), { now: t0 + 10 * minute, since: p2.since });
+      expect(writes(p3)).toEqual(["delete PetrelNode node-y uid=uid-pn-node-y"]);
     });
   });
+
 });
 
 describe("plan: a node's first block in each pool", () => {

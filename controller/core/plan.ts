@@ -79,6 +79,8 @@ function group<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> 
 
 const byName = (a: { metadata: { name: string } }, b: { metadata: { name: string } }) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
 const isDraining = (b: IPAMBlock) => b.spec.draining === true;
+/** Drained: the agent acknowledged this generation of the drain and holds no address in the block. */
+const drained = (b: IPAMBlock) => isDraining(b) && (b.status?.observedGeneration ?? -1) >= (b.metadata.generation ?? 0) && (b.status?.allocated ?? 0) === 0;
 
 function describePools(state: ClusterState, blocksByPool: Map<string, IPAMBlock[]>): { pools: Map<string, PoolInfo>; overlaps: PoolOverlaps } {
   const layouts = new Map<string, { layout?: PoolLayout; invalid?: string }>();
@@ -152,10 +154,19 @@ export function plan(input: PlanInput): Plan {
   const { pools, overlaps } = describePools(state, blocksByPool);
   const names = new Set(state.blocks.map((b) => b.metadata.name));
 
-  // PetrelNodes: one per Node; a departed node's goes with its blocks after the grace period.
-  const petrelNodes = new Set(state.petrelNodes.map((p) => p.metadata.name));
+  // PetrelNodes: one per Node. The agent's heartbeat is its PetrelNode's status.lastHeartbeatTime;
+  // it counts as stopped once its value has not changed for the node grace period, as seen on the
+  // controller's own clock (the agent's clock may be off).
+  const petrelNodes = new Map(state.petrelNodes.map((p) => [p.metadata.name, p]));
   for (const node of [...state.nodes].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (!petrelNodes.has(node.name)) actions.push({ kind: "createPetrelNode", node });
+  }
+  const heartbeatStopped = new Map<string, boolean>();
+  const blocksByNode = group(state.blocks, (b) => b.spec.node);
+  for (const name of new Set([...petrelNodes.keys(), ...blocksByNode.keys()])) {
+    if (nodes.has(name)) continue;
+    const beat = petrelNodes.get(name)?.status?.lastHeartbeatTime ?? "none";
+    heartbeatStopped.set(name, since.heldFor(`heartbeat/${name}/${beat}`, settings.nodeGracePeriodMs));
   }
   const goneNodes = new Set<string>();
   const nodeGone = (name: string) => {
@@ -164,20 +175,32 @@ export function plan(input: PlanInput): Plan {
     goneNodes.add(name);
     return true;
   };
-  for (const pn of state.petrelNodes) {
-    const name = pn.metadata.name;
-    if (!nodes.has(name) && nodeGone(name)) {
-      actions.push({ kind: "deletePetrelNode", name, reason: `Node ${name} is gone for longer than the node grace period` });
+
+  // A departed node's blocks: drained first (an agent that still runs stops allocating from them
+  // and acknowledges), deleted once drained and empty. A node whose agent still heartbeats keeps
+  // its blocks, whatever happened to its Node object; only when the heartbeat has stopped too is
+  // a block deleted without the acknowledgement (abandoned).
+  for (const [nodeName, nodeBlocks] of [...blocksByNode].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (nodes.has(nodeName) || !nodeGone(nodeName)) continue;
+    const stopped = heartbeatStopped.get(nodeName) === true;
+    for (const b of nodeBlocks.sort(byName)) {
+      const uid = b.metadata.uid;
+      if (!isDraining(b)) {
+        actions.push({ kind: "drainBlock", name: b.metadata.name, node: nodeName, reason: `Node ${nodeName} is gone for longer than the node grace period` });
+      } else if (drained(b)) {
+        actions.push({ kind: "deleteBlock", name: b.metadata.name, uid, node: nodeName, reason: `Node ${nodeName} is gone and its agent drained the block` });
+      } else if (stopped) {
+        actions.push({
+          kind: "deleteBlock", name: b.metadata.name, uid, node: nodeName, abandoned: true,
+          reason: `Node ${nodeName} is gone and its agent has not reported for the node grace period; the block is abandoned with ${b.status?.allocated ?? "an unknown number of"} addresses recorded as allocated`,
+        });
+      }
     }
   }
-
-  const blocksByNode = group(state.blocks, (b) => b.spec.node);
-  for (const [nodeName, nodeBlocks] of [...blocksByNode].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (nodes.has(nodeName)) continue;
-    if (!nodeGone(nodeName)) continue;
-    for (const b of nodeBlocks.sort(byName)) {
-      actions.push({ kind: "deleteBlock", name: b.metadata.name, node: nodeName, reason: `Node ${nodeName} is gone for longer than the node grace period` });
-    }
+  for (const pn of state.petrelNodes) {
+    const name = pn.metadata.name;
+    if (nodes.has(name) || !nodeGone(name) || blocksByNode.has(name) || heartbeatStopped.get(name) !== true) continue;
+    actions.push({ kind: "deletePetrelNode", name, uid: pn.metadata.uid, reason: `Node ${name} is gone, holds no block, and its agent has not reported for the node grace period` });
   }
 
   for (const node of [...state.nodes].sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -245,10 +268,8 @@ function planNode(
   const byPool = group(nodeBlocks, (b) => b.spec.pool);
   // Draining blocks go once the agent has acknowledged the drain and holds no address in them.
   for (const b of nodeBlocks) {
-    if (!isDraining(b)) continue;
-    const acked = (b.status?.observedGeneration ?? -1) >= (b.metadata.generation ?? 0);
-    if (acked && (b.status?.allocated ?? 0) === 0) {
-      actions.push({ kind: "deleteBlock", name: b.metadata.name, node: node.name, reason: "drained: the node's agent stopped allocating from it and it holds no address" });
+    if (drained(b)) {
+      actions.push({ kind: "deleteBlock", name: b.metadata.name, uid: b.metadata.uid, node: node.name, reason: "drained: the node's agent stopped allocating from it and it holds no address" });
     }
   }
   const poolNames = new Set([...pools.keys(), ...byPool.keys()]);

@@ -8,7 +8,7 @@ import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type Kube
 import type { IPAMBlock, IPPoolStatus, PetrelNode } from "../../common/api/index.ts";
 import { API_VERSION, GROUP, PLURALS, VERSION } from "../../common/api/index.ts";
 import { kubeError, statusCodeOf } from "../../common/host/kube-errors.ts";
-import { blockNodeLabel, blockPoolLabel, type EventSubject, type FinalizerAction, type NewBlock, type NodeInfo } from "../core/cluster-state.ts";
+import { abandonedAnnotation, blockNodeLabel, blockPoolLabel, type EventSubject, type FinalizerAction, type NewBlock, type NodeInfo } from "../core/cluster-state.ts";
 import type { ClusterWriter, WriteResult } from "../ports.ts";
 
 export type CountRequest = (verb: "create" | "patch" | "delete" | "get", resource: string) => void;
@@ -49,18 +49,23 @@ export class KubeWriter implements ClusterWriter {
     }
   }
 
-  async #delete(plural: string, name: string): Promise<WriteResult> {
+  /**
+   * A delete conditional on the object's uid: 409 (precondition failed) means the name now
+   * belongs to another object, which is "missing" to the caller and stays.
+   */
+  async #delete(plural: string, name: string, uid: string | undefined): Promise<WriteResult> {
     this.#count("delete", plural);
     try {
-      await this.#custom.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural, name });
+      await this.#custom.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural, name, ...(uid === undefined ? {} : { body: { preconditions: { uid } } }) });
       return { outcome: "done" };
     } catch (err) {
-      if (statusCodeOf(err) === 404) return { outcome: "missing" };
+      const code = statusCodeOf(err);
+      if (code === 404 || (code === 409 && uid !== undefined)) return { outcome: "missing" };
       throw kubeError(`deleting ${plural}/${name}`, err);
     }
   }
 
-  async #patch<T>(plural: string, name: string, body: unknown, status = false): Promise<WriteResult<T>> {
+  async #patch<T>(plural: string, name: string, body: unknown, status = false, uid?: string): Promise<WriteResult<T>> {
     this.#count("patch", status ? `${plural}/status` : plural);
     const param = { group: GROUP, version: VERSION, plural, name, body };
     try {
@@ -69,7 +74,10 @@ export class KubeWriter implements ClusterWriter {
         : await this.#custom.patchClusterCustomObject(param, mergePatch)) as T;
       return { outcome: "done", object };
     } catch (err) {
-      if (statusCodeOf(err) === 404) return { outcome: "missing" };
+      const code = statusCodeOf(err);
+      // With a uid in the patch, the API server refuses a patch of another object of that name:
+      // 409 (precondition) or 422 (metadata.uid is immutable), depending on the version.
+      if (code === 404 || ((code === 409 || code === 422) && uid !== undefined)) return { outcome: "missing" };
       throw kubeError(`updating ${plural}/${name}${status ? "/status" : ""}`, err);
     }
   }
@@ -78,19 +86,18 @@ export class KubeWriter implements ClusterWriter {
     const body: PetrelNode = {
       apiVersion: API_VERSION,
       kind: "PetrelNode",
-      metadata: {
-        name: node.name,
-        // The Kubernetes garbage collector removes it with its Node; the controller also does,
-        // after the node grace period, for clusters (and test rigs) without that collector.
-        ownerReferences: [{ apiVersion: "v1", kind: "Node", name: node.name, uid: node.uid }],
-      },
+      // No owner reference to the Node: the PetrelNode carries the agent's heartbeat, which must
+      // outlive a deleted Node while the agent still runs (its blocks stay while it reports). The
+      // controller deletes it once the Node is gone, its blocks are released and the heartbeat
+      // has stopped.
+      metadata: { name: node.name },
       spec: {},
     };
     return this.#create(PLURALS.PetrelNode, node.name, body);
   }
 
-  deletePetrelNode(name: string): Promise<WriteResult> {
-    return this.#delete(PLURALS.PetrelNode, name);
+  deletePetrelNode(name: string, uid: string | undefined): Promise<WriteResult> {
+    return this.#delete(PLURALS.PetrelNode, name, uid);
   }
 
   createBlock(block: NewBlock): Promise<WriteResult<IPAMBlock>> {
@@ -107,8 +114,14 @@ export class KubeWriter implements ClusterWriter {
     return this.#patch(PLURALS.IPAMBlock, name, { spec: { draining: true } });
   }
 
-  deleteBlock(name: string): Promise<WriteResult> {
-    return this.#delete(PLURALS.IPAMBlock, name);
+  deleteBlock(name: string, uid: string | undefined): Promise<WriteResult> {
+    return this.#delete(PLURALS.IPAMBlock, name, uid);
+  }
+
+  abandonBlock(name: string, uid: string | undefined, reason: string): Promise<WriteResult> {
+    // metadata.uid in a patch is a precondition: a re-created block of that name is left alone.
+    const metadata = { annotations: { [abandonedAnnotation]: reason.slice(0, 1000) }, ...(uid === undefined ? {} : { uid }) };
+    return this.#patch(PLURALS.IPAMBlock, name, { metadata }, false, uid);
   }
 
   setPoolFinalizers(change: FinalizerAction): Promise<WriteResult> {

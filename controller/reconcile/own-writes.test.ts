@@ -31,12 +31,12 @@ describe("OwnWrites", () => {
 
   it("hides a deleted block until the cache drops it, or until the TTL", () => {
     const own = new OwnWrites(ttl);
-    own.blocks.deleted(b0.metadata.name, 0);
+    own.blocks.deleted(b0.metadata.name, undefined, 0);
     expect(names(own.apply(cluster({ blocks: [b0, b1] }), 10).blocks)).toEqual([b1.metadata.name]);
     expect(names(own.apply(cluster({ blocks: [b0, b1] }), ttl + 1).blocks)).toEqual([b0.metadata.name, b1.metadata.name]);
 
     const confirmed = new OwnWrites(ttl);
-    confirmed.blocks.deleted(b0.metadata.name, 0);
+    confirmed.blocks.deleted(b0.metadata.name, undefined, 0);
     confirmed.apply(cluster({ blocks: [b1] }), 10);
     expect(confirmed.pending).toBe(0);
   });
@@ -44,7 +44,7 @@ describe("OwnWrites", () => {
   it("a delete cancels an unconfirmed create of the same name", () => {
     const own = new OwnWrites(ttl);
     own.blocks.created(b1, 0);
-    own.blocks.deleted(b1.metadata.name, 5);
+    own.blocks.deleted(b1.metadata.name, undefined, 5);
     expect(own.apply(cluster({}), 10).blocks).toEqual([]);
   });
 
@@ -67,7 +67,7 @@ describe("OwnWrites", () => {
   it("overlays PetrelNodes the same way, and leaves nodes and pools alone", () => {
     const own = new OwnWrites(ttl);
     own.petrelNodes.created(petrelNode("node-b"), 0);
-    own.petrelNodes.deleted("node-x", 0);
+    own.petrelNodes.deleted("node-x", undefined, 0);
     const state = cluster({ nodes: [node("node-a")], petrelNodes: [petrelNode("node-a"), petrelNode("node-x")] });
     const out = own.apply(state, 10);
     expect(out.petrelNodes.map((p) => p.metadata.name)).toEqual(["node-a", "node-b"]);

@@ -60,6 +60,10 @@ class FakeWriter implements ClusterWriter {
     this.#record("deleteBlock", name);
     return { outcome: "done" };
   }
+  async abandonBlock(name: string): Promise<WriteResult> {
+    this.#record("abandonBlock", name);
+    return { outcome: "done" };
+  }
   async setPoolFinalizers(change: FinalizerAction): Promise<WriteResult> {
     this.#record("setPoolFinalizers", `${change.pool} ${change.finalizers.join(",")}`);
     return { outcome: "done" };
@@ -214,8 +218,9 @@ describe("Reconciler", () => {
     expect(first.wakeAfterMs).toBe(5 * minute);
     clock.now += 5 * minute;
     await reconciler.runPass();
-    expect(writer.subjects("deleteBlock")).toEqual(["198-18-0-0-26"]);
-    expect(writer.subjects("deletePetrelNode")).toEqual(["node-x"]);
+    // Gone for the grace period, with no heartbeat: drained first (an agent still running would stop allocating).
+    expect(writer.subjects("drainBlock")).toEqual(["198-18-0-0-26"]);
+    expect(writer.subjects("deleteBlock")).toEqual([]);
   });
 
   it("reports each action and the pass to the metrics", async () => {

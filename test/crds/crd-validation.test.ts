@@ -305,3 +305,41 @@ describe("rig", () => {
     expect(await rig().removeNode("rig-node-1")).toBe(false);
   });
 });
+
+describe("IPAMBlock protection policy (crds/admission/ipamblock-protection.yaml)", () => {
+  const name = "198-18-5-0-26";
+  const labelled = (node: string) => JSON.stringify({ apiVersion: API_VERSION, kind: "IPAMBlock", metadata: { name, labels: { "petrel.dev/node": node } }, spec: { cidr: "198.18.5.0/26", pool: "p", node: "node-a" } });
+
+  test("refuses an undrained delete and a wrong label; allows a drained or abandoned delete; a patch with another uid is refused", async () => {
+    await rig().kubectlOk(["apply", "-f", join(CRD_DIR, "admission", "ipamblock-protection.yaml")]);
+    // The policy starts asynchronously: retry until it refuses a wrongly labelled block.
+    let refused: ProcessResult | undefined;
+    for (let i = 0; i < 50; i++) {
+      refused = await rig().kubectl(["create", "-f", "-"], labelled("node-b"));
+      if (refused.status !== 0) break;
+      await rig().kubectl(["delete", "ipamblock", name, "--wait=false"]);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(refused?.stderr).toContain("the label petrel.dev/node must be the block's spec.node (node-a)");
+    await rig().kubectlOk(["create", "-f", "-"], labelled("node-a"));
+    await expectRejected(rig().kubectl(["delete", "ipamblock", name]), `IPAMBlock ${name} (198.18.5.0/26, node node-a) is in use or not drained (status.allocated: unknown)`, "kubectl patch ipamblock");
+    // Drained: draining, acknowledged for this generation, nothing allocated.
+    expect((await patch("ipamblock", name, { spec: { draining: true } })).status).toBe(0);
+    const gen = ((await getJson("ipamblock", name)).metadata as { generation: number }).generation;
+    expect((await patch("ipamblock", name, { status: { allocated: 1, observedGeneration: gen } }, "status")).status).toBe(0);
+    await expectRejected(rig().kubectl(["delete", "ipamblock", name]), "status.allocated: 1");
+    // The controller's abandon patch carries the uid it planned on: another uid is refused.
+    const wrongUid = await patch("ipamblock", name, { metadata: { uid: "00000000-0000-0000-0000-000000000000", annotations: { "petrel.dev/abandoned": "test" } } });
+    expect(wrongUid.status).not.toBe(0);
+    const uid = ((await getJson("ipamblock", name)).metadata as { uid: string }).uid;
+    expect((await patch("ipamblock", name, { metadata: { uid, annotations: { "petrel.dev/abandoned": "node gone" } } })).status).toBe(0);
+    expect((await rig().kubectl(["delete", "ipamblock", name])).status).toBe(0);
+    // And a drained, empty block goes.
+    await rig().kubectlOk(["create", "-f", "-"], labelled("node-a"));
+    expect((await patch("ipamblock", name, { spec: { draining: true } })).status).toBe(0);
+    const gen2 = ((await getJson("ipamblock", name)).metadata as { generation: number }).generation;
+    expect((await patch("ipamblock", name, { status: { allocated: 0, observedGeneration: gen2 } }, "status")).status).toBe(0);
+    expect((await rig().kubectl(["delete", "ipamblock", name])).status).toBe(0);
+    await rig().kubectlOk(["delete", "-f", join(CRD_DIR, "admission", "ipamblock-protection.yaml")]);
+  });
+});

@@ -4,7 +4,10 @@
 // containerd; the chart's DaemonSet installs the CNI plugin on the node, its controller hands out
 // blocks to all three nodes, and a test Deployment's pods get Petrel addresses from the kubelet's
 // runtime, reach each other and the demo's pods through BGP-learned routes, and give their
-// addresses back when deleted. `helm uninstall` then removes everything, the node's CNI files too.
+// addresses back when deleted. `helm test` checks pod-to-pod over the pod network; petrelctl in
+// the agent's pod reads what it needs (no 403), and from outside says when a node cannot be asked.
+// `helm uninstall` then removes everything (crds.keep=false, set by the upgrade), the node's CNI files too.
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -78,8 +81,10 @@ beforeAll(async () => {
   // The kubelet node on the underlay, routed like the demo's nodes.
   cluster().plugUnderlay(net.name, "kn", kubeletNodeIP);
   must(["ip", "-n", net.name, "route", "add", "default", "via", torAddress]);
-  // Forwarding stays off (a new netns starts with it off, like a freshly booted node): the
-  // chart's agent cannot write /proc/sys and reports it; the plugin's first ADD turns it on.
+  // Forwarding off, like a freshly booted node: the chart's agent cannot write /proc/sys and
+  // reports it; the plugin's first ADD turns it on. Set, not assumed: a new netns copies the root
+  // namespace's IPv4 settings (net.core.devconf_inherit_init_net=0), which may have it on.
+  must(["ip", "netns", "exec", net.name, "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
   work = mkdtempSync("/tmp/petrel-hk-");
   cniBinDir = join(work, "opt-cni-bin");
   cniConfDir = join(work, "etc-cni-net.d");
@@ -120,7 +125,9 @@ function values(): string {
     controller: { replicas: 1, nodeGracePeriod: "20s" },
     node: { stateDir, logLevel: "debug" },
     cni: { binDir: cniBinDir, confDir: cniConfDir },
-    defaultPool: { cidr: pool, natOutgoing: false },
+    // natOutgoing: the pods' traffic to the apiserver (helm test's pod lists its peers) leaves the
+    // node masqueraded, as on a real cluster where pod addresses are not routed outside.
+    defaultPool: { cidr: pool, natOutgoing: true },
     bgp: { timers: { holdTimeSeconds: 9, keepaliveIntervalSeconds: 3, connectRetrySeconds: 5 } },
   }));
   return file;
@@ -138,7 +145,7 @@ test("helm install: the DaemonSet installs the CNI plugin and the node turns Rea
   say(`helm install -> DaemonSet ready ${dsReady} ms, controller ready and node Ready ${Date.now() - t0} ms`);
   // loopback: containerd runs it for every pod; the installer adds it (and portmap) where the host has none.
   expect(readdirSync(cniBinDir).sort()).toEqual(["loopback", "petrel", "portmap"]);
-  expect(readdirSync(cniConfDir)).toEqual(["10-petrel.conflist"]);
+  expect(readdirSync(cniConfDir)).toEqual(["00-petrel.conflist"]);
   const block = await waitFor("a block for the kubelet node", 60_000, async () =>
     (await kubectl(["get", "ipamblocks", "-l", `petrel.dev/node=${kubeletNodeName}`, "-o", "jsonpath={.items[*].spec.cidr}"])).trim() || undefined);
   say(`kubelet node block: ${block}`);
@@ -261,6 +268,67 @@ test("an agent's token cannot write another node's status (admission policy)", a
   expect(own.status).toBe(200);
 }, 60_000);
 
+test("helm test: the chart's peers answer the checking pod over the pod network", async () => {
+  // The test pod's report is its termination message; the hooks are deleted right after they
+  // pass, so a watch records it (the apiserver cannot reach this kubelet for logs).
+  const watch = spawn(join(cluster().rig.binDir, "kubectl"), ["--kubeconfig", cluster().rig.kubeconfigPath, "get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=test", "-w",
+    "-o", "jsonpath={.metadata.name} {.status.phase}{\"\\n\"}{.status.containerStatuses[0].state.terminated.message}{\"\\n\"}"]);
+  let watched = "";
+  watch.stdout.on("data", (d: Buffer) => (watched += d.toString()));
+  const t0 = Date.now();
+  let out: string;
+  try {
+    out = await helmOk(["test", "petrel", "--namespace", NS, "--timeout", "5m"], cluster().rig.kubeconfigPath);
+  } finally {
+    await sleep(1000);
+    watch.kill();
+  }
+  say(`helm test took ${Date.now() - t0} ms:\n${out}\n${watched}`);
+  expect(out).toMatch(/TEST SUITE:\s+petrel-test-connectivity[\s\S]*Phase:\s+Succeeded/);
+  expect(watched).toMatch(/petrel-test-peer-\S+ +kubelet-1 +198\.18\.\S+ +same node +ok/);
+  expect(watched).toContain("1/1 peers answered, on 1 node(s)");
+  // One kubelet node: the report says that nothing crossed nodes rather than claiming it did.
+  expect(watched).toContain("pod-to-pod was checked on one node only, not across nodes");
+  // Passed: the hooks are gone.
+  await waitFor("the test hooks to be deleted", 60_000, async () =>
+    (await kubectl(["get", "pods,daemonsets", "-n", NS, "-l", "app.kubernetes.io/component in (test,test-peer)", "-o", "name"])).trim() === "" ? true : undefined);
+}, 420_000);
+
+test("petrelctl in the agent's pod: --version, ipam check without a 403, ipam show --ip with the node's record, veth and route", async () => {
+  const agent = JSON.parse(await kubectl(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=node", "-o", "json"])) as {
+    items: { status: { containerStatuses: { name: string; containerID: string }[] } }[];
+  };
+  const agentId = (agent.items[0]?.status.containerStatuses.find((c) => c.name === "agent")?.containerID ?? "").replace(/^containerd:\/\//, "");
+  const inAgent = (args: readonly string[]) => kubelet().ctr(["tasks", "exec", "--exec-id", `petrelctl-${process.pid}-${++execCount}`, agentId, "petrelctl", ...args]);
+  const said = await inAgent(["--version"]);
+  expect(said.stdout).toMatch(new RegExp(`^petrelctl ${version.replaceAll(".", "\\.")}\ncommit: +[0-9a-f]{40}(-dirty)?\nbuilt: +[0-9TZ:-]+\nruntime: +node v24\\.`));
+  const check = await inAgent(["ipam", "check", "--state-dir", stateDir, "-o", "json"]);
+  say(`ipam check in the agent's pod: ${check.status} ${check.stdout.slice(0, 400)} ${check.stderr}`);
+  expect(check.stderr).not.toContain("403");
+  // It ran (no 403). The demo's netns "pods" on node-1/node-2 are namespaces, not Pods, so their
+  // addresses count as allocated without a pod; nothing is wrong on the kubelet node itself.
+  expect(check.status).toBe(1);
+  const findings = (JSON.parse(check.stdout) as { findings: { kind: string; node?: string }[] }).findings;
+  expect(findings.filter((f) => f.node === kubeletNodeName)).toEqual([]);
+  expect([...new Set(findings.map((f) => f.kind))]).toEqual(["allocated-without-pod"]);
+  const pods = await deploymentPods();
+  const p = pods[0];
+  if (p === undefined) throw new Error("no Deployment pod");
+  const show = await inAgent(["ipam", "show", "--ip", p.ip, "--state-dir", stateDir, "-o", "json"]);
+  expect([show.status, show.stderr]).toEqual([0, ""]);
+  const report = JSON.parse(show.stdout) as { block: { node: string }; pods: { name: string }[]; nodeFacts: { hostVeth: string; hostVethState: string; route: { dev: string; protocol: string } }; findings: string[] };
+  expect(report.block.node).toBe(kubeletNodeName);
+  expect(report.pods.map((x) => x.name)).toEqual([p.name]);
+  expect(report.findings).toEqual([]);
+  expect(report.nodeFacts.route).toMatchObject({ dev: report.nodeFacts.hostVeth, protocol: "89" });
+  expect(report.nodeFacts.hostVeth).toMatch(/^ptl[0-9a-f]{12}$/);
+  // The veth is really there in the node's network namespace, under that name.
+  expect(must(["ip", "-n", kubelet().netns, "-j", "link", "show", "dev", report.nodeFacts.hostVeth])).toContain(report.nodeFacts.hostVeth);
+  // The plugin's log is in the state directory at info (the chart's conflist), one line per ADD.
+  const cniLog = readFileSync(join(stateDir, "cni.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { level: string; message: string });
+  expect(cniLog.filter((l) => l.message === "pod wired").length).toBeGreaterThanOrEqual(3);
+}, 120_000);
+
 test("deleting the pods gives their addresses back", async () => {
   expect(allocations()).toHaveLength(3);
   await kubectl(["delete", "deployment", "petrel-e2e", "-n", "default", "--wait=true"]);
@@ -277,7 +345,7 @@ test("deleting the pods gives their addresses back", async () => {
 }, 300_000);
 
 test("helm upgrade rolls the DaemonSet; the node's CNI files never go away meanwhile, and pods still start", async () => {
-  const conflist = join(cniConfDir, "10-petrel.conflist");
+  const conflist = join(cniConfDir, "00-petrel.conflist");
   const before = (await kubectl(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=node", "-o", "jsonpath={.items[*].metadata.name}"])).trim();
   let missing = 0;
   let checks = 0;
@@ -290,7 +358,10 @@ test("helm upgrade rolls the DaemonSet; the node's CNI files never go away meanw
     }
   })();
   // A changed value changes the pod template: a rolling update of the DaemonSet.
-  await helmOk(["upgrade", "petrel", chartDir, "--namespace", NS, "-f", values(), "--set", "node.logLevel=info"], cluster().rig.kubeconfigPath);
+  // Another CNI's config on the node: cni.exclusive moves it aside (and uninstall brings it back).
+  writeFileSync(join(cniConfDir, "10-other.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "other", plugins: [{ type: "other" }] }));
+  // crds.keep=false: the opt-in removal of the CRDs at uninstall (NOTES.txt says to set it so).
+  await helmOk(["upgrade", "petrel", chartDir, "--namespace", NS, "-f", values(), "--set", "node.logLevel=info", "--set", "crds.keep=false", "--set", "cni.exclusive=true"], cluster().rig.kubeconfigPath);
   await kubectl(["-n", NS, "rollout", "status", "daemonset/petrel-node", "--timeout=240s"]);
   watching = false;
   await watcher;
@@ -299,6 +370,7 @@ test("helm upgrade rolls the DaemonSet; the node's CNI files never go away meanw
   expect(after).not.toBe(before);
   expect(checks).toBeGreaterThan(10);
   expect(missing).toBe(0);
+  expect(readdirSync(cniConfDir).sort()).toEqual(["00-petrel.conflist", "10-other.conflist.petrel-aside"]);
   // A pod started after the upgrade gets an address as before.
   await kubectl(["run", "after-upgrade", "-n", "default", `--image=${busyboxImage().ref}`, "--image-pull-policy=Never", "--restart=Never",
     `--overrides=${JSON.stringify({ spec: { nodeSelector: { "kubernetes.io/hostname": kubeletNodeName }, terminationGracePeriodSeconds: 1 } })}`, "--command", "--", "sleep", "3600"]);
@@ -314,7 +386,8 @@ test("helm uninstall removes the release, the CRDs and the node's CNI files", as
   const t0 = Date.now();
   await helmOk(["uninstall", "petrel", "--namespace", NS, "--wait", "--timeout=4m"], cluster().rig.kubeconfigPath);
   say(`helm uninstall --wait took ${Date.now() - t0} ms`);
-  await waitFor("the CNI files to be removed from the node", 90_000, () => (readdirSync(cniBinDir).length === 0 && readdirSync(cniConfDir).length === 0 ? true : undefined));
+  // Petrel's files go; the config that cni.exclusive moved aside comes back.
+  await waitFor("the CNI files to be removed from the node", 90_000, () => (readdirSync(cniBinDir).length === 0 && readdirSync(cniConfDir).join() === "10-other.conflist" ? true : undefined));
   await waitFor("the Petrel CRDs to be gone", 120_000, async () => ((await kubectl(["get", "crd", "-o", "name"])).includes("petrel.dev") ? undefined : true));
   // The DaemonSet's pod is the last to go: its installer sidecar stops after the agent and gobgpd.
   const kinds = "all,cm,sa,role,rolebinding,clusterrole,clusterrolebinding,validatingadmissionpolicy,validatingadmissionpolicybinding,job";

@@ -1,15 +1,16 @@
 // The chart against the rig's real kube-apiserver (no kubelet here; test/e2e/helm-kubelet.test.ts
 // runs the pods): every rendered object passes a server-side dry run, a real `helm install`
 // creates them (the default IPPool and BGPConfiguration through the post-install hook), and
-// `helm uninstall` leaves nothing of the release behind. Needs test/rig/build-k8s.sh's binaries.
+// `helm uninstall` keeps the CRDs by default (Helm's convention) and leaves nothing of the release
+// behind with crds.keep=false. Needs test/rig/build-k8s.sh's binaries.
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { KubeRig } from "../rig/rig.ts";
-import { chartDir, helmOk, renderChart } from "../support/helm.ts";
+import { chartDir, helm, helmOk, renderChart } from "../support/helm.ts";
 
 const NS = "petrel-system";
 const fullValues = join(__dirname, "values-full.yaml");
-type Obj = { kind: string; metadata: { name: string } };
+type Obj = { kind: string; metadata: { name: string; annotations?: Record<string, string> } };
 const customKinds = new Set(["IPPool", "BGPConfiguration"]);
 
 let rigOrUndefined: KubeRig | undefined;
@@ -27,11 +28,15 @@ afterAll(async () => {
   await rigOrUndefined?.stop();
 }, 60_000);
 
-/** The rendering without the custom resources (their CRDs do not exist before the install). */
+/**
+ * The rendering without the custom resources (their CRDs do not exist before the install) and
+ * without `helm test`'s hooks (created only by `helm test`, its Pod names a ServiceAccount that
+ * the dry run cannot create first).
+ */
 function withoutCustomResources(text: string): { yaml: string; objects: Obj[] } {
   const docs = parseAllDocuments(text).filter((d) => {
     const o = d.toJS() as Obj | null;
-    return o !== null && !customKinds.has(o.kind);
+    return o !== null && !customKinds.has(o.kind) && o.metadata.annotations?.["helm.sh/hook"] !== "test";
   });
   return { yaml: docs.map((d) => d.toString()).join("---\n"), objects: docs.map((d) => d.toJS() as Obj) };
 }
@@ -53,7 +58,7 @@ async function waitGone(timeoutMs: number): Promise<string[]> {
   }
 }
 
-test("default values: server-side dry run, install, uninstall leaves nothing", async () => {
+test("default values: server-side dry run, install, uninstall keeps only the CRDs and the pools", async () => {
   const { yaml, objects } = withoutCustomResources(await renderChart());
   const dry = await rig().kubectlOk(["apply", "--server-side", "--dry-run=server", "--field-manager=helm-test", "-f", "-"], yaml);
   expect(dry.trim().split("\n")).toHaveLength(objects.length);
@@ -65,6 +70,10 @@ test("default values: server-side dry run, install, uninstall leaves nothing", a
   // NOTES.txt tells the operator how to check the install.
   expect(notes).toContain("kubectl -n petrel-system rollout status daemonset/petrel-node");
   expect(notes).toContain("kubectl get ippools");
+  // The namespace has no Pod Security label: NOTES says so and how to set it (the chart read it with lookup).
+  expect(notes).toContain("kubectl label namespace petrel-system pod-security.kubernetes.io/enforce=privileged");
+  expect(notes).toContain('IPPool "default": later defaultPool.* values are ignored');
+  expect(notes).toContain("`helm uninstall` keeps the CRDs");
   // (BLOCK SIZE and BLOCKS are status, written by the controller, which cannot run without a kubelet.)
   expect(await rig().kubectlOk(["get", "ippools"])).toMatch(/^default\s+10\.244\.0\.0\/16\s/m);
   expect(await rig().kubectlOk(["get", "ippool", "default", "-o", "jsonpath={.spec.blockSize} {.spec.natOutgoing}"])).toBe("26 true");
@@ -90,11 +99,24 @@ test("default values: server-side dry run, install, uninstall leaves nothing", a
   // No kubelet here, so the pre-delete Job could not run: --no-hooks; no controller ever put a
   // finalizer on the pool. The hook itself runs in test/e2e/helm-kubelet.test.ts.
   await helmOk(["uninstall", "petrel", "--namespace", NS, "--no-hooks"], rig().kubeconfigPath);
-  expect(await waitGone(60_000)).toEqual([]);
-  expect(await rig().kubectlOk(["get", "ippools.petrel.dev", "--ignore-not-found"]).catch((e: unknown) => String(e))).toMatch(/the server doesn't have a resource type|^$/);
+  // crds.keep (the default): exactly the five CRDs stay, and the pool with them; everything else is gone.
+  const left = await waitGone(10_000);
+  expect(left.sort()).toEqual(["bgpconfigurations", "bgppeers", "ipamblocks", "ippools", "petrelnodes"].map((p) => `customresourcedefinition.apiextensions.k8s.io/${p}.petrel.dev`));
+  expect(await rig().kubectlOk(["get", "ippools", "-o", "name"])).toContain("ippool.petrel.dev/default");
 }, 240_000);
 
-test("full values: dry run, install with everything switched on, and the CRDs kept on uninstall", async () => {
+test("a namespace that enforces Pod Security baseline is refused before anything is installed", async () => {
+  await rig().kubectlOk(["create", "namespace", "petrel-baseline"]);
+  await rig().kubectlOk(["label", "namespace", "petrel-baseline", "pod-security.kubernetes.io/enforce=baseline"]);
+  const r = await helm(["install", "petrel-b", chartDir, "--namespace", "petrel-baseline", "--set", "crds.install=false", "--set", "defaultPool.create=false", "--set", "bgp.create=false"], rig().kubeconfigPath);
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toContain('namespace petrel-baseline enforces Pod Security "baseline"');
+  expect(r.stderr).toContain("kubectl label namespace petrel-baseline pod-security.kubernetes.io/enforce=privileged --overwrite");
+  expect((await rig().kubectlOk(["get", "all", "-n", "petrel-baseline", "-o", "name"])).trim()).toBe("");
+  await rig().kubectlOk(["delete", "namespace", "petrel-baseline", "--wait=false"]);
+}, 120_000);
+
+test("full values: dry run, install with everything switched on, and crds.keep=false: uninstall leaves nothing", async () => {
   // The Prometheus Operator's CRDs cannot be fetched here: a minimal stand-in CRD lets the API
   // server accept the ServiceMonitors (it checks the kind exists, not the operator's schema).
   await rig().kubectlOk(["apply", "-f", "-"], JSON.stringify({
@@ -113,9 +135,9 @@ test("full values: dry run, install with everything switched on, and the CRDs ke
   });
   expect(await rig().kubectlOk(["get", "servicemonitor", "-n", NS, "-o", "name"])).toContain("servicemonitor.monitoring.coreos.com/petrel-node");
 
+  // No kubelet here, so the pre-delete Job could not run: --no-hooks; no controller ever put a
+  // finalizer on the pools. The hook itself runs in test/e2e/helm-kubelet.test.ts.
   await helmOk(["uninstall", "petrel", "--namespace", NS, "--no-hooks"], rig().kubeconfigPath);
-  // crds.keep: exactly the five CRDs stay (and the pool with them); everything else is gone.
-  const left = await waitGone(10_000);
-  expect(left.sort()).toEqual(["bgpconfigurations", "bgppeers", "ipamblocks", "ippools", "petrelnodes"].map((p) => `customresourcedefinition.apiextensions.k8s.io/${p}.petrel.dev`));
-  expect(await rig().kubectlOk(["get", "ippools", "-o", "name"])).toContain("ippool.petrel.dev/main");
+  expect(await waitGone(60_000)).toEqual([]);
+  expect(await rig().kubectlOk(["get", "ippools.petrel.dev", "--ignore-not-found"]).catch((e: unknown) => String(e))).toMatch(/the server doesn't have a resource type|^$/);
 }, 240_000);

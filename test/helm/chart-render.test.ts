@@ -53,6 +53,9 @@ describe("values.schema.json", () => {
     ["--set", "bgp.asNumber=0", "/bgp/asNumber"],
     ["--set", "node.logLevel=verbose", "/node/logLevel"],
     ["--set", "image.pullPolicy=Sometimes", "/image/pullPolicy"],
+    ["--set", "node.image.digest=sha256:abc", "/node/image/digest"],
+    ["--set", "node.extraArgs.kubelet={--x}", "additional properties 'kubelet' not allowed"],
+    ["--set", "cni.logLevel=trace", "/cni/logLevel"],
   ])("%s %s fails naming %s", async (flag, value, fragment) => {
     const r = await helm(["template", "petrel", chartDir, flag, value]);
     expect(r.status).not.toBe(0);
@@ -73,10 +76,34 @@ describe("RBAC is least privilege", () => {
     }
   });
 
-  test("the agent writes only the status of PetrelNodes and IPAMBlocks", () => {
+  test("the agent reads Pods (its IPAM check watches those of its node; petrelctl ipam check lists them in its pod)", () => {
+    const podRules = (at(find(defaults, "ClusterRole", "petrel-node"), "rules") as Rule[]).filter((r) => r.resources.includes("pods"));
+    expect(podRules).toEqual([{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }]);
+  });
+
+  test("helm test's pod reads only its peers' DaemonSet and the namespace's pods", () => {
+    const role = find(defaults, "Role", "petrel-test");
+    expect(role.metadata.namespace).toBe("petrel-system");
+    expect(at(role, "rules")).toEqual([
+      { apiGroups: ["apps"], resources: ["daemonsets"], resourceNames: ["petrel-test-peer"], verbs: ["get"] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+    ]);
+  });
+
+  test("the agent writes only the status of PetrelNodes and IPAMBlocks, and Events about the pods whose addresses it frees", () => {
     const writes = (at(find(defaults, "ClusterRole", "petrel-node"), "rules") as Rule[])
       .filter((r) => r.verbs.some((v) => !["get", "list", "watch"].includes(v)));
-    expect(writes).toEqual([{ apiGroups: ["petrel.dev"], resources: ["petrelnodes/status", "ipamblocks/status"], verbs: ["patch"] }]);
+    expect(writes).toEqual([
+      { apiGroups: ["petrel.dev"], resources: ["petrelnodes/status", "ipamblocks/status"], verbs: ["patch"] },
+      { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+    ]);
+  });
+
+  test("the conflist declares the CNI versions a runtime may pick from, and the block protection policy is on", () => {
+    const cm = find(defaults, "ConfigMap", "petrel-node-cni");
+    const conflist = JSON.parse(String(at(cm, "data", "00-petrel.conflist"))) as { cniVersion: string; cniVersions: string[] };
+    expect([conflist.cniVersion, conflist.cniVersions]).toEqual(["1.0.0", ["1.0.0", "1.1.0"]]);
+    expect(at(find(defaults, "ValidatingAdmissionPolicy", "petrel-ipamblock-protection"), "spec", "matchConstraints", "resourceRules", 0, "operations")).toEqual(["CREATE", "UPDATE", "DELETE"]);
   });
 
   test("the agent reads no Secret unless named in values, and then only those", () => {
@@ -121,12 +148,55 @@ describe("workloads", () => {
     expect(volumes).toMatchObject({ "cni-bin": "/opt/cni/bin", "cni-conf": "/etc/cni/net.d", state: "/var/lib/petrel" });
   });
 
-  test("the conflist chains portmap after petrel; full values drop it and use their own paths", () => {
-    const conf = (objs: Obj[], name: string) => JSON.parse(at(find(objs, "ConfigMap", "petrel-node-cni"), "data", name) as string) as { cniVersion: string; plugins: { type: string; mtu?: number; stateDir?: string }[] };
-    expect(conf(defaults, "10-petrel.conflist").plugins.map((p) => p.type)).toEqual(["petrel", "portmap"]);
+  test("the conflist sorts first, chains portmap after petrel and logs at info into the state dir; full values change all that", () => {
+    const conf = (objs: Obj[], name: string) => JSON.parse(at(find(objs, "ConfigMap", "petrel-node-cni"), "data", name) as string) as { cniVersion: string; plugins: { type: string; mtu?: number; stateDir?: string; logFile?: string; logLevel?: string }[] };
+    const d = conf(defaults, "00-petrel.conflist");
+    expect(d.plugins.map((p) => p.type)).toEqual(["petrel", "portmap"]);
+    expect(d.plugins[0]).toMatchObject({ logFile: "/var/lib/petrel/cni.log", logLevel: "info" });
+    // The runtime takes the first file in name order: Petrel's before Cilium's and Calico's, after Multus'.
+    expect(["10-calico.conflist", "05-cilium.conflist", "10-flannel.conflist", "00-petrel.conflist", "00-multus.conf"].sort()).toEqual(
+      ["00-multus.conf", "00-petrel.conflist", "05-cilium.conflist", "10-calico.conflist", "10-flannel.conflist"]);
     const f = conf(full, "05-petrel.conflist");
-    expect(f.plugins).toEqual([{ type: "petrel", mtu: 9000, stateDir: "/var/lib/petrel-prod" }]);
+    expect(f.plugins).toEqual([{ type: "petrel", mtu: 9000, stateDir: "/var/lib/petrel-prod", logFile: "/var/log/petrel/cni.log", logLevel: "debug" }]);
     expect(f.cniVersion).toBe("1.1.0");
+  });
+
+  test("cni.exclusive asks the installer to move other CNIs' configs aside", () => {
+    const installer = (objs: Obj[]) => at(find(objs, "DaemonSet", "petrel-node"), "spec", "template", "spec", "initContainers", 0, "args") as string[];
+    expect(installer(defaults)).not.toContain("--exclusive");
+    expect(installer(full)).toContain("--exclusive");
+  });
+
+  test("extraArgs and extraEnv land after the chart's own in each container; digests replace tags", () => {
+    const ds = at(find(full, "DaemonSet", "petrel-node"), "spec", "template", "spec");
+    const c = (name: string) => [...ds.initContainers, ...ds.containers].find((x: { name: string }) => x.name === name);
+    expect(c("agent").args.at(-1)).toBe("--resync-period=30s");
+    expect(c("agent").env.at(-1)).toEqual({ name: "NODE_OPTIONS", value: "--max-old-space-size=512" });
+    expect(c("gobgpd").args.at(-1)).toBe("--disable-stdlog");
+    expect(c("gobgpd").env).toEqual([{ name: "GOMAXPROCS", value: "2" }]);
+    expect(c("install-cni").args.at(-1)).toBe("--recheck-period=5m");
+    const ctl = at(find(full, "Deployment", "petrel-controller"), "spec", "template", "spec", "containers", 0);
+    expect(ctl.args.at(-1)).toBe("--concurrency=8");
+    expect(ctl.env.at(-1)).toEqual({ name: "UV_THREADPOOL_SIZE", value: "8" });
+    expect(ctl.image).toBe("registry.example.com/platform/petrel/controller@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    expect(c("agent").image).toBe("registry.example.com/platform/petrel/node:0.1.0-rc1");
+    expect(at(find(defaults, "DaemonSet", "petrel-node"), "spec", "template", "spec", "containers", 0, "env")).toBeUndefined();
+  });
+
+  test("helm test: peers on every node, then one pod that dials them all; hooks removed once passed", () => {
+    const hooks = defaults.filter((o) => o.metadata.annotations?.["helm.sh/hook"] === "test");
+    expect(hooks.map((o) => [o.kind, o.metadata.name, o.metadata.annotations?.["helm.sh/hook-weight"]])).toEqual([
+      ["ServiceAccount", "petrel-test", "-10"], ["Role", "petrel-test", "-10"], ["RoleBinding", "petrel-test", "-10"],
+      ["DaemonSet", "petrel-test-peer", "-5"], ["Pod", "petrel-test-connectivity", "0"],
+    ]);
+    for (const h of hooks) expect(h.metadata.annotations?.["helm.sh/hook-delete-policy"]).toBe("before-hook-creation,hook-succeeded");
+    const peer = at(find(defaults, "DaemonSet", "petrel-test-peer"), "spec", "template", "spec");
+    expect(peer.hostNetwork).toBeUndefined(); // on the pod network, not the host's
+    expect(peer.containers[0].command).toEqual(["/usr/local/bin/petrelctl", "connectivity", "serve", "--port=8080"]);
+    const pod = at(find(defaults, "Pod", "petrel-test-connectivity"), "spec");
+    expect(pod.restartPolicy).toBe("Never");
+    expect(pod.containers[0].command).toEqual(["/usr/local/bin/petrelctl", "connectivity", "check", "--daemonset=petrel-test-peer", "--port=8080", "--wait=3m", "--termination-log=/dev/termination-log"]);
+    expect(at(find(full, "Pod", "petrel-test-connectivity"), "spec", "containers", 0, "env")).toContainEqual({ name: "KUBERNETES_SERVICE_HOST", value: "192.0.2.10" });
   });
 
   test("default IPPool and BGPConfiguration are post-install hooks carrying the values", () => {
@@ -144,18 +214,18 @@ describe("workloads", () => {
 });
 
 describe("CRDs", () => {
-  test("the chart's CRDs are crds/ (one source of truth), with keep only when asked", () => {
+  test("the chart's CRDs are crds/ (one source of truth), kept on uninstall unless crds.keep=false", () => {
     const files = readdirSync(join(repoRoot, "crds")).filter((f) => f.endsWith(".yaml"));
     const fromRepo = files.map((f) => parse(readFileSync(join(repoRoot, "crds", f), "utf8"))[0]);
     const inChart = defaults.filter((o) => o.kind === "CustomResourceDefinition");
     expect(inChart.map((o) => at(o, "spec")).sort((a, b) => String(a.group + a.names.plural).localeCompare(b.group + b.names.plural)))
       .toEqual(fromRepo.map((o) => at(o, "spec")).sort((a, b) => String(a.group + a.names.plural).localeCompare(b.group + b.names.plural)));
-    expect(inChart.every((o) => o.metadata.annotations?.["helm.sh/resource-policy"] === undefined)).toBe(true);
-    expect(full.filter((o) => o.kind === "CustomResourceDefinition").every((o) => o.metadata.annotations?.["helm.sh/resource-policy"] === "keep")).toBe(true);
+    expect(inChart.every((o) => o.metadata.annotations?.["helm.sh/resource-policy"] === "keep")).toBe(true);
+    expect(full.filter((o) => o.kind === "CustomResourceDefinition").every((o) => o.metadata.annotations?.["helm.sh/resource-policy"] === undefined)).toBe(true);
   });
 
   test("uninstall cleanup Job only when the CRDs go with the chart", () => {
-    expect(find(defaults, "Job", "petrel-cleanup").metadata.annotations?.["helm.sh/hook"]).toBe("pre-delete");
-    expect(full.some((o) => o.kind === "Job")).toBe(false);
+    expect(find(full, "Job", "petrel-cleanup").metadata.annotations?.["helm.sh/hook"]).toBe("pre-delete");
+    expect(defaults.some((o) => o.kind === "Job")).toBe(false);
   });
 });

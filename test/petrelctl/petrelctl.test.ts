@@ -1,4 +1,4 @@
-// petrelctl (the built dist/bin/petrelctl, on the pinned Node) against a real kube-apiserver:
+// petrelctl (the built dist/bin/petrelctl, the Bun-compiled executable) against a real kube-apiserver:
 // PetrelNodes, IPPools, IPAMBlocks and Pods are written through the API the way the controller,
 // the agents and the kubelet would (status through the status subresource), and the allocation
 // records of `--state-dir` are real symlinks in a temp dir, as the CNI plugin makes them.
@@ -14,7 +14,6 @@ import type { IpamShowReport } from "../../bgp/petrelctl/ipam-show.ts";
 import type { NodeStatusReport } from "../../bgp/petrelctl/node-status.ts";
 import { ago, block, petrelNode, pool, readyCondition } from "../../bgp/petrelctl/testing/objects.ts";
 import { KubeRig, runProcess, type ProcessResult } from "../rig/rig.ts";
-import { pinnedNode } from "../support/controller.ts";
 import { repoRoot } from "../support/repo-root.ts";
 
 jest.setTimeout(120_000);
@@ -26,7 +25,7 @@ let stateDir: string;
 /** Runs petrelctl against the rig; the test's own KUBECONFIG and NODE_NAME do not leak in. */
 function ctl(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<ProcessResult> {
   const assignments = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  return runProcess("env", ["-u", "KUBECONFIG", "-u", "NODE_NAME", ...assignments, pinnedNode, petrelctl, `--kubeconfig=${rig.kubeconfigPath}`, ...args]);
+  return runProcess("env", ["-u", "KUBECONFIG", "-u", "NODE_NAME", ...assignments, petrelctl, `--kubeconfig=${rig.kubeconfigPath}`, ...args]);
 }
 
 async function ctlJson<T>(args: readonly string[]): Promise<{ status: number; report: T; stderr: string }> {
@@ -293,9 +292,9 @@ describe("usage and connection errors exit 2 and say what to do", () => {
     const unknownNode = await ctl(["ipam", "check", "--state-dir", stateDir, "--node", "node-typo"]);
     expect(unknownNode.status).toBe(2);
     expect(unknownNode.stderr).toContain('--node: no IPAMBlock or pod in the cluster is on node "node-typo"');
-    const badOutput = await ctl(["ipam", "show", "-o", "yaml"]);
+    const badOutput = await ctl(["ipam", "show", "-o", "xml"]);
     expect(badOutput.status).toBe(2);
-    expect(badOutput.stderr).toContain("Allowed choices are table, json");
+    expect(badOutput.stderr).toContain("Allowed choices are table, wide, json, yaml");
     const noCommand = await ctl([]);
     expect(noCommand.status).toBe(2);
     expect((await ctl(["--help"])).status).toBe(0);
@@ -322,14 +321,14 @@ current-context: x
       await writeFile(join(dir, "refused"), kubeconfig(`https://127.0.0.1:${closedPort}`));
       await writeFile(join(dir, "silent"), kubeconfig(`https://127.0.0.1:${port}`));
 
-      const refused = await runProcess(pinnedNode, [petrelctl, `--kubeconfig=${join(dir, "refused")}`, "ipam", "show"]);
+      const refused = await runProcess(petrelctl, [`--kubeconfig=${join(dir, "refused")}`, "ipam", "show"]);
       expect(refused.status).toBe(2);
       expect(refused.stderr).toContain(`cannot reach the API server at https://127.0.0.1:${closedPort}`);
       expect(refused.stderr).toContain("ECONNREFUSED");
-      const hung = await runProcess(pinnedNode, [petrelctl, `--kubeconfig=${join(dir, "silent")}`, "--request-timeout=1s", "node", "status"]);
+      const hung = await runProcess(petrelctl, [`--kubeconfig=${join(dir, "silent")}`, "--request-timeout=1s", "node", "status"]);
       expect(hung.status).toBe(2);
       expect(hung.stderr).toContain(`no answer from the API server at https://127.0.0.1:${port} within --request-timeout 1s`);
-      const missing = await runProcess(pinnedNode, [petrelctl, `--kubeconfig=${join(dir, "nope")}`, "ipam", "show"]);
+      const missing = await runProcess(petrelctl, [`--kubeconfig=${join(dir, "nope")}`, "ipam", "show"]);
       expect(missing.status).toBe(2);
       expect(missing.stderr).toContain("petrelctl: --kubeconfig: cannot load a kubeconfig");
     } finally {

@@ -3,7 +3,7 @@
 // is started or any temp dir is made.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ETCD_VERSION, HELM_VERSION, K8S_VERSION } from "./versions.ts";
+import { COREDNS_VERSION, ETCD_VERSION, HELM_VERSION, K8S_VERSION } from "./versions.ts";
 
 /** The build script, as named in error messages (relative to the repository root). */
 export const BUILD_SCRIPT = "test/rig/build-k8s.sh";
@@ -36,12 +36,19 @@ export const rigBinaries: readonly (readonly [name: string, stamp: string])[] = 
   ["helm", `helm ${HELM_VERSION}`],
 ];
 
+/** What the multi-node cluster (test/support/kubelet-cluster.ts) and the conformance run need besides. */
+export const clusterBinaries: readonly (readonly [name: string, stamp: string])[] = [
+  ["kube-proxy", `kubernetes ${K8S_VERSION}`],
+  ["agnhost", `kubernetes ${K8S_VERSION}`],
+  ["e2e.test", `kubernetes ${K8S_VERSION}`],
+  ["coredns", `coredns ${COREDNS_VERSION}`],
+];
+
 /**
  * Throws (never returns false) when a binary is missing or was built from another version, with a
  * message naming the build script: tests that need the rig must fail, not skip.
  */
-export function checkBinaries(binDir: string): void {
-  const wanted = rigBinaries;
+export function checkBinaries(binDir: string, wanted: readonly (readonly [name: string, stamp: string])[] = rigBinaries): void {
   const problems: string[] = [];
   for (const [name, version] of wanted) {
     const path = join(binDir, name);
@@ -57,7 +64,7 @@ export function checkBinaries(binDir: string): void {
   if (problems.length > 0) {
     throw new Error(
       `Kubernetes test binaries are not built: ${problems.join("; ")}. ` +
-        `Run ${BUILD_SCRIPT} first (a cold build takes about 12 minutes on 2 cores; see docs/k8s-rig.md).`,
+        `Run ${BUILD_SCRIPT} first (a cold build of everything takes about 30 minutes on 2 cores; see docs/k8s-rig.md).`,
     );
   }
 }

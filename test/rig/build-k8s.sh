@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test/rig/build-k8s.sh: builds the test-only Kubernetes binaries that the rig runs
-# (kube-apiserver, kubectl, kube-controller-manager, kube-scheduler, kubelet, etcd, and helm)
-# from the Go module proxy, at the versions pinned in test/rig/versions.ts, into a cache
-# directory outside the repository.
+# (kube-apiserver, kubectl, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, etcd,
+# helm) and what the upstream networking conformance run needs (e2e.test, agnhost, CoreDNS) from
+# the Go module proxy, at the versions pinned in test/rig/versions.ts, into a cache directory
+# outside the repository.
 #
 #   test/rig/build-k8s.sh [--force] [--prune-go-cache]
 #
@@ -16,13 +17,17 @@
 #   PETREL_K8S_VERSION   override the pinned Kubernetes version (v1.Y.Z)
 #   PETREL_ETCD_VERSION  override the pinned etcd version (v3.Y.Z)
 #   PETREL_HELM_VERSION  override the pinned helm version (v4.Y.Z)
+#   PETREL_COREDNS_VERSION override the pinned CoreDNS version (v1.Y.Z)
 #   GO                   the go command (default: go on PATH, else /usr/local/go/bin/go)
 #
 # How: a generated wrapper go.mod requires k8s.io/kubernetes vX.Y.Z and replaces every k8s.io
 # staging module (the `v0.0.0` requirements / `./staging` replacements of the published go.mod)
 # with v0.Y.Z; the commands are listed as `tool`s so `go mod tidy` resolves their dependencies.
 # etcd builds from a second wrapper module around go.etcd.io/etcd/server/v3 (its root package is
-# the etcd main). Everything is built with CGO_ENABLED=0 under `nice -n 10`.
+# the etcd main), helm and CoreDNS from wrappers of their own. e2e.test is `go test -c
+# k8s.io/kubernetes/test/e2e` in the Kubernetes wrapper; agnhost (test/images/agnhost) is a tool
+# of it like the commands. Everything is built with CGO_ENABLED=0 under `nice -n 10`; a line on
+# stderr every 30 s says what is being built and for how long.
 #
 # Prints timings and disk use on stderr, and the bin directory as the only line on stdout.
 # A warm run (all binaries present for the pinned versions) does no Go work and takes well
@@ -34,7 +39,10 @@ pinned() { sed -n "s/^export const $1 = \"\(v[0-9.]*\)\";\$/\1/p" "$here/version
 K8S_VERSION="${PETREL_K8S_VERSION:-$(pinned K8S_VERSION)}"
 ETCD_VERSION="${PETREL_ETCD_VERSION:-$(pinned ETCD_VERSION)}"
 HELM_VERSION="${PETREL_HELM_VERSION:-$(pinned HELM_VERSION)}"
-k8s_binaries=(kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet)
+COREDNS_VERSION="${PETREL_COREDNS_VERSION:-$(pinned COREDNS_VERSION)}"
+# Main packages of k8s.io/kubernetes built from the wrapper module: the commands, and agnhost.
+k8s_binaries=(kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet kube-proxy agnhost)
+k8s_package() { case "$1" in agnhost) echo k8s.io/kubernetes/test/images/agnhost ;; *) echo "k8s.io/kubernetes/cmd/$1" ;; esac; }
 cache="${PETREL_CACHE:-/var/cache/petrel}"
 out="$cache/k8s-$K8S_VERSION"
 bin="$out/bin"
@@ -65,6 +73,10 @@ if [[ ! $ETCD_VERSION =~ ^v3\.[0-9]+\.[0-9]+$ ]]; then
   echo "build-k8s.sh: etcd version must look like v3.Y.Z, got '$ETCD_VERSION'" >&2
   exit 2
 fi
+if [[ ! $COREDNS_VERSION =~ ^v1\.[0-9]+\.[0-9]+$ ]]; then
+  echo "build-k8s.sh: CoreDNS version must look like v1.Y.Z, got '$COREDNS_VERSION'" >&2
+  exit 2
+fi
 
 t_start=$EPOCHREALTIME
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
@@ -76,15 +88,16 @@ want_version() {
   case "$1" in
     etcd) echo "etcd $ETCD_VERSION" ;;
     helm) echo "helm $HELM_VERSION" ;;
+    coredns) echo "coredns $COREDNS_VERSION" ;;
     *) echo "kubernetes $K8S_VERSION" ;;
   esac
 }
 present() { [[ -x "$bin/$1" && -f "$bin/.$1.version" && "$(< "$bin/.$1.version")" == "$(want_version "$1")" ]]; }
-k8s_present() { local n; for n in "${k8s_binaries[@]}"; do present "$n" || return 1; done; }
-all_present() { k8s_present && present etcd && present helm; }
+k8s_present() { local n; for n in "${k8s_binaries[@]}" e2e.test; do present "$n" || return 1; done; }
+all_present() { k8s_present && present etcd && present helm && present coredns; }
 
 if [[ $force == 0 ]] && all_present; then
-  log "warm: ${k8s_binaries[*]} ($K8S_VERSION), etcd ($ETCD_VERSION) and helm ($HELM_VERSION) already in $bin ($(since "$t_start") s)"
+  log "warm: ${k8s_binaries[*]} e2e.test ($K8S_VERSION), etcd ($ETCD_VERSION), helm ($HELM_VERSION) and coredns ($COREDNS_VERSION) already in $bin ($(since "$t_start") s)"
   echo "$bin"
   exit 0
 fi
@@ -106,8 +119,22 @@ GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=mod"
 export GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build"
 export GOPROXY="${GOPROXY:-https://proxy.golang.org}"
-gonice() { nice -n 10 "$GO" "$@"; }
-log "building: kubernetes $K8S_VERSION (staging $staging_version), etcd $ETCD_VERSION, $("$GO" version | cut -d' ' -f3)"
+# Long Go steps print a line every 30 s (what, how long so far), so a cold build never looks hung.
+gonice() {
+  local what="$GOWHAT" t0=$EPOCHREALTIME pid ticker status=0
+  nice -n 10 "$GO" "$@" &
+  pid=$!
+  # The ticker kills its own sleep when stopped: an orphaned sleep would hold stdout/stderr open.
+  ( trap 'kill "$s" 2>/dev/null; exit 0' TERM
+    while :; do sleep 30 & s=$!; wait "$s"; log "  ... $what: $(since "$t0") s so far"; done ) >&2 &
+  ticker=$!
+  wait "$pid" || status=$?
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
+  return "$status"
+}
+GOWHAT="go"
+log "building: kubernetes $K8S_VERSION (staging $staging_version), etcd $ETCD_VERSION, helm $HELM_VERSION, coredns $COREDNS_VERSION, $("$GO" version | cut -d' ' -f3)"
 
 # --- one field out of `go mod download -json` -------------------------------------------------
 json_field() { sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p" | head -n1; }
@@ -148,12 +175,13 @@ build_kubernetes() {
     echo ")"
     echo
     echo "tool ("
-    for name in "${k8s_binaries[@]}"; do echo "	k8s.io/kubernetes/cmd/$name"; done
+    for name in "${k8s_binaries[@]}"; do echo "	$(k8s_package "$name")"; done
     echo ")"
   } > "$src/go.mod"
   rm -f "$src/go.sum"
   log "  wrapper module: $src/go.mod ($(wc -l <<< "$modules") staging modules replaced with $staging_version)"
 
+  GOWHAT="kubernetes modules (go mod tidy)"
   (cd "$src" && gonice mod tidy)
   log "  resolved and downloaded modules: $(since "$t") s"
 
@@ -165,11 +193,25 @@ build_kubernetes() {
   for name in "${k8s_binaries[@]}"; do
     [[ $force == 0 ]] && present "$name" && continue
     t=$EPOCHREALTIME
-    (cd "$src" && gonice build -trimpath -ldflags "$ldflags" -o "$bin/.$name.tmp" "k8s.io/kubernetes/cmd/$name")
+    GOWHAT="building $name"
+    log "  building $name"
+    (cd "$src" && gonice build -trimpath -ldflags "$ldflags" -o "$bin/.$name.tmp" "$(k8s_package "$name")")
     mv -f "$bin/.$name.tmp" "$bin/$name"
     want_version "$name" > "$bin/.$name.version"
     log "  built $name: $(since "$t") s"
   done
+  # The upstream e2e suite: a test binary of test/e2e (all of its [sig-*] tests; the runner picks
+  # the networking ones with --ginkgo.focus/skip). go test -c adds its test-only requirements to
+  # the wrapper's go.sum (-mod=mod).
+  if [[ $force == 1 ]] || ! present e2e.test; then
+    t=$EPOCHREALTIME
+    GOWHAT="building e2e.test (go test -c k8s.io/kubernetes/test/e2e)"
+    log "  building e2e.test"
+    (cd "$src" && gonice test -c -trimpath -ldflags "$ldflags" -o "$bin/.e2e.test.tmp" k8s.io/kubernetes/test/e2e)
+    mv -f "$bin/.e2e.test.tmp" "$bin/e2e.test"
+    want_version e2e.test > "$bin/.e2e.test.version"
+    log "  built e2e.test: $(since "$t") s"
+  fi
 }
 
 # --- etcd ------------------------------------------------------------------------------------
@@ -192,9 +234,11 @@ build_etcd() {
     echo "tool go.etcd.io/etcd/server/v3"
   } > "$src/go.mod"
   rm -f "$src/go.sum"
+  GOWHAT="etcd modules (go mod tidy)"
   (cd "$src" && gonice mod tidy)
   log "  etcd modules: $(since "$t") s"
   t=$EPOCHREALTIME
+  GOWHAT="building etcd"
   (cd "$src" && gonice build -trimpath -ldflags "-s -w" -o "$bin/.etcd.tmp" go.etcd.io/etcd/server/v3)
   mv -f "$bin/.etcd.tmp" "$bin/etcd"
   want_version etcd > "$bin/.etcd.version"
@@ -221,9 +265,11 @@ build_helm() {
     echo "tool $module/cmd/helm"
   } > "$src/go.mod"
   rm -f "$src/go.sum"
+  GOWHAT="helm modules (go mod tidy)"
   (cd "$src" && gonice mod tidy)
   log "  helm modules: $(since "$t") s"
   t=$EPOCHREALTIME
+  GOWHAT="building helm"
   ldflags="-s -w -X $module/internal/version.version=$HELM_VERSION"
   (cd "$src" && gonice build -trimpath -ldflags "$ldflags" -o "$bin/.helm.tmp" "$module/cmd/helm")
   mv -f "$bin/.helm.tmp" "$bin/helm"
@@ -231,15 +277,51 @@ build_helm() {
   log "  built helm: $(since "$t") s"
 }
 
+# --- CoreDNS (cluster DNS of the multi-node rig) -------------------------------------------------
+build_coredns() {
+  local t src json upstream_mod module=github.com/coredns/coredns
+  t=$EPOCHREALTIME
+  src="$out/src/coredns"
+  mkdir -p "$src"
+  GOWHAT="coredns module download"
+  json="$(cd "$src" && GOFLAGS=-mod=mod gonice mod download -json "$module@$COREDNS_VERSION")"
+  upstream_mod="$(json_field GoMod <<< "$json")"
+  [[ -f $upstream_mod ]] || { log "could not download $module@$COREDNS_VERSION"; echo "$json" >&2; exit 1; }
+  {
+    echo "// Generated by test/rig/build-k8s.sh; test-only wrapper around the coredns command."
+    echo "module petrel.dev/test/coredns-binary"
+    echo
+    echo "go $(go_line "$upstream_mod")"
+    echo
+    echo "require $module $COREDNS_VERSION"
+    echo
+    echo "tool $module"
+  } > "$src/go.mod"
+  rm -f "$src/go.sum"
+  GOWHAT="coredns modules (go mod tidy)"
+  (cd "$src" && gonice mod tidy)
+  log "  coredns modules: $(since "$t") s"
+  t=$EPOCHREALTIME
+  GOWHAT="building coredns"
+  log "  building coredns"
+  (cd "$src" && gonice build -trimpath -ldflags "-s -w -X $module/coremain.GitCommit=$COREDNS_VERSION" -o "$bin/.coredns.tmp" "$module")
+  mv -f "$bin/.coredns.tmp" "$bin/coredns"
+  want_version coredns > "$bin/.coredns.version"
+  log "  built coredns: $(since "$t") s"
+}
+
 if [[ $force == 1 ]] || ! k8s_present; then build_kubernetes; fi
 if [[ $force == 1 ]] || ! present etcd; then build_etcd; fi
 if [[ $force == 1 ]] || ! present helm; then build_helm; fi
+if [[ $force == 1 ]] || ! present coredns; then build_coredns; fi
 
 "$bin/kube-apiserver" --version >&2
 "$bin/kubectl" version --client >&2
 "$bin/etcd" --version | head -n1 >&2
 "$bin/kubelet" --version >&2
 "$bin/helm" version --short >&2
+"$bin/kube-proxy" --version >&2
+"$bin/coredns" -version | head -n1 >&2
 
 log "build done in $(since "$t_start") s"
 if [[ $prune == 1 ]]; then

@@ -32,6 +32,12 @@ export const controllerManagerControllers: readonly string[] = [
   "taint-eviction-controller",
   "pod-garbage-collector-controller",
   "endpointslice-controller",
+  // The upstream conformance run (test/e2e/kubelet-cluster.test.ts) needs these three: the
+  // apiserver's service proxy and the Endpoints/EndpointSliceMirroring tests read v1 Endpoints,
+  // and several e2e helpers run their pods under ReplicationControllers.
+  "endpoints-controller",
+  "endpointslice-mirroring-controller",
+  "replicationcontroller-controller",
 ];
 
 /** Starts one of the two programs with a secure port of its own and waits for its /healthz. */

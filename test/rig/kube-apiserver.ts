@@ -11,6 +11,7 @@ export interface ApiserverOptions {
   authorizationMode?: "RBAC" | "AlwaysAllow";
   serviceClusterIPRange?: string;
   listenAddress?: string;
+  endpointReconciler?: "none" | "lease";
 }
 
 /**
@@ -50,8 +51,9 @@ export async function startApiserver(
     `--service-account-signing-key-file=${p("sa.key")}`,
     `--service-cluster-ip-range=${options.serviceClusterIPRange ?? "198.19.255.0/24"}`,
     // The advertised address may be loopback, which Endpoints may not hold: keep no endpoints
-    // (and with no kube-proxy, the `kubernetes` Service's cluster IP leads nowhere anyway).
-    "--endpoint-reconciler-type=none",
+    // (and with no kube-proxy, the `kubernetes` Service's cluster IP leads nowhere anyway), unless
+    // the rig asks for the `lease` reconciler (a routable listen address and kube-proxy).
+    `--endpoint-reconciler-type=${options.endpointReconciler ?? "none"}`,
     "--allow-privileged=true",
     // Logs and exec reach a test kubelet (test/support/kubelet-node.ts) at its node IP: its
     // hostname is only a name, resolvable nowhere.

@@ -51,6 +51,12 @@ export interface KubeRigOptions {
    * address must exist before start().
    */
   listenAddress?: string;
+  /**
+   * `none` (default): the `kubernetes` Service has no endpoints. `lease`: the apiserver keeps its
+   * listen address there (the multi-node rig, where kube-proxy makes the Service work; needs a
+   * non-loopback listenAddress).
+   */
+  endpointReconciler?: "none" | "lease";
 }
 
 export interface NodeOptions {

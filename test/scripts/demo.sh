@@ -10,8 +10,10 @@ if [ "$(id -u)" != 0 ]; then echo "the demo needs root (network namespaces)" >&2
 bash test/scripts/install-deps.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
 if [ "${1:-up}" != down ]; then
+  . test/scripts/progress.sh
   node test/scripts/build.ts
-  echo "== test-only Kubernetes binaries (pinned, cached in /var/cache/petrel; cold build ~12 min)"
-  bash test/rig/build-k8s.sh >/dev/null
+  echo "== test-only Kubernetes binaries (pinned, cached in ${PETREL_CACHE:-/var/cache/petrel})"
+  GO="$(bash test/scripts/go-toolchain.sh)" with_progress "building the test-only Kubernetes binaries" "~17 min cold, under a second warm" \
+    bash test/rig/build-k8s.sh >/dev/null
 fi
 exec node test/scripts/demo.ts "${1:-up}"

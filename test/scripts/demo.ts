@@ -11,7 +11,6 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { birdRoutes, birdSessions } from "../support/bird.ts";
-import { pinnedNode } from "../support/controller.ts";
 import { repoRoot } from "../support/repo-root.ts";
 import { RoutedCluster, type Pod } from "../support/routed-cluster.ts";
 
@@ -94,7 +93,7 @@ async function up(stay: boolean): Promise<number> {
     section("kubectl get petrelnodes", await cluster.rig.kubectlOk(["get", "petrelnodes"]));
     const petrelctl = join(repoRoot, "dist", "bin", "petrelctl");
     if (existsSync(petrelctl)) {
-      const r = spawnSync(pinnedNode, [petrelctl, `--kubeconfig=${cluster.rig.kubeconfigPath}`, "node", "status"], { encoding: "utf8" });
+      const r = spawnSync(petrelctl, [`--kubeconfig=${cluster.rig.kubeconfigPath}`, "node", "status"], { encoding: "utf8" });
       section("petrelctl node status", r.stdout + r.stderr);
     }
     for (const n of cluster.nodes) {

@@ -11,9 +11,11 @@ fi
 bash test/scripts/install-deps.sh
 export PATH="$PWD/node_modules/.bin:$PATH"   # the pinned Node 24, not the machine's
 
+. test/scripts/progress.sh
 echo "== build"; node test/scripts/build.ts
-echo "== test-only Kubernetes binaries (pinned, cached in /var/cache/petrel; cold build ~12 min)"
-bash test/rig/build-k8s.sh >/dev/null
+echo "== test-only Kubernetes binaries, e2e.test, CoreDNS (pinned, cached in ${PETREL_CACHE:-/var/cache/petrel})"
+GO="$(bash test/scripts/go-toolchain.sh)" with_progress "building the test-only Kubernetes binaries, e2e.test and CoreDNS" "~30 min cold on 2 cores, under a second warm" \
+  bash test/rig/build-k8s.sh >/dev/null
 # Two commands, not `a && b`: set -e does not stop on a failure inside an && list.
 echo "== lint"
 eslint .

@@ -7,7 +7,8 @@ import { run, type RunResult } from "./sh.ts";
 import { repoRoot } from "./repo-root.ts";
 
 export { repoRoot };
-export const petrelBinary = join(repoRoot, "dist", "bin", "petrel");
+/** The plugin under test; PETREL_PLUGIN_BINARY runs the CNI tests against another build (e.g. an older release, to see a race test fail). */
+export const petrelBinary = process.env.PETREL_PLUGIN_BINARY ?? join(repoRoot, "dist", "bin", "petrel");
 export const referencePluginDir = "/usr/lib/cni";
 
 export interface PluginCall {

@@ -24,6 +24,8 @@ export interface ContainerdOptions {
   cniConfDir: string;
   /** The CRI's pod sandbox ("pause") image; must be imported before the first pod. */
   sandboxImage: string;
+  /** A node mount namespace (node-mount-ns.ts) to run in: `nsenter --mount=<file>`. Default: the host's. */
+  mountNsFile?: string;
 }
 
 /** Host directories containerd 1.6 and ctr use whatever the config says (shim sockets, ctr run fifos). */
@@ -117,9 +119,10 @@ export class Containerd {
     // Made (and its .proto loaded) before containerd starts, so a missing API definition fails
     // with nothing to clean up; it connects on the first call.
     const cri = new CriClient(socket);
+    const mount = o.mountNsFile === undefined ? [] : [`--mount=${o.mountNsFile}`];
     // containerd runs CNI plugins with its own environment: a PATH where ip and nsenter are traps.
     const proc = startProcess(`containerd-${o.name}`, "/usr/bin/nsenter",
-      [`--net=/run/netns/${o.netns}`, "--", "/usr/bin/env", `PATH=${pluginPath()}`, containerdBinary, "--config", config], join(o.dir, "containerd.log"));
+      [...mount, `--net=/run/netns/${o.netns}`, "--", "/usr/bin/env", `PATH=${pluginPath()}`, containerdBinary, "--config", config], join(o.dir, "containerd.log"));
     const c = new Containerd(o.dir, socket, snapshotter, proc, cri, createdHostDirs);
     const deadline = Date.now() + timeoutMs;
     for (;;) {

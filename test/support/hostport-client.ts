@@ -20,16 +20,19 @@ export interface HostPortClient {
 }
 
 /**
- * `tag` (one letter) keeps the host link name distinct between test files that run in the same
- * jest process (same pid). `prefix24` must be one of the underlay test ranges, e.g. "198.51.100";
- * the /30 inside it is picked from the pid so parallel runs on one machine rarely collide.
+ * `tag` (one letter) keeps the host link name and its /30 distinct between test files that run in
+ * the same jest process (same pid); the /30 inside 198.51.100.0/24 is picked from pid and tag.
  */
-export function makeHostPortClient(netnsSet: NetnsSet, tag: string, prefix24: "198.51.100" | "203.0.113"): HostPortClient {
+export function makeHostPortClient(netnsSet: NetnsSet, tag: string): HostPortClient {
   if (!existsSync("/usr/bin/curl")) throw new Error("/usr/bin/curl is missing: install it with `apt-get install -y curl`");
   if (!/^[a-z]$/.test(tag)) throw new Error(`tag must be one lowercase letter, got "${tag}"`);
   const netns = netnsSet.create();
   const hostLink = `ptc${tag}${process.pid}`; // at most 3+1+7 = 11 characters
-  const base = 4 * (process.pid % 64);
+  // 198.51.100.0/24 only: the link and its /30 are in the root namespace, and this machine's
+  // package registries sit at 203.0.113.80 (MACHINE-NOTES). The tag moves the /30 so that two
+  // files of one jest process (one pid) never share it.
+  const prefix24 = "198.51.100";
+  const base = 4 * ((process.pid + tag.charCodeAt(0) * 7) % 64);
   const nodeAddress = `${prefix24}.${base + 1}`;
   const clientAddress = `${prefix24}.${base + 2}`;
   must(["ip", "link", "add", hostLink, "type", "veth", "peer", "name", "eth0", "netns", netns]);

@@ -30,8 +30,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { ProcessResult } from "../rig/run-process.ts";
 import type { KubeRig } from "../rig/rig.ts";
 import { killAll, logTail, startProcess, type Started } from "../rig/start-process.ts";
-import { Containerd } from "./containerd.ts";
+import { Containerd, type ContainerdOptions } from "./containerd.ts";
 import { CgroupRoot, unmountUnder } from "./host-state.ts";
+import { NodeMountNs } from "./node-mount-ns.ts";
 import { must } from "./sh.ts";
 import { pauseImage } from "./test-images.ts";
 
@@ -43,9 +44,19 @@ export interface KubeletNodeOptions {
   netns: string;
   /** --node-ip: an address of the netns (the underlay address when on a RoutedCluster). */
   nodeIP: string;
-  /** containerd's CNI bin_dir and conf_dir: directories the test owns (never /opt/cni/bin, /etc/cni/net.d). */
+  /**
+   * containerd's CNI bin_dir and conf_dir: directories the test owns (never the host's
+   * /opt/cni/bin, /etc/cni/net.d), or, with `nodePaths` naming them, those paths as the node sees them.
+   */
   cniBinDir: string;
   cniConfDir: string;
+  /**
+   * Host paths this node gets a private copy of (see node-mount-ns.ts), e.g. /opt/cni/bin,
+   * /etc/cni/net.d, /var/lib/petrel: containerd, its CNI plugins, the containers' hostPath
+   * volumes and the kubelet see the node's own directory there. Several nodes on one machine
+   * need this for a chart's hostPath volumes. Default: none (the host's file system as it is).
+   */
+  nodePaths?: readonly string[];
   /** OCI archives to import into the runtime before the kubelet starts (see test-images.ts). */
   images?: readonly string[];
   /** The pod sandbox image. Default: the locally built pause image (built and imported if needed). */
@@ -93,22 +104,28 @@ export class KubeletNode {
   readonly nodeIP: string;
   /** Temp dir: containerd/, kubelet/ (root dir), pod-logs/, kubelet.log, containerd/containerd.log. */
   readonly dir: string;
-  readonly containerd: Containerd;
   readonly cgroupRoot: CgroupRoot;
   readonly #rig: KubeRig;
+  readonly #options: KubeletNodeOptions;
+  #containerd: Containerd;
+  #mountNs: NodeMountNs | undefined;
+  readonly #sandboxImage: string;
   readonly #keep: boolean;
   readonly #say: (line: string) => void;
   #kubelet: Started | undefined;
   #stopped = false;
 
-  private constructor(o: KubeletNodeOptions, dir: string, containerd: Containerd, cgroupRoot: CgroupRoot) {
+  private constructor(o: KubeletNodeOptions, dir: string, containerd: Containerd, cgroupRoot: CgroupRoot, mountNs: NodeMountNs | undefined, sandboxImage: string) {
+    this.#sandboxImage = sandboxImage;
     this.name = o.name;
     this.netns = o.netns;
     this.nodeIP = o.nodeIP;
     this.dir = dir;
-    this.containerd = containerd;
+    this.#containerd = containerd;
+    this.#mountNs = mountNs;
     this.cgroupRoot = cgroupRoot;
     this.#rig = o.rig;
+    this.#options = o;
     this.#keep = o.keepTempDir ?? process.env.PETREL_RIG_KEEP === "1";
     this.#say = o.log ?? (() => {});
   }
@@ -116,7 +133,8 @@ export class KubeletNode {
   /** Starts containerd, imports the images, starts the kubelet. Does not wait for Ready (see waitReady()). */
   static async start(o: KubeletNodeOptions): Promise<KubeletNode> {
     const say = o.log ?? (() => {});
-    for (const d of [o.cniBinDir, o.cniConfDir]) if (!existsSync(d)) throw new Error(`KubeletNode: ${d} does not exist`);
+    const ownPath = (d: string) => (o.nodePaths ?? []).some((p) => d === p || d.startsWith(`${p}/`));
+    for (const d of [o.cniBinDir, o.cniConfDir]) if (!ownPath(d) && !existsSync(d)) throw new Error(`KubeletNode: ${d} does not exist`);
     const kubeletBin = join(o.rig.binDir, "kubelet");
     let pause: string[] = [];
     let sandboxImage = o.sandboxImage;
@@ -128,13 +146,16 @@ export class KubeletNode {
     const dir = mkdtempSync(`/tmp/petrel-kubelet-${o.name}-`);
     say(`${o.name}: containerd in ${o.netns}`);
     let containerd: Containerd;
+    let mountNs: NodeMountNs | undefined;
     try {
-      containerd = await Containerd.start({ name: o.name, netns: o.netns, dir: join(dir, "containerd"), cniBinDir: o.cniBinDir, cniConfDir: o.cniConfDir, sandboxImage });
+      if (o.nodePaths !== undefined && o.nodePaths.length > 0) mountNs = NodeMountNs.create(dir, o.nodePaths);
+      containerd = await Containerd.start(containerdOptions(o, dir, sandboxImage, mountNs));
     } catch (err) {
+      mountNs?.remove();
       if (unmountUnder(dir).length === 0) rmSync(dir, { recursive: true, force: true });
       throw err;
     }
-    const node = new KubeletNode(o, dir, containerd, new CgroupRoot(basename(dir)));
+    const node = new KubeletNode(o, dir, containerd, new CgroupRoot(basename(dir)), mountNs, sandboxImage);
     try {
       for (const archive of [...pause, ...(o.images ?? [])]) await containerd.importImage(archive);
       if (!(await containerd.images()).includes(sandboxImage)) throw new Error(`the sandbox image ${sandboxImage} is not in the runtime: pass its archive in images`);
@@ -153,9 +174,11 @@ export class KubeletNode {
     const p = (name: string): string => join(this.dir, name);
     const root = p("kubelet");
     for (const d of [root, p("pod-logs"), p("var-log"), p("volume-plugins"), p("sysctls")]) mkdirSync(d, { recursive: true });
-    // The root dir as a shared mount of its own: see kubeletWrapper.
-    must(["mount", "--bind", root, root]);
-    must(["mount", "--make-shared", root]);
+    // The root dir as a shared mount of its own: see kubeletWrapper. With a node mount namespace,
+    // there (where containerd runs), not in the host's.
+    const inNode = this.#mountNs?.enter() ?? [];
+    must([...inNode, "mount", "--bind", root, root]);
+    must([...inNode, "mount", "--make-shared", root]);
     for (const [path, value] of Object.entries(kubeletSysctls)) {
       mkdirSync(join(p("sysctls"), path, ".."), { recursive: true });
       writeFileSync(join(p("sysctls"), path), `${value}\n`);
@@ -191,7 +214,9 @@ export class KubeletNode {
     };
     writeFileSync(p("kubelet-config.json"), JSON.stringify(config, null, 2));
     const labels = Object.entries(o.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(",");
-    return startProcess(`kubelet-${this.name}`, "/usr/bin/unshare", [
+    const [launcher = "/usr/bin/unshare", ...prefix] = [...inNode, "/usr/bin/unshare"];
+    return startProcess(`kubelet-${this.name}`, launcher, [
+      ...prefix,
       "--mount", "--propagation", "unchanged", "--",
       "/bin/sh", p("kubelet-wrapper.sh"), p("var-log"), p("sysctls"), `/run/netns/${this.netns}`,
       kubeletBin,
@@ -204,6 +229,55 @@ export class KubeletNode {
       ...(labels === "" ? [] : [`--node-labels=${labels}`]),
       "--v=2",
     ], p("kubelet.log"));
+  }
+
+  get containerd(): Containerd {
+    return this.#containerd;
+  }
+
+  /** The node's mount namespace (with `nodePaths`), else undefined. */
+  get mountNs(): NodeMountNs | undefined {
+    return this.#mountNs;
+  }
+
+  /** A host path as this node sees it (its own directory for a `nodePaths` entry). */
+  hostPath(path: string): string {
+    for (const [target, source] of Object.entries(this.#mountNs?.paths ?? {})) {
+      if (path === target || path.startsWith(`${target}/`)) return source + path.slice(target.length);
+    }
+    return path;
+  }
+
+  /**
+   * A power cut and boot, as far as processes and mounts go: SIGKILLs the kubelet, containerd,
+   * its shims and every container of the node (the Petrel pod too), drops what was mounted (pod
+   * volumes, overlay roots, the pods' network namespaces: their veths go with them) and the
+   * runtime's state (like /run), then starts containerd and the kubelet again on the same
+   * disk (root dirs, images, node paths). The node's network namespace and kernel tables stay:
+   * it is the processes that reboot, not the kernel. Needs `nodePaths` (the mount namespace
+   * that holds the node's mounts). Resolves once the kubelet runs (not Ready: see waitReady()).
+   */
+  async reboot(): Promise<void> {
+    const mountNs = this.#mountNs;
+    if (mountNs === undefined) throw new Error("KubeletNode.reboot() needs nodePaths (a node mount namespace)");
+    this.#kubelet?.child.kill("SIGKILL");
+    await this.#kubelet?.exited;
+    this.#containerd.cri.close();
+    this.#containerd.proc.child.kill("SIGKILL");
+    await this.#containerd.proc.exited;
+    for (const pid of this.#containerd.shimPids()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
+    }
+    for (let i = 0; i < 50 && this.cgroupRoot.killAll().length > 0; i++) await sleep(100);
+    mountNs.remove([this.dir]);
+    for (const d of ["state", "runc"]) rmSync(join(this.#containerd.dir, d), { recursive: true, force: true });
+    this.#mountNs = NodeMountNs.create(this.dir, this.#options.nodePaths ?? []);
+    this.#containerd = await Containerd.start(containerdOptions(this.#options, this.dir, this.#sandboxImage, this.#mountNs));
+    this.#kubelet = this.#startKubelet(join(this.#rig.binDir, "kubelet"), this.#options);
   }
 
   get kubeletPid(): number | undefined {
@@ -261,12 +335,13 @@ export class KubeletNode {
     this.#stopped = true;
     const problems: string[] = [];
     if (this.#kubelet !== undefined) await killAll([this.#kubelet]);
-    if (this.containerd.proc.exitInfo() === undefined) {
+    if (this.#containerd.proc.exitInfo() === undefined) {
       this.#say(`${this.name}: removing pod sandboxes`);
       problems.push(...(await this.containerd.removeAllPods()));
     }
     await this.containerd.stop();
     this.cgroupRoot.killAll();
+    this.#mountNs?.remove([this.dir]);
     const mounts = unmountUnder(this.dir);
     if (mounts.length > 0) problems.push(`still mounted: ${mounts.join(", ")}`);
     // Killed processes leave their cgroups a moment later.
@@ -280,4 +355,8 @@ export class KubeletNode {
     if (!this.#keep && mounts.length === 0) rmSync(this.dir, { recursive: true, force: true });
     if (problems.length > 0) throw new Error(`stopping node ${this.name}: ${problems.join("; ")}`);
   }
+}
+
+function containerdOptions(o: KubeletNodeOptions, dir: string, sandboxImage: string, mountNs: NodeMountNs | undefined): ContainerdOptions {
+  return { name: o.name, netns: o.netns, dir: join(dir, "containerd"), cniBinDir: o.cniBinDir, cniConfDir: o.cniConfDir, sandboxImage, ...(mountNs === undefined ? {} : { mountNsFile: mountNs.file }) };
 }

@@ -1,4 +1,5 @@
-import { readdirSync, readlinkSync } from "node:fs";
+import { lutimesSync, readdirSync, readlinkSync } from "node:fs";
+import { decodeRecord } from "../../common/allocation-record.ts";
 import { callPlugin, callPluginAsync, tempStateDir, type PluginCall, type PluginOutcome } from "./cni.ts";
 import { ipJson, NetnsSet, netnsPath } from "./netns.ts";
 import { must } from "./sh.ts";
@@ -57,7 +58,7 @@ export class TestNode {
     return callPluginAsync(call, undefined, this.name);
   }
 
-  /** Allocation records: address -> "network/containerID/ifname". */
+  /** Allocation records: address -> "network/containerID/ifname" (common/allocation-record.ts decodes them). */
   records(): Map<string, string> {
     const dir = `${this.stateDir}/allocations`;
     const out = new Map<string, string>();
@@ -67,8 +68,23 @@ export class TestNode {
     } catch {
       return out;
     }
-    for (const n of names) if (!n.startsWith(".")) out.set(n, readlinkSync(`${dir}/${n}`));
+    for (const n of names) {
+      if (n.startsWith(".")) continue;
+      const target = readlinkSync(`${dir}/${n}`);
+      const r = decodeRecord(n, target);
+      out.set(n, r === undefined ? `(not a record: ${target})` : `${r.network}/${r.containerId}/${r.ifname}`);
+    }
     return out;
+  }
+
+  /**
+   * Makes every allocation record look `ms` old (lutimes on the symlinks): CNI GC keeps records
+   * reserved less than a minute before it (cni-plugin/commands/gc.ts).
+   */
+  ageRecords(ms = 120_000): void {
+    const dir = `${this.stateDir}/allocations`;
+    const then = new Date(Date.now() - ms);
+    for (const n of readdirSync(dir)) if (!n.startsWith(".")) lutimesSync(`${dir}/${n}`, then, then);
   }
 
   /** Names of the node's Petrel host veths. */

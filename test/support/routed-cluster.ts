@@ -47,6 +47,8 @@ export interface RoutedClusterOptions {
   /** Short label for namespace names (ptl-<label>-<pid>-<n>). */
   readonly label: string;
   readonly poolCidr?: string;
+  /** The default pool's spec.blockSize (unset: the family default, 26). */
+  readonly poolBlockSize?: number;
   readonly withTor?: boolean;
   readonly agentFlags?: readonly string[];
   /** BGPConfiguration spec fields (merged over the test defaults). */
@@ -122,7 +124,7 @@ export class RoutedCluster {
     await rig.kubectlOk(["apply", "-f", join(repoRoot, "crds")]);
     await rig.kubectlOk(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
     await rig.kubectlOk(["apply", "-f", join(repoRoot, "crds", "admission", "ippool-overlap.yaml")]);
-    await rig.kubectlOk(["apply", "-f", "-"], obj("IPPool", "default", { cidr: this.#options.poolCidr ?? "198.18.0.0/20" }));
+    await rig.kubectlOk(["apply", "-f", "-"], obj("IPPool", "default", { cidr: this.#options.poolCidr ?? "198.18.0.0/20", ...(this.#options.poolBlockSize === undefined ? {} : { blockSize: this.#options.poolBlockSize }) }));
     await rig.kubectlOk(["apply", "-f", "-"], obj("BGPConfiguration", "default", {
       asNumber: clusterAsn,
       timers: { holdTimeSeconds: 9, keepaliveIntervalSeconds: 3, connectRetrySeconds: 5 },
@@ -164,7 +166,9 @@ export class RoutedCluster {
     this.plugUnderlay(netns, `n${index}`, address);
     // Pods' gateway 169.254.1.1 is answered by proxy ARP only for targets routed elsewhere.
     must(["ip", "-n", netns, "route", "add", "default", "via", torAddress]);
-    // No net.ipv4.ip_forward=1 here: the agent turns forwarding on in its node (docs/agent.md).
+    // Forwarding off, as on a freshly booted node: the agent must turn it on (docs/agent.md). Set,
+    // not assumed: a new netns copies the root namespace's IPv4 settings, which may have it on.
+    must(["ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
     const stateDir = join(this.dir, name);
     await this.rig.addNode(name, labels, { internalIP: address });
     say(`${name}: ${address}, gobgpd and petrel-agent`);

@@ -33,7 +33,9 @@ export function testImageDir(): string {
   return join(petrelCache(), "test-images");
 }
 
-interface ImageSpec {
+export interface ImageSpec {
+  /** Default localhost/petrel-test; the e2e images use the names the upstream suite pulls. */
+  registry?: string;
   name: string;
   tag: string;
   /** Everything the image is made from; the archive is rebuilt when this changes. */
@@ -44,23 +46,24 @@ interface ImageSpec {
   config: readonly string[];
 }
 
-function ensureImage(spec: ImageSpec): TestImage {
-  const ref = `${registry}/${spec.name}:${spec.tag}`;
+export function ensureImage(spec: ImageSpec): TestImage {
+  const ref = `${spec.registry ?? registry}/${spec.name}:${spec.tag}`;
   const hash = createHash("sha256");
   for (const input of [ref, ...spec.config, ...spec.inputs]) hash.update(input).update("\0");
   const digest = hash.digest("hex").slice(0, 16);
   const dir = testImageDir();
-  const archive = join(dir, `${spec.name}-${spec.tag}-${digest}.oci.tar`);
+  const archive = join(dir, `${spec.name.replaceAll("/", "-")}-${spec.tag}-${digest}.oci.tar`);
   if (existsSync(archive)) return { ref, archive };
 
   mkdirSync(dir, { recursive: true });
-  const work = mkdtempSync(join(dir, `.build-${spec.name}-`));
+  const work = mkdtempSync(join(dir, `.build-${spec.name.replaceAll("/", "-")}-`));
   try {
     const rootfs = join(work, "rootfs");
     mkdirSync(rootfs);
     spec.fill(rootfs);
     const layer = join(work, "layer.tar");
-    must(["tar", "--numeric-owner", "--owner=0", "--group=0", "-C", rootfs, "-cf", layer, "."]);
+    // File capabilities (security.capability) travel in the layer: CoreDNS binds :53 as non-root by one.
+    must(["tar", "--numeric-owner", "--owner=0", "--group=0", "--xattrs", "--xattrs-include=security.capability", "-C", rootfs, "-cf", layer, "."]);
     // A private store: vfs needs no mounts, and the machine's containers-storage stays untouched.
     const buildah = ["buildah", "--root", join(work, "storage"), "--runroot", join(work, "run"), "--storage-driver", "vfs"];
     const ctr = must([...buildah, "from", "--quiet", "scratch"]).trim();
@@ -79,7 +82,7 @@ function ensureImage(spec: ImageSpec): TestImage {
 }
 
 /** Kubernetes' pause image, built from the pinned release's source; tag = its Makefile's TAG. */
-export function pauseImage(): TestImage {
+export function pauseImage(as: { registry: string; name: string } | undefined = undefined): TestImage {
   const src = join(goModuleDir("k8s.io/kubernetes", K8S_VERSION), "build", "pause");
   const source = readFileSync(join(src, "linux", "pause.c"));
   const tag = /^TAG \?= (\S+)$/m.exec(readFileSync(join(src, "Makefile"), "utf8"))?.[1];
@@ -88,7 +91,7 @@ export function pauseImage(): TestImage {
   const cflags = ["-Os", "-Wall", "-Werror", "-static", `-DVERSION=v${tag}-petrel-test`];
   const gcc = must(["gcc", "--version"]).split("\n")[0] ?? "";
   return ensureImage({
-    name: "pause",
+    ...(as === undefined ? { name: "pause" } : as),
     tag,
     inputs: [source, gcc, ...cflags],
     fill: (rootfs) => {
@@ -101,7 +104,7 @@ export function pauseImage(): TestImage {
 }
 
 /** Debian's busybox-static as an image; tag = the Debian package version (1:1.35.0-4+deb12u1 -> 1.35.0-4-deb12u1). */
-export function busyboxImage(): TestImage {
+export function busyboxImage(as: { registry: string; name: string; tag: string } | undefined = undefined): TestImage {
   if (!existsSync(busyboxPath)) throw new Error(`${busyboxPath} is missing: apt-get install busybox-static`);
   const version = must(["dpkg-query", "-W", "-f=${Version}", "busybox-static"]).trim();
   const tag = version.replace(/^\d+:/, "").replace(/[^A-Za-z0-9_.-]/g, "-");
@@ -109,8 +112,7 @@ export function busyboxImage(): TestImage {
   // e.g. "bin/sh", "usr/bin/wget": the paths busybox --install would use.
   const applets = must([busyboxPath, "--list-full"]).split("\n").filter((l) => l !== "");
   return ensureImage({
-    name: "busybox",
-    tag,
+    ...(as === undefined ? { name: "busybox", tag } : as),
     inputs: [binary, ...applets],
     fill: (rootfs) => {
       for (const d of ["bin", "sbin", "usr/bin", "usr/sbin", "etc", "root"]) mkdirSync(join(rootfs, d), { recursive: true });

@@ -1,9 +1,10 @@
 /**
- * Reads the CNI plugin's allocation records from a node's state directory: `allocations/<address>`
- * symlinks whose targets are `network/containerID/ifname` (docs/cni-plugin.md). Read-only.
+ * Reads the CNI plugin's allocation records from a node's state directory (their layout:
+ * common/allocation-record.ts). Read-only.
  */
 import { readdirSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { allocationsDir, isRecordName } from "../../../common/allocation-record.ts";
 import { InvalidInputError } from "../../../common/errors.ts";
 import type { RecordEntry } from "../check-model.ts";
 
@@ -15,7 +16,7 @@ export function readAllocationRecords(stateDir: string): RecordEntry[] {
     throw new InvalidInputError("--state-dir", `cannot read ${stateDir} (${(err as Error).message}); pass the CNI plugin's state directory on this node (its "stateDir", default /var/lib/petrel), and run petrelctl on that node`);
   }
   if (!isDir) throw new InvalidInputError("--state-dir", `${stateDir} is not a directory; pass the CNI plugin's state directory (default /var/lib/petrel)`);
-  const dir = join(stateDir, "allocations");
+  const dir = allocationsDir(stateDir);
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -26,7 +27,7 @@ export function readAllocationRecords(stateDir: string): RecordEntry[] {
   }
   const out: RecordEntry[] = [];
   for (const name of names) {
-    if (name.startsWith(".")) continue;
+    if (!isRecordName(name)) continue;
     let target: string | undefined;
     try {
       target = readlinkSync(join(dir, name));

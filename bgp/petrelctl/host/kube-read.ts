@@ -6,6 +6,7 @@ import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod 
 import type { IPAMBlock, IPPool, PetrelNode } from "../../../common/api/index.ts";
 import { GROUP, PLURALS, VERSION } from "../../../common/api/index.ts";
 import { PetrelError } from "../../../common/errors.ts";
+import { makeApiClient } from "./api-client.ts";
 import { explainApiFailure, type ApiFailure } from "../api-errors.ts";
 import type { PodInfo } from "../check-model.ts";
 
@@ -27,7 +28,7 @@ function clientErrorText(err: unknown): string {
   return texts.filter((t) => t !== "").join(": ") || "unknown error";
 }
 
-function failureOf(err: unknown): ApiFailure {
+export function failureOf(err: unknown): ApiFailure {
   if (err instanceof ApiException) {
     const body: unknown = err.body;
     let message = "";
@@ -55,6 +56,7 @@ export function podInfo(p: V1Pod): PodInfo {
     hostNetwork: p.spec?.hostNetwork === true,
     phase: p.status?.phase,
     ips,
+    ...(p.metadata?.uid === undefined ? {} : { uid: p.metadata.uid }),
   };
 }
 
@@ -64,8 +66,8 @@ export class KubeReader {
   readonly #server: string;
 
   constructor(kc: KubeConfig) {
-    this.#custom = kc.makeApiClient(CustomObjectsApi);
-    this.#core = kc.makeApiClient(CoreV1Api);
+    this.#custom = makeApiClient(kc, CustomObjectsApi);
+    this.#core = makeApiClient(kc, CoreV1Api);
     this.#server = kc.getCurrentCluster()?.server ?? "(unknown)";
   }
 

@@ -33,8 +33,12 @@ export function node(name: string, labels: Record<string, string> = {}): NodeInf
   return { name, uid: `uid-${name}`, labels };
 }
 
-export function petrelNode(name: string): PetrelNode {
-  return { apiVersion: API_VERSION, kind: "PetrelNode", metadata: { name, uid: `uid-pn-${name}` }, spec: {} };
+/** A PetrelNode; `heartbeat` (ms) sets status.lastHeartbeatTime, as the node's agent does. */
+export function petrelNode(name: string, heartbeat?: number): PetrelNode {
+  return {
+    apiVersion: API_VERSION, kind: "PetrelNode", metadata: { name, uid: `uid-pn-${name}` }, spec: {},
+    ...(heartbeat === undefined ? {} : { status: { lastHeartbeatTime: stamp(heartbeat) } }),
+  };
 }
 
 export interface PoolOptions {
@@ -85,6 +89,8 @@ export interface BlockOptions {
   readonly generation?: number;
   /** creationTimestamp; default 2026-02-01T00:00:00Z. */
   readonly createdAt?: string;
+  /** metadata.uid; default uid-<name>. */
+  readonly uid?: string;
 }
 
 export function block(cidr: string, poolName: string, nodeName: string, o: BlockOptions = {}): IPAMBlock {
@@ -95,6 +101,7 @@ export function block(cidr: string, poolName: string, nodeName: string, o: Block
     kind: "IPAMBlock",
     metadata: {
       name: blockNameOf(parsed),
+      uid: o.uid ?? `uid-${blockNameOf(parsed)}`,
       generation: o.generation ?? 1,
       creationTimestamp: o.createdAt ?? "2026-02-01T00:00:00Z",
       labels: { [blockNodeLabel]: nodeName, [blockPoolLabel]: poolName },

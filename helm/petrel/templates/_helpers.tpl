@@ -19,10 +19,19 @@ app.kubernetes.io/name: petrel
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
-{{/* image: (dict "root" $ "image" .Values.controller.image) */}}
+{{/* image: (dict "root" $ "image" .Values.controller.image): registry/repository:tag, or
+@digest instead of :tag when a digest is set (an immutable reference, as operators pin them). */}}
 {{- define "petrel.image" -}}
-{{- $tag := .image.tag | default .root.Chart.AppVersion -}}
-{{- if .root.Values.image.registry -}}{{ printf "%s/%s:%s" .root.Values.image.registry .image.repository $tag }}{{- else -}}{{ printf "%s:%s" .image.repository $tag }}{{- end -}}
+{{- $ref := ternary (printf "@%s" .image.digest) (printf ":%s" (.image.tag | default .root.Chart.AppVersion)) (ne (.image.digest | default "") "") -}}
+{{- if .root.Values.image.registry -}}{{ printf "%s/%s%s" .root.Values.image.registry .image.repository $ref }}{{- else -}}{{ printf "%s%s" .image.repository $ref }}{{- end -}}
+{{- end -}}
+
+
+{{/* Pod Security admission: the release namespace's enforce label, when Helm can read it
+(`lookup` answers only against a cluster: empty in `helm template`). */}}
+{{- define "petrel.podSecurityEnforce" -}}
+{{- $ns := lookup "v1" "Namespace" "" .Release.Namespace -}}
+{{- if $ns -}}{{ index ($ns.metadata.labels | default dict) "pod-security.kubernetes.io/enforce" | default "unset" }}{{- end -}}
 {{- end -}}
 
 {{/* Env for programs that reach the API before Service routing exists. */}}

@@ -1,4 +1,4 @@
-import { containerMac, hostVethName, retiredVethName } from "./veth-name.ts";
+import { containerMac, hostVethName, retiredVethName } from "./pod-veth.ts";
 
 describe("hostVethName", () => {
   it("is deterministic, 15 characters, and differs per attachment", () => {

@@ -1,0 +1,125 @@
+// petrelctl's node-local facts through the real path: the rig's kubectl execs, through the real
+// apiserver, into a container run by a real kubelet (containerd 1.6), in the node's own network
+// namespace. The container is the chart's node image (helm/images/build.sh) labelled as Petrel's
+// node pod, so what runs in it is the image's petrelctl, ip and nft. The apiserver reaches this
+// kubelet at its node IP over the uplink (test/support/node-netns.ts), inside the machine.
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { AddressReport } from "../../bgp/petrelctl/address-report.ts";
+import { block, pool } from "../../bgp/petrelctl/testing/objects.ts";
+import { petrelCache } from "../rig/binaries.ts";
+import { KubeRig, runProcess, type ProcessResult } from "../rig/rig.ts";
+import { KubeletNode } from "../support/kubelet-node.ts";
+import { NetnsSet, requireRoot } from "../support/netns.ts";
+import { NodeNetns } from "../support/node-netns.ts";
+import { repoRoot } from "../support/repo-root.ts";
+import { must } from "../support/sh.ts";
+
+requireRoot();
+
+const nodeName = "exec-node";
+const NS = "petrel-system";
+const bin = join(repoRoot, "dist", "bin");
+const imageDir = join(petrelCache(), "images");
+const version = (JSON.parse(must(["cat", join(repoRoot, "package.json")])) as { version: string }).version;
+const ns = new NetnsSet("pex");
+let net: NodeNetns | undefined;
+let rig: KubeRig | undefined;
+let node: KubeletNode | undefined;
+let work = "";
+
+const say = (line: string): void => {
+  process.stderr.write(`[node-exec.test] ${line}\n`);
+};
+const r = (): KubeRig => {
+  if (rig === undefined) throw new Error("the rig did not start (see the beforeAll error)");
+  return rig;
+};
+const ctl = (args: readonly string[]): Promise<ProcessResult> =>
+  runProcess("env", ["-u", "KUBECONFIG", `KUBECTL=${join(r().binDir, "kubectl")}`, join(bin, "petrelctl"), `--kubeconfig=${r().kubeconfigPath}`, ...args]);
+
+beforeAll(async () => {
+  say("building the images (helm/images/build.sh reuses images whose inputs did not change)");
+  const build = await runProcess(join(repoRoot, "helm", "images", "build.sh"), ["--oci-dir", imageDir, "--only", "node"]);
+  if (build.status !== 0) throw new Error(`helm/images/build.sh failed:\n${build.stderr.slice(-3000)}`);
+  net = NodeNetns.create(ns);
+  rig = await KubeRig.start({ listenAddress: net.apiAddress });
+  await r().startControlPlaneControllers();
+  work = mkdtempSync("/tmp/petrel-pex-");
+  for (const d of ["cni-bin", "cni-conf"]) mkdirSync(join(work, d));
+  node = await KubeletNode.start({
+    rig: r(), name: nodeName, netns: net.name, nodeIP: net.address, cniBinDir: join(work, "cni-bin"), cniConfDir: join(work, "cni-conf"),
+    images: [join(imageDir, `petrel-node-${version}.oci.tar`)], log: say,
+  });
+  await r().kubectlOk(["apply", "-f", join(repoRoot, "crds")]);
+  await r().kubectlOk(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
+  await r().kubectlOk(["create", "namespace", NS]);
+  await r().kubectlOk(["apply", "-f", "-"], JSON.stringify(pool("default", "198.18.0.0/16")));
+  await r().kubectlOk(["apply", "-f", "-"], JSON.stringify(block("198.18.0.0/26", nodeName, "default")));
+  // "Petrel's node pod" as far as petrelctl can tell: the chart's labels, a container named
+  // agent with --state-dir, host network; here it only sleeps, with one allocation record.
+  await r().kubectlOk(["apply", "-f", "-"], JSON.stringify({
+    apiVersion: "v1", kind: "Pod",
+    metadata: { name: "petrel-node-x", namespace: NS, labels: { "app.kubernetes.io/name": "petrel", "app.kubernetes.io/component": "node" } },
+    spec: {
+      nodeName, hostNetwork: true, terminationGracePeriodSeconds: 1, tolerations: [{ operator: "Exists" }],
+      containers: [{
+        name: "agent", image: `localhost/petrel/node:${version}`, imagePullPolicy: "Never",
+        command: ["/bin/sh", "-c", "mkdir -p /tmp/state/allocations && ln -sf petrel/c0ffee/eth0 /tmp/state/allocations/198.18.0.5 && echo agent stand-in up && exec sleep infinity", "sh", "--state-dir=/tmp/state"],
+        // As the chart's agent: nft needs NET_ADMIN to list the ruleset.
+        securityContext: { capabilities: { add: ["NET_ADMIN"] } },
+      }],
+    },
+  }));
+  await r().kubectlOk(["wait", "-n", NS, "--for=condition=Ready", "pod/petrel-node-x", "--timeout=120s"]);
+}, 600_000);
+
+afterAll(async () => {
+  await node?.stop().catch((err: unknown) => say(`node stop: ${String(err)}`));
+  await rig?.stop();
+  net?.remove();
+  ns.removeAll();
+  if (work !== "") rmSync(work, { recursive: true, force: true });
+}, 180_000);
+
+test("ipam show --ip: the node's facts come back from petrelctl in the node's pod", async () => {
+  const res = await ctl(["ipam", "show", "--ip", "198.18.0.5", "-o", "json"]);
+  say(`ipam show --ip: ${res.status} ${res.stderr}`);
+  const report = JSON.parse(res.stdout) as AddressReport;
+  expect(report.nodeFacts).toMatchObject({ node: nodeName, record: { target: "petrel/c0ffee/eth0", containerId: "c0ffee" } });
+  expect(report.nodeFacts).not.toHaveProperty("route"); // no /32 on the node (JSON drops undefined)
+  // A record, no pod, no route: a leaked allocation, found through the node.
+  expect(report.findings).toEqual([expect.stringMatching(/^node exec-node holds 198\.18\.0\.5 for petrel\/c0ffee\/eth0 but no pod reports it/)]);
+  expect(res.status).toBe(1);
+});
+
+test("diags: the node's routes, nft ruleset, state and versions, and the pod's log, in one archive", async () => {
+  const archive = join(work, "diags.tar.gz");
+  const res = await ctl(["diags", "--node", nodeName, "-f", archive]);
+  say(`diags: ${res.status}\n${res.stderr}`);
+  const files = must(["tar", "-tzf", archive]).trim().split("\n");
+  const top = files[0]?.split("/")[0] ?? "";
+  const read = (f: string) => must(["tar", "-xzOf", archive, `${top}/${f}`]);
+  // Run in the node's network namespace: its uplink to the apiserver is there.
+  expect(read(`nodes/${nodeName}/routes.txt`)).toContain("198.51.100.1 dev api0");
+  expect(read(`nodes/${nodeName}/versions.txt`)).toContain(`petrel-agent ${version}\n`);
+  expect(read(`nodes/${nodeName}/versions.txt`)).toContain("CNI protocol versions supported:");
+  expect(read(`nodes/${nodeName}/nft-ruleset.txt`)).not.toContain("command not found");
+  expect(read(`nodes/${nodeName}/state/allocations.txt`)).toContain("198.18.0.5 -> petrel/c0ffee/eth0");
+  expect(read(`logs/${NS}_petrel-node-x_agent.log`)).toContain("agent stand-in up");
+  // The stand-in has no blocks.json or CNI log: those sections say so, and nothing else is missing.
+  expect(read(`nodes/${nodeName}/state/blocks.json`)).toContain("No such file or directory");
+  expect([res.status, files.some((f) => f.endsWith("/errors.txt"))]).toEqual([0, false]);
+});
+
+test("a node whose kubelet does not answer: the command says which node and exits 1", async () => {
+  // Stop the kubelet and its containerd: the API still has the pod, exec has nobody to reach.
+  await node?.stop();
+  node = undefined;
+  await sleep(1000);
+  const res = await ctl(["ipam", "show", "--ip", "198.18.0.5", "--exec-timeout", "10s"]);
+  say(`ipam show --ip after the kubelet stopped: ${res.status}\n${res.stdout}${res.stderr}`);
+  expect(res.status).toBe(1);
+  expect(res.stdout).toMatch(/WARNING: no facts from node exec-node: kubectl exec into petrel-system\/petrel-node-x on exec-node (failed|gave no answer within 10 s)/);
+}, 60_000);
