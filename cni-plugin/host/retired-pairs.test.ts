@@ -15,11 +15,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function linkMessage(kind: string, mac: string): NlMessage {
+function linkMessage(kind: string, mac: string, index = 7, peer = 3, name = "ptl0123456789ab"): NlMessage {
   const ifinfo = new Uint8Array(16);
-  new DataView(ifinfo.buffer).setInt32(4, 7, true);
-  const payload = new Uint8Array([...ifinfo, ...attrString(Ifla.ifname, "ptl0123456789ab"), ...attr(Ifla.address, macBytes(mac)),
-    ...attrU32(Ifla.link, 3), ...attrU32(Ifla.linkNetnsId, 1), ...attrNested(Ifla.linkinfo, attrString(IflaInfo.kind, kind))]);
+  new DataView(ifinfo.buffer).setInt32(4, index, true);
+  const payload = new Uint8Array([...ifinfo, ...attrString(Ifla.ifname, name), ...attr(Ifla.address, macBytes(mac)),
+    ...attrU32(Ifla.link, peer), ...attrU32(Ifla.linkNetnsId, 1), ...attrNested(Ifla.linkinfo, attrString(IflaInfo.kind, kind))]);
   return { type: Rtm.newLink, flags: 0, seq: 1, payload };
 }
 
@@ -47,6 +47,9 @@ function recordingSocket(link: NlMessage | undefined, failOn?: number) {
       sent.push(describe(build(sent.length)));
       return link;
     },
+    close(): void {
+      sent.push("CLOSE");
+    },
   };
   return { socket: socket as unknown as RtnlSocket, sent };
 }
@@ -62,6 +65,32 @@ describe("retire", () => {
       "SET index 7 name ptx0123456789ab group 89",
     ]);
     expect(existsSync(join(dir, "stamp"))).toBe(true);
+  });
+
+  it("retires the pod end through the socket made in its netns, between taking the host end down and renaming it", () => {
+    const host = recordingSocket(linkMessage("veth", "ee:ee:ee:ee:ee:ee"));
+    const pod = recordingSocket(linkMessage("veth", "0e:01:02:03:04:05", 2, 7, "eth0"));
+    const opened: string[] = [];
+    retire(host.socket, "ptl0123456789ab", retiredPairs(join(dir, "stamp")), {
+      netns: "/var/run/netns/p",
+      ifname: "eth0",
+      open: (netns) => (opened.push(netns), pod.socket),
+    });
+    expect(opened).toEqual(["/var/run/netns/p"]);
+    expect(host.sent).toEqual(["GET index 0 name ptl0123456789ab", "SET index 7 down", "SET index 7 name ptx0123456789ab group 89"]);
+    expect(pod.sent[0]).toBe("GET index 0 name eth0");
+    expect(pod.sent.slice(1, -1).join(" | ")).toMatch(/index 2 down.*name ptx0123456789ab/);
+    expect(pod.sent.at(-1)).toBe("CLOSE");
+  });
+
+  it("leaves the pod's eth0 alone when it is not the peer of this host end, and copes with a netns that is gone", () => {
+    const host = recordingSocket(linkMessage("veth", "ee:ee:ee:ee:ee:ee"));
+    const pod = recordingSocket(linkMessage("veth", "0e:01:02:03:04:05", 2, 99, "eth0"));
+    retire(host.socket, "ptl0123456789ab", retiredPairs(join(dir, "stamp")), { netns: "/n", ifname: "eth0", open: () => pod.socket });
+    expect(pod.sent).toEqual(["GET index 0 name eth0", "CLOSE"]);
+    const gone = recordingSocket(linkMessage("veth", "ee:ee:ee:ee:ee:ee"));
+    retire(gone.socket, "ptl0123456789ab", retiredPairs(join(dir, "stamp2")), { netns: "/n", ifname: "eth0", open: () => undefined });
+    expect(gone.sent).toEqual(["GET index 0 name ptl0123456789ab", "SET index 7 down", "SET index 7 name ptx0123456789ab group 89"]);
   });
 
   it("leaves alone a device of that name that is not a Petrel veth, and a missing one", () => {
