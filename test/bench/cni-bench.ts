@@ -201,7 +201,8 @@ function reportFootprint(rss: Map<Plugin, number[]>): void {
  */
 function reapRetired(): void {
   const group = run(["ip", "-j", "link", "show", "group", "89"]);
-  const inGroup = (JSON.parse(group.stdout || "[]") as Array<{ ifname: string }>).map((l) => l.ifname);
+  // iproute2 6.1's `ip -j link show group N` prints {} for every link outside the group.
+  const inGroup = (JSON.parse(group.stdout || "[]") as Array<{ ifname?: string }>).flatMap((l) => (l.ifname === undefined ? [] : [l.ifname]));
   const petrel = plugins.find((p) => p.key === "p");
   const mine = new Set((petrel?.containerIds ?? []).map((cid) => retiredVethName(hostVethName(petrel?.network ?? "", cid, "eth0"))));
   const retired = inGroup.filter((n) => mine.has(n));

@@ -107,6 +107,10 @@ describe("CHECK", () => {
 });
 
 describe("DEL", () => {
+  /** The node's links in group 89. iproute2 6.1's `ip -j link show group N` prints {} for every link outside the group. */
+  const retiredGroup = (): Link[] =>
+    ipJson<Array<Partial<Link>>>(node.name, ["link", "show", "group", "89"]).filter((l): l is Link => l.ifname !== undefined);
+
   it("removes veth, route and allocation; a second DEL succeeds with nothing to do", () => {
     const pod = node.newPod();
     const added = add("del-1", pod);
@@ -127,33 +131,41 @@ describe("DEL", () => {
 
   it("retires the pair at once (down, renamed, link group 89) and a later DEL destroys all retired pairs in one batch", () => {
     const pods = [node.newPod(), node.newPod()];
+    const addresses: string[] = [];
     const retired = pods.map((pod, i) => {
       const added = add(`retire-${i}`, pod);
       const veth = (added.json?.["interfaces"] as Array<{ name: string }>)[0]?.name ?? "";
+      addresses.push(((added.json?.["ips"] as Array<{ address: string }>)[0]?.address ?? "").replace("/32", ""));
       expect(node.plugin({ command: "DEL", config: node.config(), containerId: `retire-${i}`, netns: pod.path, ifname: "eth0" }).status).toBe(0);
       return `ptx${veth.slice(3)}`;
     });
-    const group = ipJson<Link[]>(node.name, ["link", "show", "group", "89"]);
+    const group = retiredGroup();
     expect(group.map((l) => l.ifname)).toEqual(expect.arrayContaining(retired));
     for (const l of group) expect(l.operstate).toBe("DOWN");
     expect(ipJson<Link[]>(pods[0]?.name ?? "", ["link", "show"]).map((l) => l.ifname)).toEqual(["lo", retired[0]]);
-    expect(ipJson<Route[]>(node.name, ["route", "show", "proto", "89"])).toEqual([]);
+    // No route to the retired pods, and none through a retired device (this file's other pods keep theirs).
+    const podRoutes = ipJson<Route[]>(node.name, ["route", "show", "proto", "89"]);
+    expect(podRoutes.filter((r) => addresses.includes(r.dst) || group.some((l) => l.ifname === r.dev))).toEqual([]);
+    for (const ip of addresses) expect(ipJson<Route[]>(node.name, ["route", "get", ip])).toEqual([expect.objectContaining({ dev: "ul0" })]);
 
     // Within the reap window a DEL leaves them; once the oldest is older than 10 s, the next DEL destroys every one.
     const stamp = `${node.stateDir}/retired-veths.since`;
     expect(existsSync(stamp)).toBe(true);
     utimesSync(stamp, new Date(), new Date()); // as if the oldest retired pair were this test's
     expect(node.plugin({ command: "DEL", config: node.config(), containerId: "nothing-here", ifname: "eth0" }).status).toBe(0);
-    expect(ipJson<Link[]>(node.name, ["link", "show", "group", "89"])).not.toEqual([]);
+    expect(retiredGroup()).not.toEqual([]);
     const past = new Date(Date.now() - 11_000);
     utimesSync(stamp, past, past);
     expect(node.plugin({ command: "DEL", config: node.config(), containerId: "nothing-here", ifname: "eth0" }).status).toBe(0);
-    expect(ipJson<Link[]>(node.name, ["link", "show", "group", "89"])).toEqual([]);
+    expect(retiredGroup()).toEqual([]);
     expect(ipJson<Link[]>(pods[0]?.name ?? "", ["link", "show"]).map((l) => l.ifname)).toEqual(["lo"]);
     expect(existsSync(stamp)).toBe(false);
   });
 
   it("lets a new ADD into the same netns follow a DEL at once, for a new container or the same one", () => {
+    // The node is shared by this file's tests: earlier ones leave their pods wired.
+    const vethsBefore = node.veths();
+    const routesBefore = node.podRoutes();
     const pod = node.newPod();
     for (const id of ["again-1", "again-2", "again-2", "again-1"]) {
       const added = add(id, pod);
@@ -163,8 +175,8 @@ describe("DEL", () => {
       expect(inNetns(pod.name, ["ping", "-c", "1", "-W", "2", node.address]).status).toBe(0);
       expect(node.plugin({ command: "DEL", config: node.config(), containerId: id, netns: pod.path, ifname: "eth0" }).status).toBe(0);
     }
-    expect(node.veths()).toEqual([]);
-    expect(node.podRoutes()).toEqual([]);
+    expect(node.veths()).toEqual(vethsBefore);
+    expect(node.podRoutes()).toEqual(routesBefore);
   });
 
   it("after a DEL without CNI_NETNS (pod end not renamed), a new ADD into that netns renames the old end itself", () => {
