@@ -12,13 +12,8 @@ export interface PodWiring {
 
 /** The fixed MAC of every host-side veth: pods always see the same gateway MAC. */
 export const hostVethMac = "ee:ee:ee:ee:ee:ee";
-/**
- * The link group (IFLA_GROUP) of pairs that DEL retired and that wait to be destroyed in one
- * batch: `ip link show group 89`, `ip link del group 89` (89, like the pod route protocol).
- */
-export const retiredVethGroup = 89;
-/** How long a retired pair may wait before a DEL destroys it (with every other retired pair). */
-export const retiredVethReapAfterMs = 10_000;
+/** The retired pairs' link group and reaping delay: common/pod-veth.ts (the agent reaps them too). */
+export { retiredVethGroup, retiredVethReapAfterMs } from "../common/pod-veth.ts";
 /** The IPv4 gateway the pod routes to; the host veth answers ARP for it by proxy ARP. */
 export const podGatewayV4 = "169.254.1.1";
 /**

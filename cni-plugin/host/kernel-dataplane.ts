@@ -1,5 +1,6 @@
 import { closeSync, statSync } from "node:fs";
 import { errorMessage } from "../../common/errors.ts";
+import { retiredStampName } from "../../common/pod-veth.ts";
 import { CniCode, CniError } from "../cni-error.ts";
 import { Errno } from "../netlink/errno.ts";
 import { deleteLinkRequest, type Link } from "../netlink/link.ts";
@@ -160,7 +161,7 @@ export function kernelDataplane(stateDir: string): PodDataplane {
   let hostSocket: RtnlSocket | undefined;
   // Opened before any namespace switch, so it is bound to the plugin's own namespace.
   const host = (): RtnlSocket => (hostSocket ??= homeSocket());
-  const retired = retiredPairs(`${stateDir}/retired-veths.since`);
+  const retired = retiredPairs(`${stateDir}/${retiredStampName}`);
   return {
     isNetns(path) {
       const dev = nsDevice(path);

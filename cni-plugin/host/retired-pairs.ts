@@ -3,7 +3,8 @@ import { Errno } from "../netlink/errno.ts";
 import { deleteGroupRequest, deleteLinkRequest, type Link } from "../netlink/link.ts";
 import { NetlinkError } from "../netlink/netlink-error.ts";
 import { retirePodEndRequests, retireRequests, type Request } from "../netlink/wiring-requests.ts";
-import { hostVethMac, retiredVethGroup, retiredVethReapAfterMs } from "../pod-wiring.ts";
+import { retiredPairsDue } from "../../common/pod-veth.ts";
+import { hostVethMac, retiredVethGroup } from "../pod-wiring.ts";
 import { getLink } from "./get-link.ts";
 import type { RtnlSocket } from "./netlink-socket.ts";
 import { retiredVethName } from "../veth-name.ts";
@@ -18,20 +19,20 @@ export interface RetiredPairs {
 /**
  * Retired pairs (docs/cni-plugin.md, "DEL") wait in link group 89 until the runtime deletes the
  * pod's netns (which destroys the pair) or until a DEL finds the oldest of them older than
- * retiredVethReapAfterMs and destroys them all with one request. `stamp`'s mtime is when the
+ * retiredVethReapAfterMs (common/pod-veth.ts) and destroys them all with one request. `stamp`'s mtime is when the
  * oldest unreaped pair was retired; it is a hint, never fsynced: after a reboot nothing is left.
  */
 export function retiredPairs(stamp: string): RetiredPairs {
   return {
     reapIfDue(host: RtnlSocket): number | undefined {
-      let age: number;
+      let since: number;
       try {
-        age = Date.now() - statSync(stamp).mtimeMs;
+        since = statSync(stamp).mtimeMs;
       } catch {
         return undefined; // nothing retired since the last reap
       }
-      // A clock that stepped back makes the age negative: reaping early is harmless.
-      if (age >= 0 && age < retiredVethReapAfterMs) return undefined;
+      // A clock that stepped back makes the stamp look new for ever: then it is due (reaping early is harmless).
+      if (!retiredPairsDue(since, Date.now())) return undefined;
       try {
         unlinkSync(stamp);
       } catch {

@@ -1,5 +1,6 @@
 // The plugin on real network namespaces: what ADD builds, CHECK, DEL, GC and pod traffic.
 import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { reapRetiredPairs } from "../../bgp/host/pod-routes.ts";
 import { requirePetrelBuilt } from "../support/cni.ts";
 import { inNetns, ipJson, linkExists, requireRoot } from "../support/netns.ts";
 import { assertNoIpRun } from "../support/no-ip-path.ts";
@@ -160,6 +161,23 @@ describe("DEL", () => {
     expect(retiredGroup()).toEqual([]);
     expect(ipJson<Link[]>(pods[0]?.name ?? "", ["link", "show"]).map((l) => l.ifname)).toEqual(["lo"]);
     expect(existsSync(stamp)).toBe(false);
+  });
+
+  it("the agent destroys retired pairs once due, even when no DEL follows (bgp/host/pod-routes.ts)", async () => {
+    const pod = node.newPod();
+    const added = add("reaped-by-agent", pod);
+    const veth = (added.json?.["interfaces"] as Array<{ name: string }>)[0]?.name ?? "";
+    expect(node.plugin({ command: "DEL", config: node.config(), containerId: "reaped-by-agent", netns: pod.path, ifname: "eth0" }).status).toBe(0);
+    expect(retiredGroup().map((l) => l.ifname)).toContain(`ptx${veth.slice(3)}`);
+    const stamp = `${node.stateDir}/retired-veths.since`;
+    expect(await reapRetiredPairs(node.name, node.stateDir)).toBe(false); // not due yet
+    const past = new Date(Date.now() - 11_000);
+    utimesSync(stamp, past, past);
+    expect(await reapRetiredPairs(node.name, node.stateDir)).toBe(true);
+    expect(retiredGroup()).toEqual([]);
+    expect(ipJson<Link[]>(pod.name, ["link", "show"]).map((l) => l.ifname)).toEqual(["lo"]);
+    expect(existsSync(stamp)).toBe(false);
+    expect(await reapRetiredPairs(node.name, node.stateDir)).toBe(false);
   });
 
   it("lets a new ADD into the same netns follow a DEL at once, for a new container or the same one", () => {
