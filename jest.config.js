@@ -16,13 +16,15 @@ export default {
       displayName: "unit",
       testEnvironment: "node",
       transform,
-      testMatch: ["<rootDir>/{common,cni-plugin,controller,bgp}/**/*.test.ts"],
+      // Pure helpers of the test tree (plots, the demo's parsing) are unit tests too: *.unit.test.ts.
+      testMatch: ["<rootDir>/{common,cni-plugin,controller,bgp}/**/*.test.ts", "<rootDir>/test/**/*.unit.test.ts"],
     },
     {
       displayName: "privileged",
       testEnvironment: "node",
       transform,
       testMatch: ["<rootDir>/test/**/*.test.ts"],
+      testPathIgnorePatterns: ["/node_modules/", "\\.unit\\.test\\.ts$"],
       // The timeout (jest ignores a project's testTimeout) and the forwarding sysctls each file
       // restores: test/support/privileged-setup.ts.
       setupFilesAfterEnv: ["<rootDir>/test/support/privileged-setup.ts"],

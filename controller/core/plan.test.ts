@@ -283,6 +283,7 @@ describe("plan: exhaustion", () => {
     expect(ofKind(p.actions, "createBlock").some((a) => a.block.node === "node-e")).toBe(false);
     const exhausted = plannedStatus(p, "pool-a").conditions?.find((c) => c.type === "Exhausted");
     expect(exhausted).toMatchObject({ status: "True", message: expect.stringContaining("node-e") });
+    expect(p.waiting).toEqual([{ pool: "pool-a", node: "node-e" }]);
   });
 
   // Regression (was a bug, fixed; same root: Exhausted is computed from blockCount minus the pool's own blocks, not from
@@ -295,6 +296,7 @@ describe("plan: exhaustion", () => {
     expect(ofKind(p.actions, "createBlock")).toEqual([]);
     const exhausted = plannedStatus(p, "pool-a").conditions?.find((c) => c.type === "Exhausted");
     expect(exhausted).toMatchObject({ status: "True", message: expect.stringContaining("node-a") });
+    expect(p.waiting).toEqual([{ pool: "pool-a", node: "node-a" }]);
   });
 });
 

@@ -46,8 +46,16 @@ export interface PlanInput {
   readonly settings: PlanSettings;
 }
 
+/** A node that wants a block of a pool (none yet, or the high-water mark reached) and got none: no block of the pool is free. */
+export interface WaitingNode {
+  readonly pool: string;
+  readonly node: string;
+}
+
 export interface Plan {
   readonly actions: Action[];
+  /** Nodes that could not get a block they need this pass, by pool and node name. */
+  readonly waiting: readonly WaitingNode[];
   readonly since: SinceMap;
   /** Run again after this long even if nothing changes (a grace period or rate limit ends). */
   readonly wakeAfterMs: number | undefined;
@@ -251,7 +259,8 @@ export function plan(input: PlanInput): Plan {
       });
     }
   }
-  return { actions, since: since.result(), wakeAfterMs };
+  const waiting = [...pools.values()].flatMap((info) => [...info.waiting].sort().map((node) => ({ pool: info.pool.metadata.name, node })));
+  return { actions, waiting, since: since.result(), wakeAfterMs };
 }
 
 /** Blocks for one present node: new ones where it has none or runs full, drains where it can give back. */

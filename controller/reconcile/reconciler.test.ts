@@ -227,10 +227,12 @@ describe("Reconciler", () => {
     const seen: string[] = [];
     const passes: boolean[] = [];
     const pending: number[] = [];
+    const waiting: string[][] = [];
     const metrics: ReconcilerMetrics = {
       action: (kind: Action["kind"], outcome: string) => void seen.push(`${kind} ${outcome}`),
       pass: (_seconds: number, clean: boolean) => void passes.push(clean),
       pendingWrites: (n: number) => void pending.push(n),
+      waitingForBlocks: (w) => void waiting.push(w.map((x) => `${x.pool}/${x.node}`)),
     };
     const { writer, reconciler } = setup(newNode(), { metrics });
     writer.failing.add("updatePoolStatus");
@@ -238,6 +240,7 @@ describe("Reconciler", () => {
     expect(seen.sort()).toEqual(["createBlock done", "createPetrelNode done", "updatePoolStatus error"]);
     expect(passes).toEqual([false]);
     expect(pending).toEqual([2]);
+    expect(waiting).toEqual([[]]);
   });
 
   // Not a block: the finalizer write is not in the own-writes overlay. A pass that runs before

@@ -8,7 +8,7 @@ import { API_VERSION } from "../../common/api/index.ts";
 import { errorMessage } from "../../common/errors.ts";
 import type { Logger } from "../../common/logger.ts";
 import { blockNodeLabel, blockPoolLabel, type Action } from "../core/cluster-state.ts";
-import { plan, type PlanSettings } from "../core/plan.ts";
+import { plan, type PlanSettings, type WaitingNode } from "../core/plan.ts";
 import type { SinceMap } from "../core/since.ts";
 import type { ClusterCache, ClusterWriter, WriteResult } from "../ports.ts";
 import { OwnWrites } from "./own-writes.ts";
@@ -18,6 +18,8 @@ export interface ReconcilerMetrics {
   action(kind: Action["kind"], outcome: string): void;
   pass(seconds: number, clean: boolean): void;
   pendingWrites(n: number): void;
+  /** After each pass: the nodes that need a block and found none free (the plan's `waiting`). */
+  waitingForBlocks(waiting: readonly WaitingNode[]): void;
 }
 
 export interface PassResult {
@@ -95,6 +97,7 @@ export class Reconciler {
     const clean = failed === 0;
     metrics?.pass((performance.now() - started) / 1000, clean);
     metrics?.pendingWrites(this.#own.pending);
+    metrics?.waitingForBlocks(p.waiting);
     return { clean, actions: p.actions.length, failed, wakeAfterMs: p.wakeAfterMs, again };
   }
 

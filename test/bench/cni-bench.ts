@@ -11,6 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hostVethName, retiredVethName } from "../../cni-plugin/veth-name.ts";
 import { run } from "../support/sh.ts";
+import { cniPlots, runContext, writeBenchPlots } from "./bench-plots.ts";
 import {
   BenchNetns, gnuTime, hostLinks, hostLocalLeftovers, hostRoutesIn, netnsPath, petrelLeftovers, quantile, runPlugin, running,
 } from "./lib.ts";
@@ -283,6 +284,7 @@ async function main(): Promise<number> {
     if (rss !== undefined) reportFootprint(rss);
     else console.log(`\nfootprint: ${gnuTime} is missing (apt-get install time): peak RSS not measured`);
     reapRetired();
+    writeBenchPlots("cni-bench", cniPlots([["sequential", seqResult], [`parallel-${opts.workers}`, parResult]], `${runContext()}, ${opts.iterations} pairs each`));
   } catch (err) {
     failure = err;
   }

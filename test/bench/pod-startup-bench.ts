@@ -21,7 +21,9 @@ import { KubeletCluster, petrelNamespace, waitFor, type ClusterNode } from "../s
 import { requireRoot } from "../support/netns.ts";
 import { UsageSampler } from "../support/pod-cgroups.ts";
 import { upstreamPauseImage } from "../support/e2e-images.ts";
+import { nodeBinaries } from "../rig/binaries.ts";
 import { fmt, quantile, table } from "./routes/util.ts";
+import { podStartupPlots, runContext, writeBenchPlots } from "./bench-plots.ts";
 
 interface Options {
   pods: number;
@@ -132,7 +134,8 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   requireRoot();
   console.log(`bench:pod-startup — ${cpus().length} CPUs, ${new Date().toISOString()}, ${o.pods} pods per round, ${o.rounds} rounds per CNI (interleaved)`);
-  const c = await KubeletCluster.start({ label: "ps", nodes: 2, log: say });
+  // Only the pause image (the rounds' pods and the sandboxes): no e2e images, so `build-k8s.sh --only demo` is enough.
+  const c = await KubeletCluster.start({ label: "ps", nodes: 2, log: say, images: () => [upstreamPauseImage()], binaries: nodeBinaries });
   let stopping = false;
   const onSignal = () => {
     if (stopping) return;
@@ -184,6 +187,7 @@ async function main(): Promise<void> {
   add("idle", idle);
   for (const r of rounds) add(`${r.cni} round ${r.round}`, r.usage);
   console.log(table(["phase", "node", "avg CPU m", "peak CPU m", "peak working set", "peak RSS"], urows));
+  writeBenchPlots("pod-startup", podStartupPlots(rounds, o.pods, `${runContext()}, ${o.rounds} rounds per CNI, interleaved`));
   if (rounds.some((r) => r.notReady > 0)) process.exitCode = 1;
 }
 

@@ -24,6 +24,8 @@ import { cpus } from "node:os";
 import { requireRoot } from "../support/netns.ts";
 import { agentBin, RoutedCluster } from "../support/routed-cluster.ts";
 import { ControllerGuard } from "./routes/controller-guard.ts";
+import { convergencePlots, manyRoutesPlots, runContext, writeBenchPlots } from "./bench-plots.ts";
+import { RouteTimeline } from "./routes/route-timeline.ts";
 import { runConvergence, waitMesh, type ConvergenceResult } from "./routes/convergence.ts";
 import { runManyRoutes, type ManyRoutesResult } from "./routes/many-routes.ts";
 import { runThroughput, scenarios, type ThroughputResult } from "./routes/throughput.ts";
@@ -202,6 +204,7 @@ async function main(): Promise<void> {
         results.push(await runConvergence(n, o.iterations, cleanup, say, { verbose: o.verbose, agentFlags: o.agentFlags }));
       }
       printConvergence(results);
+      writeBenchPlots("routes-bench", convergencePlots(results, `${runContext()}, ${o.iterations} blocks per node count`, quantile));
     }
     if (o.parts.includes(2) || o.parts.includes(3)) {
       say("parts 2 and 3: a 2-node cluster");
@@ -215,12 +218,14 @@ async function main(): Promise<void> {
         if (guard.restarts > 0) console.log(`(the 2-node cluster's controller exited and was replaced ${guard.restarts} time(s) during start-up)`);
         if (o.parts.includes(2)) {
           say(`part 2: ${o.routes} routes, ${o.rounds} rounds`);
+          const timeline = await RouteTimeline.start(cluster.nodes[0]?.netns ?? "", "198.18.0.0/15"); // plots: routes over time
           try {
             printManyRoutes(await runManyRoutes(cluster, { routes: o.routes, rounds: o.rounds, concurrency: o.concurrency, idleWindowS: o.idle }, cleanup, say));
           } catch (err) {
             failed = true;
             console.log(`\nPart 2 failed: ${err instanceof Error ? err.message : String(err)}`);
           }
+          writeBenchPlots("routes-bench", manyRoutesPlots(await timeline.stop(), "node-1", `${runContext()}, ${o.routes} routes, ${o.rounds} rounds`));
         }
         if (o.parts.includes(3)) {
           say(`part 3: ${o.iperfRuns} runs of ${o.iperfSeconds} s per scenario`);

@@ -169,7 +169,7 @@ test("a short API server restart: the same controller reconnects its watches and
   await Promise.all(second.map((n) => rig.addNode(n)));
   const took = await allServed([...first, ...second], 60_000);
   expect(c.running).toBe(true);
-  const restarts = await c.metric("petrel_controller_watch_restarts");
+  const restarts = await c.metric("petrel_controller_watch_restarts_total");
   const lists = (await c.metric("petrel_controller_api_requests_total", { verb: "list" })) - listsBefore;
   console.log(`short restart: ${restarts} watch restarts, ${lists} re-lists; 50 new nodes served ${took} ms after the apiserver was back`);
   expect(restarts).toBeGreaterThan(0);

@@ -117,14 +117,19 @@ test("a namespace that enforces Pod Security baseline is refused before anything
 }, 120_000);
 
 test("full values: dry run, install with everything switched on, and crds.keep=false: uninstall leaves nothing", async () => {
-  // The Prometheus Operator's CRDs cannot be fetched here: a minimal stand-in CRD lets the API
-  // server accept the ServiceMonitors (it checks the kind exists, not the operator's schema).
-  await rig().kubectlOk(["apply", "-f", "-"], JSON.stringify({
-    apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "servicemonitors.monitoring.coreos.com" },
-    spec: { group: "monitoring.coreos.com", scope: "Namespaced", names: { kind: "ServiceMonitor", plural: "servicemonitors", singular: "servicemonitor", listKind: "ServiceMonitorList" },
-      versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }] },
-  }));
-  await rig().kubectlOk(["wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com", "--timeout=60s"]);
+  // The Prometheus Operator's CRDs cannot be fetched here: minimal stand-in CRDs let the API
+  // server accept the ServiceMonitors and the PrometheusRule (it checks the kind exists, not the
+  // operator's schema; test/helm/chart-render.test.ts validates the rule against that schema).
+  for (const [kind, plural] of [["ServiceMonitor", "servicemonitors"], ["PrometheusRule", "prometheusrules"]] as const) {
+    await rig().kubectlOk(["apply", "-f", "-"], JSON.stringify({
+      apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: `${plural}.monitoring.coreos.com` },
+      spec: { group: "monitoring.coreos.com", scope: "Namespaced", names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+        versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }] },
+    }));
+    await rig().kubectlOk(["wait", "--for=condition=Established", `crd/${plural}.monitoring.coreos.com`, "--timeout=60s"]);
+  }
+  // values-full.yaml puts the Grafana dashboard where a Grafana sidecar would look.
+  await rig().kubectlOk(["create", "namespace", "monitoring"]);
   const { yaml, objects } = withoutCustomResources(await renderChart(["-f", fullValues]));
   const dry = await rig().kubectlOk(["apply", "--server-side", "--dry-run=server", "--field-manager=helm-test", "-f", "-"], yaml);
   expect(dry.trim().split("\n")).toHaveLength(objects.length);
@@ -134,6 +139,8 @@ test("full values: dry run, install with everything switched on, and crds.keep=f
     cidr: "198.18.0.0/16", blockSize: 27, natOutgoing: false, disableBGPExport: true, disabled: false, nodeSelector: { matchLabels: { "example.com/rack": "r1" } },
   });
   expect(await rig().kubectlOk(["get", "servicemonitor", "-n", NS, "-o", "name"])).toContain("servicemonitor.monitoring.coreos.com/petrel-node");
+  expect(await rig().kubectlOk(["get", "prometheusrule", "-n", NS, "-o", "name"])).toBe("prometheusrule.monitoring.coreos.com/petrel\n");
+  expect(await rig().kubectlOk(["get", "configmap", "-n", "monitoring", "-l", "grafana_dashboard=1", "-o", "name"])).toBe("configmap/petrel-grafana-dashboard\n");
 
   // No kubelet here, so the pre-delete Job could not run: --no-hooks; no controller ever put a
   // finalizer on the pools. The hook itself runs in test/e2e/helm-kubelet.test.ts.

@@ -1,11 +1,17 @@
 // The chart offline: helm lint, golden renderings, the values schema, and the properties the
 // issue asks of the rendered objects (least-privilege RBAC, 2 controller replicas with a PDB, the
 // CNI install sidecar, probes). Golden files: UPDATE_GOLDEN=1 rewrites them after a reviewed change.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { chartDir, helm, helmOk, renderChart } from "../support/helm.ts";
 import { repoRoot } from "../support/repo-root.ts";
+import { createAgentMetrics } from "../../bgp/metrics.ts";
+import { createControllerMetrics } from "../../controller/metrics.ts";
+import { dashboardQueries, declaredMetricNames, promqlMetricNames, scrapeSeries, type GrafanaDashboard } from "../support/promql-names.ts";
+import { promtoolPath } from "../support/promtool.ts";
+import { runProcess } from "../rig/run-process.ts";
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [k: string]: unknown };
 const parse = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS() as Obj | null).filter((o): o is Obj => o !== null);
@@ -56,6 +62,9 @@ describe("values.schema.json", () => {
     ["--set", "node.image.digest=sha256:abc", "/node/image/digest"],
     ["--set", "node.extraArgs.kubelet={--x}", "additional properties 'kubelet' not allowed"],
     ["--set", "cni.logLevel=trace", "/cni/logLevel"],
+    ["--set", "metrics.prometheusRule.poolNearlyExhaustedRatio=1.5", "/metrics/prometheusRule/poolNearlyExhaustedRatio"],
+    ["--set", "metrics.prometheusRule.bgpSessionDownFor=5", "/metrics/prometheusRule/bgpSessionDownFor"],
+    ["--set", "metrics.grafanaDashboard.folder=x", "additional properties 'folder' not allowed"],
   ])("%s %s fails naming %s", async (flag, value, fragment) => {
     const r = await helm(["template", "petrel", chartDir, flag, value]);
     expect(r.status).not.toBe(0);
@@ -210,6 +219,106 @@ describe("workloads", () => {
     expect(at(find(defaults, "DaemonSet"), "spec", "template", "metadata", "annotations", "prometheus.io/port")).toBe("9095");
     expect(defaults.some((o) => o.kind === "ServiceMonitor")).toBe(false);
     expect(full.filter((o) => o.kind === "ServiceMonitor").map((o) => o.metadata.name)).toEqual(["petrel-controller", "petrel-node"]);
+  });
+});
+
+describe("dashboard and alerts", () => {
+  type Rule = { alert: string; expr: string; for: string; labels: Record<string, string>; annotations: Record<string, string> };
+  const dashboards = (objs: Obj[]) => objs.filter((o) => o.kind === "ConfigMap" && at(o, "metadata", "labels", "grafana_dashboard") === "1");
+  const rules = (objs: Obj[]): Rule[] => (at(find(objs, "PrometheusRule"), "spec", "groups") as { name: string; rules: Rule[] }[]).flatMap((g) => g.rules);
+  const declared = async () => new Set([
+    ...await declaredMetricNames(createControllerMetrics(() => undefined, () => 0).registry),
+    ...await declaredMetricNames(createAgentMetrics("n").registry),
+  ]);
+
+  test("neither is rendered by default", () => {
+    expect(dashboards(defaults)).toEqual([]);
+    expect(defaults.some((o) => o.kind === "PrometheusRule")).toBe(false);
+  });
+
+  test("the dashboard ConfigMap carries the sidecar label, values' labels and namespace, and the dashboard file as valid JSON", async () => {
+    const [cm, ...more] = dashboards(full);
+    expect(more).toEqual([]);
+    expect(cm?.metadata).toMatchObject({ name: "petrel-grafana-dashboard", namespace: "monitoring", annotations: { grafana_folder: "Networking" } });
+    expect(at(cm, "metadata", "labels", "release")).toBe("grafana");
+    const text = String(at(cm, "data", "petrel.json"));
+    expect(text).toBe(readFileSync(join(chartDir, "files", "dashboards", "petrel.json"), "utf8").trimEnd());
+    const d = JSON.parse(text) as GrafanaDashboard;
+    expect([d.uid, d.title]).toEqual(["petrel-overview", "Petrel"]);
+    const panels = (d.panels ?? []).filter((p) => p.type !== "row");
+    expect(panels.length).toBeGreaterThan(10);
+    for (const p of panels) {
+      expect([p.title, p.datasource?.uid, (p.targets ?? []).length > 0]).toEqual([p.title, "${datasource}", true]);
+      expect([p.title, new Set(p.targets?.map((t) => t.refId)).size]).toEqual([p.title, p.targets?.length]);
+    }
+    const known = await declared();
+    expect(dashboardQueries(d).flatMap(promqlMetricNames).filter((n) => !known.has(n) && !scrapeSeries.has(n))).toEqual([]);
+  });
+
+  test("the PrometheusRule is a well-formed object with the values' thresholds, labels and job selector", async () => {
+    const pr = find(full, "PrometheusRule");
+    expect([pr.apiVersion, pr.metadata.name, pr.metadata.namespace, at(pr, "metadata", "labels", "release")]).toEqual(["monitoring.coreos.com/v1", "petrel", "petrel-system", "prometheus"]);
+    const rs = rules(full);
+    expect(rs.map((r) => r.alert)).toEqual([
+      "PetrelBGPSessionDown", "PetrelIPPoolNearlyExhausted", "PetrelIPPoolExhausted", "PetrelIPAMInconsistencies",
+      "PetrelNoControllerLeader", "PetrelAgentIPForwardingDisabled", "PetrelAgentHeartbeatStale", "PetrelTargetDown",
+    ]);
+    const known = await declared();
+    for (const r of rs) {
+      expect(Object.keys(r).sort()).toEqual(["alert", "annotations", "expr", "for", "labels"]);
+      expect([r.alert, /^([0-9]+(ms|s|m|h))+$/.test(r.for), ["warning", "critical"].includes(r.labels.severity ?? ""), r.labels.team]).toEqual([r.alert, true, true, "network"]);
+      expect([r.alert, Object.keys(r.annotations).sort()]).toEqual([r.alert, ["description", "summary"]]);
+      // Helm rendered every action; only Prometheus' own templates ({{ $labels.x }}, {{ $value }}) remain.
+      expect([r.alert, `${r.expr} ${r.annotations.summary} ${r.annotations.description}`.match(/\{\{(?!\s*\$(labels|value))[^}]*\}\}/g)]).toEqual([r.alert, null]);
+      expect([r.alert, promqlMetricNames(r.expr).filter((n) => !known.has(n) && !scrapeSeries.has(n))]).toEqual([r.alert, []]);
+    }
+    const byName = new Map(rs.map((r) => [r.alert, r]));
+    expect(byName.get("PetrelBGPSessionDown")?.for).toBe("10m");
+    expect(byName.get("PetrelIPAMInconsistencies")?.for).toBe("30m");
+    expect(byName.get("PetrelIPPoolNearlyExhausted")?.expr).toContain("> 0.8");
+    expect(byName.get("PetrelAgentHeartbeatStale")?.expr).toBe("time() - petrel_controller_agent_heartbeat_timestamp_seconds > 600");
+    expect(byName.get("PetrelTargetDown")?.expr).toBe('up{job=~"kubernetes-pods", app_kubernetes_io_name="petrel"} == 0');
+  });
+
+  // Prometheus' own checker: PromQL syntax of every expression, the rule-file structure and the
+  // annotation templates. A broken expression must fail it (else the check proves nothing).
+  describe("promtool check rules", () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), "petrel-rules-"));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const check = async (name: string, groups: unknown) => {
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify({ groups }));
+      return runProcess(await promtoolPath(), ["check", "rules", file]);
+    };
+
+    test("accepts the rendered alert rules", async () => {
+      const r = await check("alerts.yaml", at(find(full, "PrometheusRule"), "spec", "groups"));
+      expect([r.status, r.stderr.trim()]).toEqual([0, ""]);
+      expect(r.stdout).toContain("SUCCESS: 8 rules found");
+    }, 120_000);
+
+    test("accepts every dashboard query (Grafana's variables given values)", async () => {
+      const d = JSON.parse(String(at(find(full, "ConfigMap", "petrel-grafana-dashboard"), "data", "petrel.json"))) as GrafanaDashboard;
+      const queries = dashboardQueries(d).map((q) => q.replaceAll("$__rate_interval", "2m").replaceAll("$node", ".*"));
+      const r = await check("dashboard.yaml", [{ name: "dashboard", rules: queries.map((expr, i) => ({ record: `petrel:dashboard_query:${i}`, expr })) }]);
+      expect([r.status, r.stderr.trim()]).toEqual([0, ""]);
+      expect(r.stdout).toContain(`SUCCESS: ${queries.length} rules found`);
+    }, 120_000);
+
+    test("refuses a broken expression", async () => {
+      const r = await check("broken.yaml", [{ name: "broken", rules: [{ alert: "Broken", expr: "sum by (node (petrel_agent_routes)" }] }]);
+      expect(r.status).not.toBe(0);
+      expect(`${r.stdout}${r.stderr}`).toMatch(/parse error/);
+    }, 120_000);
+  });
+
+  test("by default the target-down alert selects the jobs of the chart's ServiceMonitors", async () => {
+    const objs = parse(await renderChart(["--set", "metrics.prometheusRule.enabled=true", "--set", "metrics.serviceMonitor.enabled=true"]));
+    const services = objs.filter((o) => o.kind === "Service").map((o) => o.metadata.name).sort();
+    expect(rules(objs).find((r) => r.alert === "PetrelTargetDown")?.expr).toBe(`up{job=~"${services.join("|")}"} == 0`);
   });
 });
 

@@ -44,6 +44,11 @@ export const clusterBinaries: readonly (readonly [name: string, stamp: string])[
   ["coredns", `coredns ${COREDNS_VERSION}`],
 ];
 
+/** What every multi-node cluster runs besides the rig's seven (the demo: `build-k8s.sh --only demo`). */
+export const nodeBinaries: readonly (readonly [name: string, stamp: string])[] = [
+  ["kube-proxy", `kubernetes ${K8S_VERSION}`],
+];
+
 /**
  * Throws (never returns false) when a binary is missing or was built from another version, with a
  * message naming the build script: tests that need the rig must fail, not skip.
@@ -64,7 +69,8 @@ export function checkBinaries(binDir: string, wanted: readonly (readonly [name: 
   if (problems.length > 0) {
     throw new Error(
       `Kubernetes test binaries are not built: ${problems.join("; ")}. ` +
-        `Run ${BUILD_SCRIPT} first (a cold build of everything takes about 30 minutes on 2 cores; see docs/k8s-rig.md).`,
+        `Run ${BUILD_SCRIPT} first (a cold build of everything takes about 30 minutes on 2 cores, ` +
+        `\`--only demo\` about 11; see docs/k8s-rig.md).`,
     );
   }
 }

@@ -5,8 +5,15 @@
 # the Go module proxy, at the versions pinned in test/rig/versions.ts, into a cache directory
 # outside the repository.
 #
-#   test/rig/build-k8s.sh [--force] [--prune-go-cache]
+#   test/rig/build-k8s.sh [--only NAME,...] [--force] [--prune-go-cache]
 #
+#   --only NAME,...    build only these binaries (and check only these); NAME is a binary
+#                      (kube-apiserver, kubectl, kube-controller-manager, kube-scheduler, kubelet,
+#                      kube-proxy, agnhost, e2e.test, etcd, helm, coredns) or a group:
+#                        rig   the seven every rig test needs: kube-apiserver, kubectl,
+#                              kube-controller-manager, kube-scheduler, kubelet, etcd, helm
+#                        demo  what `npm run demo` runs: rig + kube-proxy (~11 min cold, no e2e.test)
+#                        all   everything (the default; `npm test`)
 #   --force            rebuild even when the binaries for these versions exist
 #   --prune-go-cache   after building, delete the Go module and build caches this script
 #                      keeps under $PETREL_CACHE/go (saves ~GBs; the next cold build downloads again)
@@ -47,16 +54,46 @@ cache="${PETREL_CACHE:-/var/cache/petrel}"
 out="$cache/k8s-$K8S_VERSION"
 bin="$out/bin"
 
+all_names=("${k8s_binaries[@]}" e2e.test etcd helm coredns)
+rig_names=(kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet etcd helm)
 force=0
 prune=0
-for arg in "$@"; do
+only="all"
+while [[ $# -gt 0 ]]; do
+  arg=$1
+  shift
   case "$arg" in
+    --only=*) only="${arg#--only=}" ;;
+    --only)
+      [[ $# -gt 0 ]] || { echo "build-k8s.sh: --only needs a list (try --help)" >&2; exit 2; }
+      only=$1
+      shift ;;
     --force) force=1 ;;
     --prune-go-cache) prune=1 ;;
     -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     *) echo "build-k8s.sh: unknown argument: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
+
+# The selection, in build order, each name once.
+declare -A selected=()
+IFS=, read -r -a requested <<< "$only"
+for name in "${requested[@]}"; do
+  case "$name" in
+    all) for n in "${all_names[@]}"; do selected[$n]=1; done ;;
+    rig) for n in "${rig_names[@]}"; do selected[$n]=1; done ;;
+    demo) for n in "${rig_names[@]}" kube-proxy; do selected[$n]=1; done ;;
+    *)
+      known=0
+      for n in "${all_names[@]}"; do [[ $n == "$name" ]] && known=1; done
+      [[ $known == 1 ]] || { echo "build-k8s.sh: --only: unknown binary or group '$name' (binaries: ${all_names[*]}; groups: rig, demo, all)" >&2; exit 2; }
+      selected[$name]=1 ;;
+  esac
+done
+wanted=()
+for n in "${all_names[@]}"; do [[ -n ${selected[$n]:-} ]] && wanted+=("$n"); done
+[[ ${#wanted[@]} -gt 0 ]] || { echo "build-k8s.sh: --only: nothing selected" >&2; exit 2; }
+is_wanted() { [[ -n ${selected[$1]:-} ]]; }
 
 if [[ ! $K8S_VERSION =~ ^v1\.([0-9]+)\.([0-9]+)$ ]]; then
   echo "build-k8s.sh: Kubernetes version must look like v1.Y.Z, got '$K8S_VERSION'" >&2
@@ -93,11 +130,13 @@ want_version() {
   esac
 }
 present() { [[ -x "$bin/$1" && -f "$bin/.$1.version" && "$(< "$bin/.$1.version")" == "$(want_version "$1")" ]]; }
-k8s_present() { local n; for n in "${k8s_binaries[@]}" e2e.test; do present "$n" || return 1; done; }
-all_present() { k8s_present && present etcd && present helm && present coredns; }
+# Whether a wanted binary needs building (always, with --force).
+needs() { is_wanted "$1" && { [[ $force == 1 ]] || ! present "$1"; }; }
+k8s_needed() { local n; for n in "${k8s_binaries[@]}" e2e.test; do needs "$n" && return 0; done; return 1; }
+all_present() { local n; for n in "${wanted[@]}"; do present "$n" || return 1; done; }
 
 if [[ $force == 0 ]] && all_present; then
-  log "warm: ${k8s_binaries[*]} e2e.test ($K8S_VERSION), etcd ($ETCD_VERSION), helm ($HELM_VERSION) and coredns ($COREDNS_VERSION) already in $bin ($(since "$t_start") s)"
+  log "warm: ${wanted[*]} (kubernetes $K8S_VERSION, etcd $ETCD_VERSION, helm $HELM_VERSION, coredns $COREDNS_VERSION) already in $bin ($(since "$t_start") s)"
   echo "$bin"
   exit 0
 fi
@@ -134,7 +173,9 @@ gonice() {
   return "$status"
 }
 GOWHAT="go"
-log "building: kubernetes $K8S_VERSION (staging $staging_version), etcd $ETCD_VERSION, helm $HELM_VERSION, coredns $COREDNS_VERSION, $("$GO" version | cut -d' ' -f3)"
+todo=()
+for n in "${wanted[@]}"; do needs "$n" && todo+=("$n"); done
+log "building ${todo[*]}: kubernetes $K8S_VERSION (staging $staging_version), etcd $ETCD_VERSION, helm $HELM_VERSION, coredns $COREDNS_VERSION, $("$GO" version | cut -d' ' -f3)"
 
 # --- one field out of `go mod download -json` -------------------------------------------------
 json_field() { sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p" | head -n1; }
@@ -191,7 +232,7 @@ build_kubernetes() {
     ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$release_time"
   done
   for name in "${k8s_binaries[@]}"; do
-    [[ $force == 0 ]] && present "$name" && continue
+    needs "$name" || continue
     t=$EPOCHREALTIME
     GOWHAT="building $name"
     log "  building $name"
@@ -203,7 +244,7 @@ build_kubernetes() {
   # The upstream e2e suite: a test binary of test/e2e (all of its [sig-*] tests; the runner picks
   # the networking ones with --ginkgo.focus/skip). go test -c adds its test-only requirements to
   # the wrapper's go.sum (-mod=mod).
-  if [[ $force == 1 ]] || ! present e2e.test; then
+  if needs e2e.test; then
     t=$EPOCHREALTIME
     GOWHAT="building e2e.test (go test -c k8s.io/kubernetes/test/e2e)"
     log "  building e2e.test"
@@ -310,18 +351,18 @@ build_coredns() {
   log "  built coredns: $(since "$t") s"
 }
 
-if [[ $force == 1 ]] || ! k8s_present; then build_kubernetes; fi
-if [[ $force == 1 ]] || ! present etcd; then build_etcd; fi
-if [[ $force == 1 ]] || ! present helm; then build_helm; fi
-if [[ $force == 1 ]] || ! present coredns; then build_coredns; fi
+if k8s_needed; then build_kubernetes; fi
+if needs etcd; then build_etcd; fi
+if needs helm; then build_helm; fi
+if needs coredns; then build_coredns; fi
 
-"$bin/kube-apiserver" --version >&2
-"$bin/kubectl" version --client >&2
-"$bin/etcd" --version | head -n1 >&2
-"$bin/kubelet" --version >&2
-"$bin/helm" version --short >&2
-"$bin/kube-proxy" --version >&2
-"$bin/coredns" -version | head -n1 >&2
+is_wanted kube-apiserver && "$bin/kube-apiserver" --version >&2
+is_wanted kubectl && "$bin/kubectl" version --client >&2
+is_wanted etcd && { "$bin/etcd" --version | head -n1 >&2; }
+is_wanted kubelet && "$bin/kubelet" --version >&2
+is_wanted helm && "$bin/helm" version --short >&2
+is_wanted kube-proxy && "$bin/kube-proxy" --version >&2
+is_wanted coredns && { "$bin/coredns" -version | head -n1 >&2; }
 
 log "build done in $(since "$t_start") s"
 if [[ $prune == 1 ]]; then

@@ -25,6 +25,7 @@ import { checkBinaries, clusterBinaries, defaultBinDir, petrelCache, rigBinaries
 import { K8S_VERSION } from "../rig/versions.ts";
 import { killAll, type Started } from "../rig/start-process.ts";
 import { e2eImages, upstreamPauseImage } from "./e2e-images.ts";
+import type { TestImage } from "./test-images.ts";
 import { goModuleDir } from "./go-modules.ts";
 import { chartDir, helmOk } from "./helm.ts";
 import { startKubeProxy } from "./kube-proxy.ts";
@@ -65,6 +66,16 @@ export interface KubeletClusterOptions {
   readonly label: string;
   readonly nodes: number;
   readonly log?: (line: string) => void;
+  /**
+   * The images imported into every node besides Petrel's own. Default: every image the conformance
+   * run needs (e2eImages(): agnhost, CoreDNS, ...); the demo passes the pause and busybox images only.
+   */
+  readonly images?: () => readonly TestImage[];
+  /**
+   * The binaries needed besides the rig's seven (checked before anything starts). Default
+   * clusterBinaries (kube-proxy, agnhost, e2e.test, coredns); the demo needs kube-proxy only.
+   */
+  readonly binaries?: readonly (readonly [name: string, stamp: string])[];
 }
 
 /** package.json's version: the tag of the chart's images. */
@@ -96,13 +107,13 @@ export class KubeletCluster {
   /** Underlay, rig (apiserver on 203.0.113.1, controllers), images, and `nodes` Ready-to-be nodes (no CNI yet). */
   static async start(o: KubeletClusterOptions): Promise<KubeletCluster> {
     const say = o.log ?? (() => {});
-    checkBinaries(defaultBinDir(), [...rigBinaries, ...clusterBinaries]);
+    checkBinaries(defaultBinDir(), [...rigBinaries, ...(o.binaries ?? clusterBinaries)]);
     say("building the images (cached when their inputs are unchanged)");
     const t0 = Date.now();
     const imageDir = join(petrelCache(), "images");
     const build = await runProcess(join(repoRoot, "helm", "images", "build.sh"), ["--oci-dir", imageDir]);
     if (build.status !== 0) throw new Error(`helm/images/build.sh failed:\n${build.stderr.slice(-3000)}`);
-    const images = [...["controller", "node"].map((n) => join(imageDir, `petrel-${n}-${petrelVersion}.oci.tar`)), ...e2eImages().map((i) => i.archive)];
+    const images = [...["controller", "node"].map((n) => join(imageDir, `petrel-${n}-${petrelVersion}.oci.tar`)), ...(o.images ?? e2eImages)().map((i) => i.archive)];
     say(`images ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const ns = new NetnsSet(o.label);
@@ -118,6 +129,12 @@ export class KubeletCluster {
       // machine's package registries sit at 203.0.113.80 (MACHINE-NOTES), and a connected /24
       // here would route them into the test underlay while the cluster runs.
       must(["ip", "addr", "add", `${hostUnderlayAddress}/32`, "dev", hostLink]);
+      // The host is the nodes' default gateway and routes to every block (syncHostRoutes), but it
+      // must not forward between nodes: with the root namespace's forwarding on (a machine where
+      // it was set by hand) a node that lost a block's BGP route would still reach it through the
+      // host, and the drills would pass or fail with the machine's settings. Per link, so the
+      // host's own setting is not touched (IPv4 forwarding is decided by the ingress interface).
+      writeFileSync(`/proc/sys/net/ipv4/conf/${hostLink}/forwarding`, "0");
       must(["ip", "link", "set", hostLink, "up"]);
       say("starting etcd, kube-apiserver (on the underlay), controller-manager, scheduler");
       rig = await KubeRig.start({ listenAddress: hostUnderlayAddress, endpointReconciler: "lease", serviceClusterIPRange: serviceRange });
