@@ -18,7 +18,7 @@ import { AgentKubeWriter } from "./host/kube-status.ts";
 import { allocatedAddresses, readBlocksFile, readRecords, releaseRecord, withPluginLocks, writeBlocksFile } from "./host/state-dir.ts";
 import { NodePodWatch } from "./host/pod-watch.ts";
 import { PodEvents } from "./host/pod-events.ts";
-import { deleteLink, listPodRoutes } from "./host/pod-routes.ts";
+import { deleteLink, listPodRoutes, reapRetiredPairs } from "./host/pod-routes.ts";
 import { PodGc } from "./agent/pod-gc.ts";
 import { hostVethName } from "../common/pod-veth.ts";
 import { createAgentMetrics } from "./metrics.ts";
@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       releaseRecord(options.stateDir, r.address);
     },
     podEvent: (pod, reason, message) => podEvents.record(pod, reason, message),
+    reapRetired: () => reapRetiredPairs(netns, options.stateDir),
     log: log.child({ component: "ipam-check" }),
   }, options.podGcGraceMs > 0 ? options.podGcGraceMs : Number.POSITIVE_INFINITY, metrics);
   const loopOptions = { debounceMs: 20, resyncMs: options.resyncMs, minBackoffMs: 500, maxBackoffMs: 10_000 };
