@@ -15,6 +15,7 @@ const hostModuleRule = hostModules.map((name) => ({
   message: "Host access belongs in a `host/` module behind an interface declared by its user.",
 }));
 const programs = ["cni-plugin", "controller", "bgp"];
+const noSpawnInPlugin = "The CNI plugin must not run other programs (no ip, no nsenter): use its netlink module.";
 const otherPrograms = (self) =>
   programs.filter((p) => p !== self).map((p) => ({
     group: [`**/${p}/**`],
@@ -53,6 +54,22 @@ export default tseslint.config(
     files: [`${p}/**/host/**/*.ts`, `${p}/**/main.ts`],
     rules: { "no-restricted-imports": ["error", { patterns: otherPrograms(p) }] },
   })),
+  {
+    // The CNI plugin runs no other program on any verb: its kernel work is netlink (docs/cni-plugin.md).
+    files: ["cni-plugin/**/host/**/*.ts", "cni-plugin/**/main.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        paths: ["node:child_process", "child_process"].map((name) => ({ name, message: noSpawnInPlugin })),
+        patterns: otherPrograms("cni-plugin"),
+      }],
+    },
+  },
+  {
+    files: ["cni-plugin/**/*.ts"],
+    rules: {
+      "no-restricted-properties": ["error", ...["spawn", "spawnSync", "$"].map((property) => ({ object: "Bun", property, message: noSpawnInPlugin }))],
+    },
+  },
   {
     files: ["common/host/**/*.ts"],
     rules: {

@@ -51,7 +51,7 @@ function makeDeps(conf: NetConf, base: Record<string, string>): PluginDeps {
     store,
     lock: fileNodeLock({ alloc: `${dir}/${allocLockName}`, gate: `${dir}/${gateLockName}` }, lockTimeoutMs),
     blocks: blockSource(conf.pinnedBlocks, conf.stateDir),
-    dataplane: kernelDataplane(),
+    dataplane: kernelDataplane(conf.stateDir),
     log: jsonLogger(conf.logLevel, conf.logFile, base),
     ...(hooks === undefined ? {} : { hooks }),
   };

@@ -31,6 +31,11 @@ describe("parseNetConf", () => {
     expect(conf.validAttachments).toBeUndefined();
   });
 
+  it("accepts IPv6 and dual-stack blocks", () => {
+    expect(parseNetConf({ ...valid, ipam: { blocks: ["2001:db8::/122"] } }).pinnedBlocks?.map(formatCidr)).toEqual(["2001:db8::/122"]);
+    expect(parseNetConf({ ...valid, ipam: { blocks: ["198.18.0.0/26", "2001:db8::/122"] } }).pinnedBlocks?.map((b) => b.family)).toEqual([4, 6]);
+  });
+
   it("leaves blocks to the agent when none are pinned", () => {
     expect(parseNetConf({ ...valid, ipam: undefined }).pinnedBlocks).toBeUndefined();
     expect(parseNetConf({ ...valid, ipam: { type: "petrel" } }).pinnedBlocks).toBeUndefined();
@@ -63,7 +68,7 @@ describe("parseNetConf", () => {
     [{ ipam: { blocks: ["198.18.0.0/26", "198.18.0.300/26"] } }, 'ipam.blocks[1]: "198.18.0.300" is not an IPv4 or IPv6 address'],
     [{ ipam: { blocks: ["198.18.0.1/26"] } }, 'ipam.blocks[0]: "198.18.0.1/26" has host bits set; did you mean "198.18.0.0/26"?'],
     [{ ipam: { blocks: ["198.18.0.0/24", "198.18.0.64/26"] } }, "ipam.blocks[1]: overlaps ipam.blocks[0]"],
-    [{ ipam: { blocks: ["2001:db8::/122"] } }, "ipam.blocks[0]: IPv6 blocks are not supported"],
+    [{ ipam: { blocks: ["2001:db8::/122", "2001:db8::40/122", "2001:db8::/120"] } }, "ipam.blocks[2]: overlaps ipam.blocks[0]"],
     [{ logLevel: "loud" }, "logLevel: must be one of error, warn, info, debug"],
     [{ logFile: "cni.log" }, "logFile: must be an absolute path"],
     [{ prevResult: "x" }, "prevResult: must be an object"],

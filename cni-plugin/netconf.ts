@@ -84,9 +84,6 @@ function parseBlocks(ipam: Record<string, unknown>): Cidr[] | undefined {
       }
       throw err;
     }
-    if (cidr.family === 6) {
-      throw configError(field, `IPv6 blocks are not supported by this version of Petrel yet; list IPv4 blocks only`);
-    }
     const clash = parsed.findIndex((p) => cidrsOverlap(p, cidr));
     if (clash >= 0) throw configError(field, `overlaps ipam.blocks[${clash}]; blocks must be disjoint`);
     parsed.push(cidr);

@@ -1,5 +1,4 @@
 import { formatAddress, type IpAddress } from "../common/cidr.ts";
-import { podRouteProtocol } from "../common/route-protocols.ts";
 
 /** Everything the data plane needs to wire one pod interface (DESIGN.md, "Data plane"). */
 export interface PodWiring {
@@ -13,9 +12,14 @@ export interface PodWiring {
 
 /** The fixed MAC of every host-side veth: pods always see the same gateway MAC. */
 export const hostVethMac = "ee:ee:ee:ee:ee:ee";
+/** The retired pairs' link group and reaping delay: common/pod-veth.ts (the agent reaps them too). */
+export { retiredVethGroup, retiredVethReapAfterMs } from "../common/pod-veth.ts";
 /** The IPv4 gateway the pod routes to; the host veth answers ARP for it by proxy ARP. */
 export const podGatewayV4 = "169.254.1.1";
-/** The IPv6 gateway: the host veth's link-local address, derived from its fixed MAC (EUI-64). */
+/**
+ * The IPv6 gateway: the host veth's link-local address, the EUI-64 form of its fixed MAC. The
+ * plugin adds it itself (without DAD), so it does not depend on the host's addr_gen_mode.
+ */
 export const podGatewayV6 = "fe80::ecee:eeff:feee:eeee";
 
 export function gatewayFor(address: IpAddress): string {
@@ -24,38 +28,6 @@ export function gatewayFor(address: IpAddress): string {
 
 export function hostPrefix(address: IpAddress): string {
   return `${formatAddress(address)}/${address.family === 4 ? 32 : 128}`;
-}
-
-/**
- * `ip -batch` script for the host namespace: the veth pair (container end created directly in
- * the pod's namespace) and the host route to each pod address. One process for all of it.
- */
-export function hostSetupScript(w: PodWiring): string {
-  const lines = [
-    `link add name ${w.hostVeth} mtu ${w.mtu} address ${hostVethMac} type veth ` +
-      `peer name ${w.ifname} mtu ${w.mtu} address ${w.containerMac} netns ${w.netns}`,
-    `link set dev ${w.hostVeth} up`,
-    ...w.addresses.map((a) =>
-      `route replace ${hostPrefix(a)} dev ${w.hostVeth} scope link proto ${podRouteProtocol}`),
-  ];
-  return `${lines.join("\n")}\n`;
-}
-
-/** `ip -batch` script for the pod's namespace: address, link up, gateway and default routes. */
-export function containerSetupScript(w: PodWiring): string {
-  const lines: string[] = [];
-  for (const a of w.addresses) {
-    lines.push(`addr add ${hostPrefix(a)} dev ${w.ifname}${a.family === 6 ? " nodad" : ""}`);
-  }
-  lines.push(`link set dev ${w.ifname} up`);
-  if (w.addresses.some((a) => a.family === 4)) {
-    lines.push(`route add ${podGatewayV4}/32 dev ${w.ifname} scope link`);
-    lines.push(`route add default via ${podGatewayV4} dev ${w.ifname}`);
-  }
-  if (w.addresses.some((a) => a.family === 6)) {
-    lines.push(`-6 route add default via ${podGatewayV6} dev ${w.ifname}`);
-  }
-  return `${lines.join("\n")}\n`;
 }
 
 /**

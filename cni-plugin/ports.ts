@@ -52,10 +52,16 @@ export interface BlockSource {
 export interface PodDataplane {
   /** True when `path` is a network namespace file that exists. */
   isNetns(path: string): boolean;
-  /** Creates and configures the veth pair; on failure may leave parts behind for `unwire`. */
+  /** Creates and configures the veth pair; on failure undoes what it made (`unwire` is a second try). */
   wire(wiring: PodWiring): void;
-  /** Removes the host veth (and so its peer and the host routes); a missing veth is success. */
-  unwire(hostVeth: string): void;
+  /**
+   * Takes the pair out of service at once (no route to the pod, no traffic through it, the names
+   * free for a new ADD) and leaves its destruction to a later batch (docs/cni-plugin.md, "DEL").
+   * A missing veth, or a device of that name that is not a Petrel veth, is success. `pod`, when
+   * the caller knows it (DEL), lets the pod end be renamed too, so the netns can get a new
+   * interface of that name at once (ADD renames a left-over retired end itself otherwise).
+   */
+  unwire(hostVeth: string, pod?: { netns: string; ifname: string }): void;
   /** Compares the kernel's state with the wiring; returns one line per difference. */
   inspect(wiring: PodWiring): string[];
 }

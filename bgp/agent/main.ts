@@ -15,7 +15,7 @@ import { ensureForwarding } from "./host/forwarding.ts";
 import { applyChanges, listRoutes } from "./host/kernel-routes.ts";
 import { AgentKubeWriter } from "./host/kube-status.ts";
 import { applyNft } from "./host/nftables.ts";
-import { deleteLink, listPodRoutes } from "./host/pod-routes.ts";
+import { deleteLink, listPodRoutes, reapRetiredPairs } from "./host/pod-routes.ts";
 import { PodEvents } from "./host/pod-events.ts";
 import { NodePodWatch } from "./host/pod-watch.ts";
 import { allocatedAddresses, readBlocksFile, readRecords, releaseRecord, withPluginLocks, writeBlocksFile } from "./host/state-dir.ts";
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
       releaseRecord(options.stateDir, r.address);
     },
     podEvent: (pod, reason, message) => podEvents.record(pod, reason, message),
+    reapRetired: () => reapRetiredPairs(netns, options.stateDir),
     log: log.child({ component: "ipam-check" }),
   }, options.podGcGraceMs > 0 ? options.podGcGraceMs : Number.POSITIVE_INFINITY, metrics);
   const backoff = { minBackoffMs: 500, maxBackoffMs: 10_000 };

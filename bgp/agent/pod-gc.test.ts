@@ -44,6 +44,19 @@ function world() {
 }
 
 describe("PodGc", () => {
+  it("destroys DEL's retired pairs on every pass, and a failure to do so neither fails the pass nor stops the check", async () => {
+    const w = world();
+    let reaps = 0;
+    const gc = new PodGc({ ...w.ports, reapRetired: async () => (reaps++, true) }, 60_000);
+    await gc.pass();
+    await gc.pass();
+    expect(reaps).toBe(2);
+    const failing = new PodGc({ ...w.ports, reapRetired: () => Promise.reject(new Error("ip link del group 89 failed")) }, 0);
+    const result = await failing.pass();
+    expect(result.clean).toBe(true);
+    expect(w.calls).toEqual(["lock", "release c2", "event default/web-2 PetrelAddressReleased", "unlock"]);
+  });
+
   it("frees a gone pod's record after the grace period, under the plugin's locks, with an Event", async () => {
     const w = world();
     const counts: unknown[] = [];

@@ -26,6 +26,8 @@ export interface PodGcPorts {
   /** Removes the record's host veth (missing is fine) and then the record. */
   release(record: DecodedRecord): Promise<void>;
   podEvent(pod: { namespace: string; name: string; uid?: string }, reason: string, message: string): Promise<void>;
+  /** Destroys the veth pairs CNI DEL retired once they are due (bgp/agent/host/pod-routes.ts); true when it did. */
+  reapRetired?(): Promise<boolean>;
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -52,6 +54,13 @@ export class PodGc {
   async pass(): Promise<LoopPassResult> {
     const { log } = this.#p;
     const now = (this.#p.now ?? Date.now)();
+    if (this.#p.reapRetired !== undefined) {
+      try {
+        if (await this.#p.reapRetired()) log.info("destroyed the veth pairs CNI DEL retired (link group 89)");
+      } catch (err) {
+        log.warn("cannot destroy the veth pairs CNI DEL retired; the next pass retries", { error: errorMessage(err) });
+      }
+    }
     let podRoutes: readonly string[] | undefined;
     try {
       podRoutes = await this.#p.podRoutes();

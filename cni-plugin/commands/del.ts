@@ -29,7 +29,7 @@ export function cmdDel(env: CniEnv, conf: NetConf, deps: PluginDeps): void {
   }
   let mine;
   try {
-    deps.dataplane.unwire(hostVeth);
+    deps.dataplane.unwire(hostVeth, env.netns === "" ? undefined : { netns: env.netns, ifname: env.ifname });
     mine = deps.store.list().filter((r) => sameOwner(r, owner));
     for (const r of mine) deps.store.release(r.address);
     if (mine.length > 0) deps.store.sync();

@@ -1,42 +1,68 @@
-import { statSync, writeFileSync, readFileSync } from "node:fs";
+import { closeSync, statSync } from "node:fs";
+import { errorMessage } from "../../common/errors.ts";
+import { retiredStampName } from "../../common/pod-veth.ts";
 import { CniCode, CniError } from "../cni-error.ts";
-import { containerSetupScript, hostPrefix, hostSetupScript, hostSysctls, hostVethMac, nodeForwardingSysctls, podGatewayV4 } from "../pod-wiring.ts";
-import type { PodWiring } from "../pod-wiring.ts";
+import { Errno } from "../netlink/errno.ts";
+import { deleteLinkRequest, type Link } from "../netlink/link.ts";
+import { NetlinkError } from "../netlink/netlink-error.ts";
+import { createPair, hostRequests, podRequests, retirePodEndRequests } from "../netlink/wiring-requests.ts";
+import { hostSysctls, hostVethMac, nodeForwardingSysctls, retiredVethGroup, type PodWiring } from "../pod-wiring.ts";
 import type { PodDataplane } from "../ports.ts";
-import { execSync, type ExecResult } from "./exec.ts";
-import { runInNetns } from "./netns.ts";
+import { getLink } from "./get-link.ts";
+import { inspectPod } from "./kernel-inspect.ts";
+import type { RtnlSocket } from "./netlink-socket.ts";
+import { homeSocket, netnsInode, openNetns, socketAt, socketInNetns } from "./netns.ts";
+import { retire, retiredPairs } from "./retired-pairs.ts";
+import { readSysctl, writeSysctl } from "./sysctl.ts";
 
 /**
- * The kernel data plane, driven through iproute2's `ip -batch` so that each namespace costs one
- * process (a netlink client in JavaScript would need native code; spawning `ip` costs 1–2 ms).
+ * The kernel data plane over rtnetlink, with no external program: one NETLINK_ROUTE socket in
+ * the plugin's own namespace for the host side, and one created in the pod's namespace
+ * (`host/netns.ts`) for the pod side. The veth pair is made in one request with its pod end
+ * placed by IFLA_NET_NS_FD. Measured costs are in docs/benchmarks.md.
  */
-function failed(what: string, r: ExecResult): CniError {
-  const why = r.stderr.trim().replace(/\s+/g, " ") || `exit status ${r.status}`;
-  return new CniError(CniCode.dataplaneFailure, `${what}: ${why}`, {
+function dataplaneError(context: string, err: unknown): CniError {
+  if (err instanceof CniError) return err;
+  return new CniError(CniCode.dataplaneFailure, `${context}: ${errorMessage(err)}`, {
     details: "the kernel refused the change; the plugin undid what it had done",
+    cause: err,
   });
 }
 
-const missingLink = /Cannot find device|does not exist/;
-
-function deleteLink(name: string): ExecResult {
-  return execSync(["ip", "link", "del", "dev", name]);
+/**
+ * A leftover of this very attachment (an ADD killed half-way): a veth with Petrel's MAC whose
+ * other end is this pod's interface, with the MAC ADD gives it, and the two are each other's peers.
+ */
+function isOwnLeftover(hostLink: Link, podLink: Link | undefined, w: PodWiring): boolean {
+  return hostLink.kind === "veth" && hostLink.mac === hostVethMac && podLink !== undefined && podLink.mac === w.containerMac &&
+    hostLink.peerNetnsId !== undefined && hostLink.peerIndex === podLink.index && podLink.peerIndex === hostLink.index;
 }
 
-function nsDevice(path: string): number | undefined {
+function createPairOnce(host: RtnlSocket, pod: RtnlSocket, w: PodWiring, podNetns: number): void {
+  const create = createPair(w, podNetns);
   try {
-    return statSync(path).dev;
-  } catch {
-    return undefined;
+    host.ack(create.build, create.what);
+    return;
+  } catch (err) {
+    if (!(err instanceof NetlinkError) || err.errno !== Errno.EEXIST) throw err;
   }
-}
-
-function readSysctl(path: string): string {
-  try {
-    return readFileSync(path, "utf8").trim();
-  } catch {
-    return "";
+  const hostLink = getLink(host, w.hostVeth, "");
+  const podLink = getLink(pod, w.ifname, ` in ${w.netns}`);
+  if (hostLink === undefined) {
+    // The pod's end of a pair an earlier DEL (or GC) retired without renaming it: rename it now.
+    const peer = podLink?.peerIndex === undefined ? undefined : getLink(host, podLink.peerIndex, "");
+    if (podLink !== undefined && peer !== undefined && peer.group === retiredVethGroup && peer.kind === "veth" && peer.peerIndex === podLink.index) {
+      for (const r of retirePodEndRequests(w.ifname, podLink.index, peer.name, w.netns)) pod.ack(r.build, r.what);
+      host.ack(create.build, create.what);
+      return;
+    }
+    throw new NetlinkError(`interface ${w.ifname} in ${w.netns}`, Errno.EEXIST, "the pod's namespace already has an interface of that name");
   }
+  if (!isOwnLeftover(hostLink, podLink, w)) {
+    throw new NetlinkError(create.what, Errno.EEXIST, "an interface of that name exists and is not this pod's veth; it was left alone");
+  }
+  host.ack((seq) => deleteLinkRequest(seq, w.hostVeth), `veth ${w.hostVeth} (left by an earlier ADD of this pod)`);
+  host.ack(create.build, create.what);
 }
 
 /**
@@ -48,10 +74,10 @@ function ensureNodeForwarding(w: PodWiring): void {
   for (const [path, value] of nodeForwardingSysctls(w)) {
     if (readSysctl(path) === value) continue;
     try {
-      writeFileSync(path, value);
+      writeSysctl(path, value);
     } catch (err) {
       const name = path.replace("/proc/sys/", "").replaceAll("/", ".");
-      throw new CniError(CniCode.dataplaneFailure, `cannot turn on forwarding (${name}=${value}): ${(err as Error).message}`, {
+      throw new CniError(CniCode.dataplaneFailure, `cannot turn on forwarding (${name}=${value}): ${errorMessage(err)}`, {
         details: `pods on this node are unreachable from other nodes and from host ports without it; set it on the node (sysctl -w ${name}=${value}, and in /etc/sysctl.d/ to keep it)`,
         cause: err,
       });
@@ -59,7 +85,83 @@ function ensureNodeForwarding(w: PodWiring): void {
   }
 }
 
-export function kernelDataplane(): PodDataplane {
+function wirePod(host: RtnlSocket, w: PodWiring): void {
+  let podNetns: number;
+  try {
+    podNetns = openNetns(w.netns);
+  } catch (err) {
+    throw new CniError(CniCode.dataplaneFailure, `netns ${w.netns} disappeared before the wiring: ${errorMessage(err)}`, {
+      details: "the runtime deleted the pod's network namespace during ADD; nothing was wired",
+      cause: err,
+    });
+  }
+  let pod: RtnlSocket | undefined;
+  let created: number | string | undefined;
+  try {
+    const identity = netnsInode(podNetns);
+    pod = socketInNetns(podNetns);
+    createPairOnce(host, pod, w, podNetns);
+    created = w.hostVeth;
+    const hostLink = getLink(host, w.hostVeth, "");
+    if (hostLink === undefined) throw new NetlinkError(`veth ${w.hostVeth}`, Errno.ENODEV, "gone right after it was created");
+    created = hostLink.index;
+    for (const [path, value] of hostSysctls(w)) {
+      try {
+        writeSysctl(path, value);
+      } catch (err) {
+        throw new CniError(CniCode.dataplaneFailure, `cannot set ${path} to ${value}: ${errorMessage(err)}`, { cause: err });
+      }
+    }
+    for (const r of hostRequests(w, hostLink.index)) host.ack(r.build, r.what);
+    const podLink = getLink(pod, w.ifname, ` in ${w.netns}`);
+    if (podLink === undefined) throw new NetlinkError(`interface ${w.ifname} in ${w.netns}`, Errno.ENODEV, "gone right after it was created");
+    for (const r of podRequests(w, podLink.index)) pod.ack(r.build, r.what);
+    ensureNodeForwarding(w);
+    // Our descriptor kept the namespace alive; the runtime may still have deleted it meanwhile.
+    if (pathInode(w.netns) !== identity) {
+      throw new CniError(CniCode.dataplaneFailure, `netns ${w.netns} was deleted while ADD wired it`, {
+        details: "the runtime deleted the pod's network namespace during ADD; the plugin undid the wiring",
+      });
+    }
+  } catch (err) {
+    // Undo at once what this ADD made (a failed ADD is rare, and its caller retries): the pair,
+    // and with it the pod end, its addresses and every route through either end.
+    if (created !== undefined) {
+      try {
+        const made = created;
+        host.ack((seq) => deleteLinkRequest(seq, made), `veth ${w.hostVeth}`);
+      } catch {
+        /* the caller's rollback (unwire) tries again */
+      }
+    }
+    throw err;
+  } finally {
+    pod?.close();
+    closeSync(podNetns);
+  }
+}
+
+function pathInode(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+function nsDevice(path: string): number | undefined {
+  try {
+    return statSync(path).dev;
+  } catch {
+    return undefined;
+  }
+}
+
+export function kernelDataplane(stateDir: string): PodDataplane {
+  let hostSocket: RtnlSocket | undefined;
+  // Opened before any namespace switch, so it is bound to the plugin's own namespace.
+  const host = (): RtnlSocket => (hostSocket ??= homeSocket());
+  const retired = retiredPairs(`${stateDir}/${retiredStampName}`);
   return {
     isNetns(path) {
       const dev = nsDevice(path);
@@ -67,61 +169,27 @@ export function kernelDataplane(): PodDataplane {
     },
 
     wire(w) {
-      const script = hostSetupScript(w);
-      let r = execSync(["ip", "-batch", "-"], script);
-      if (r.status !== 0 && /File exists/.test(r.stderr) && /Command failed -:1/.test(r.stderr)) {
-        // A veth of this very attachment survives from an ADD that was killed: replace it.
-        deleteLink(w.hostVeth);
-        r = execSync(["ip", "-batch", "-"], script);
-      }
-      if (r.status !== 0) throw failed(`cannot create veth ${w.hostVeth} for ${w.ifname} in ${w.netns}`, r);
       try {
-        for (const [path, value] of hostSysctls(w)) writeFileSync(path, value);
+        wirePod(host(), w);
       } catch (err) {
-        throw new CniError(CniCode.dataplaneFailure, `cannot set sysctls on ${w.hostVeth}: ${(err as Error).message}`, { cause: err });
+        throw dataplaneError(`cannot wire ${w.ifname} in ${w.netns}`, err);
       }
-      const c = runInNetns(w.netns, ["ip", "-batch", "-"], containerSetupScript(w));
-      if (c.status !== 0) throw failed(`cannot configure ${w.ifname} in ${w.netns}`, c);
-      ensureNodeForwarding(w);
     },
 
-    unwire(hostVeth) {
-      const r = deleteLink(hostVeth);
-      if (r.status !== 0 && !missingLink.test(r.stderr)) throw failed(`cannot delete veth ${hostVeth}`, r);
+    unwire(hostVeth, pod) {
+      try {
+        retire(host(), hostVeth, retired, pod === undefined ? undefined : { ...pod, open: socketAt });
+      } catch (err) {
+        throw dataplaneError(`cannot remove veth ${hostVeth}`, err);
+      }
     },
 
     inspect(w) {
-      const problems: string[] = [];
-      const host = execSync(["ip", "-j", "link", "show", "dev", w.hostVeth]);
-      const hostLink = host.status === 0 ? (JSON.parse(host.stdout) as Array<{ address?: string; mtu?: number; operstate?: string }>)[0] : undefined;
-      if (hostLink === undefined) return [`host veth ${w.hostVeth} is missing`];
-      if (hostLink.address !== hostVethMac) problems.push(`host veth MAC is ${hostLink.address}, expected ${hostVethMac}`);
-      if (hostLink.mtu !== w.mtu) problems.push(`host veth MTU is ${hostLink.mtu}, expected ${w.mtu}`);
-      for (const [path, value] of [...hostSysctls(w), ...nodeForwardingSysctls(w)]) {
-        const actual = readSysctl(path);
-        if (actual !== value) problems.push(`${path} is "${actual}", expected "${value}"`);
+      try {
+        return inspectPod(host(), w);
+      } catch (err) {
+        throw dataplaneError(`cannot inspect ${w.ifname} in ${w.netns}`, err);
       }
-      const routes = execSync(["ip", "-j", "route", "show", "dev", w.hostVeth]);
-      const hostRoutes = routes.status === 0 ? (JSON.parse(routes.stdout) as Array<{ dst: string }>).map((x) => x.dst) : [];
-      for (const a of w.addresses) {
-        const dst = hostPrefix(a).replace(/\/(32|128)$/, "");
-        if (!hostRoutes.includes(dst)) problems.push(`host route ${hostPrefix(a)} dev ${w.hostVeth} is missing`);
-      }
-      const inside = runInNetns(w.netns, ["ip", "-j", "-batch", "-"], `addr show dev ${w.ifname}\nroute show dev ${w.ifname}\n`);
-      if (inside.status !== 0) return [...problems, `interface ${w.ifname} is missing in ${w.netns}`];
-      const [addrJson = "[]", routeJson = "[]"] = inside.stdout.trim().split("\n");
-      const link = (JSON.parse(addrJson) as Array<{ address?: string; mtu?: number; addr_info?: Array<{ local: string; prefixlen: number }> }>)[0];
-      const have = (link?.addr_info ?? []).map((x) => `${x.local}/${x.prefixlen}`);
-      for (const a of w.addresses) {
-        if (!have.includes(hostPrefix(a))) problems.push(`${w.ifname} lacks address ${hostPrefix(a)}`);
-      }
-      if (link?.mtu !== w.mtu) problems.push(`${w.ifname} MTU is ${link?.mtu}, expected ${w.mtu}`);
-      const podRoutes = JSON.parse(routeJson) as Array<{ dst: string; gateway?: string }>;
-      if (w.addresses.some((a) => a.family === 4)) {
-        if (!podRoutes.some((x) => x.dst === podGatewayV4)) problems.push(`route to ${podGatewayV4} in the pod is missing`);
-        if (!podRoutes.some((x) => x.dst === "default" && x.gateway === podGatewayV4)) problems.push(`default route via ${podGatewayV4} in the pod is missing`);
-      }
-      return problems;
     },
   };
 }

@@ -1,7 +1,7 @@
 import { closeSync, constants, openSync } from "node:fs";
 import { CniCode, CniError } from "../cni-error.ts";
 import type { LockMode, LockName, NodeLock } from "../ports.ts";
-import { EINTR, EWOULDBLOCK, flock, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from "./flock.ts";
+import { flock, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, SyscallError } from "./libc.ts";
 
 /**
  * The node's two IPAM locks (common/allocation-record.ts names them), as flock(2) locks on files
@@ -36,14 +36,17 @@ export function fileNodeLock(paths: Readonly<Record<LockName, string>>, timeoutM
       const deadline = Date.now() + timeoutMs;
       let wait = 0.2;
       for (;;) {
-        const errno = flock(fd, op);
-        if (errno === 0) break;
-        if (errno !== EWOULDBLOCK && errno !== EINTR) {
+        let locked: boolean;
+        try {
+          locked = flock(fd, op);
+        } catch (err) {
           closeSync(fd);
-          throw new CniError(CniCode.stateFailure, `cannot lock ${path}: flock failed with errno ${errno}`, {
+          throw new CniError(CniCode.stateFailure, `cannot lock ${path}: ${err instanceof SyscallError ? err.message : String(err)}`, {
             details: "the state directory must be on a local filesystem that supports flock(2)",
+            cause: err,
           });
         }
+        if (locked) break;
         if (Date.now() > deadline) {
           closeSync(fd);
           throw new CniError(CniCode.tryAgainLater, `could not take the node's IPAM lock ${path} (${mode}) within ${timeoutMs} ms`, {
@@ -57,8 +60,13 @@ export function fileNodeLock(paths: Readonly<Record<LockName, string>>, timeoutM
       return () => {
         if (released) return;
         released = true;
-        flock(fd, LOCK_UN);
-        closeSync(fd);
+        // Closing the descriptor alone would release it; LOCK_UN first says so, and an error
+        // here cannot keep the lock held.
+        try {
+          flock(fd, LOCK_UN);
+        } finally {
+          closeSync(fd);
+        }
       };
     },
   };

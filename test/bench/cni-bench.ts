@@ -6,14 +6,14 @@
 //
 //   node test/bench/cni-bench.ts [--iterations 200] [--workers 16] [--warmup 10] [--chunk 4] [--petrel PATH]
 // (--petrel: another build of the plugin, to A/B a change against the same reference run.)
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { hostVethName } from "../../cni-plugin/veth-name.ts";
+import { hostVethName, retiredVethName } from "../../cni-plugin/veth-name.ts";
 import { run } from "../support/sh.ts";
 import { cniPlots, runContext, writeBenchPlots } from "./bench-plots.ts";
 import {
-  BenchNetns, hostLinks, hostLocalLeftovers, hostRoutesIn, netnsPath, petrelLeftovers, quantile, runPlugin, running,
+  BenchNetns, gnuTime, hostLinks, hostLocalLeftovers, hostRoutesIn, netnsPath, petrelLeftovers, quantile, runPlugin, running,
 } from "./lib.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -86,13 +86,14 @@ function hostSideVeth(stdout: string): string | undefined {
 }
 
 /** One ADD then DEL of a fresh container ID in `ns`; records times when `s` is given. */
-async function pair(p: Plugin, ns: string, s: Sample | undefined): Promise<void> {
+async function pair(p: Plugin, ns: string, s: Sample | undefined, rss?: number[]): Promise<void> {
   if (interrupted !== undefined) throw new Error(`interrupted by ${interrupted}`);
   const cid = `ptlbench-${pid}-${p.key}-${seq++}`;
   p.containerIds.push(cid);
   const env = { CNI_COMMAND: "ADD", CNI_CONTAINERID: cid, CNI_NETNS: netnsPath(ns), CNI_IFNAME: "eth0", CNI_PATH: "/usr/lib/cni" };
   const t0 = process.hrtime.bigint();
-  const add = await runPlugin(p.binary, env, p.config);
+  const add = await runPlugin(p.binary, env, p.config, rss !== undefined);
+  if (rss !== undefined && add.peakRssKiB !== undefined) rss.push(add.peakRssKiB);
   if (add.status !== 0) throw new Error(`${p.label} ADD ${cid} failed (${add.status}): ${add.stdout.trim()} ${add.stderr.trim()}`);
   const veth = hostSideVeth(add.stdout);
   if (veth !== undefined) p.hostVeths.add(veth);
@@ -139,6 +140,15 @@ async function parallel(opts: Options): Promise<Map<Plugin, Sample>> {
   return out;
 }
 
+/** Peak RSS of one ADD (under GNU time, so outside the timed scenarios), interleaved. */
+async function footprint(rounds: number): Promise<Map<Plugin, number[]>> {
+  const out = new Map(plugins.map((p) => [p, [] as number[]] as const));
+  for (let i = 0; i < rounds; i++) {
+    for (const p of ordered(i)) await pair(p, p.netns[0] as string, undefined, out.get(p));
+  }
+  return out;
+}
+
 const fmt = (x: number, d = 1, unit = ""): string => (Number.isFinite(x) ? `${x.toFixed(d)}${unit}` : "-");
 
 function table(rows: string[][]): void {
@@ -170,6 +180,44 @@ function report(results: Array<[string, Map<Plugin, Sample>]>): void {
   table(main);
   console.log("\nADD alone and DEL alone (ms, per invocation):");
   table(split);
+}
+
+function reportFootprint(rss: Map<Plugin, number[]>): void {
+  const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+  const size = (paths: string[]): string => paths.map((f) => mib(statSync(f).size)).join(" + ");
+  const rows: string[][] = [["plugin", "executables", "size MiB", "ADD peak RSS MiB (median)", "max"]];
+  for (const p of plugins) {
+    const kib = rss.get(p) ?? [];
+    const files = p.key === "p" ? [p.binary] : [p.binary, "/usr/lib/cni/host-local"];
+    rows.push([p.label, files.map((f) => f.split("/").pop()).join(" + "), size(files), fmt(quantile(kib, 0.5) / 1024), fmt(Math.max(...kib) / 1024)]);
+  }
+  console.log(`\nfootprint (${rss.get(plugins[0] as Plugin)?.length ?? 0} ADDs each under GNU time; for ptp the larger of ptp and host-local):`);
+  table(rows);
+}
+
+/**
+ * Petrel's DEL retires pairs (link group 89) and a DEL destroys the retired ones in one batch
+ * once the oldest is 10 s old, so the DEL times above include such batches. What is still
+ * retired at the end is destroyed here the same way, timed, so its cost stands beside DEL's.
+ */
+function reapRetired(): void {
+  const group = run(["ip", "-j", "link", "show", "group", "89"]);
+  // iproute2 6.1's `ip -j link show group N` prints {} for every link outside the group.
+  const inGroup = (JSON.parse(group.stdout || "[]") as Array<{ ifname?: string }>).flatMap((l) => (l.ifname === undefined ? [] : [l.ifname]));
+  const petrel = plugins.find((p) => p.key === "p");
+  const mine = new Set((petrel?.containerIds ?? []).map((cid) => retiredVethName(hostVethName(petrel?.network ?? "", cid, "eth0"))));
+  const retired = inGroup.filter((n) => mine.has(n));
+  if (retired.length < inGroup.length) {
+    // Someone else's retired pairs are here too: remove only ours, one by one (untimed).
+    for (const n of retired) run(["ip", "link", "del", "dev", n]);
+    console.log(`\nretired pairs left at the end: ${retired.length}, removed one by one (group 89 also holds ${inGroup.length - retired.length} not made by this run)`);
+    return;
+  }
+  const t0 = performance.now();
+  if (retired.length > 0) run(["ip", "link", "del", "group", "89"]);
+  const ms = performance.now() - t0;
+  console.log(`\nretired pairs left at the end: ${retired.length}; destroyed with one \`ip link del group 89\` in ${ms.toFixed(1)} ms ` +
+    "(ip's own start-up included; a DEL that reaps does the same request itself)");
 }
 
 /** What this run left behind: veths, routes, netns contents, allocation records. */
@@ -231,7 +279,11 @@ async function main(): Promise<number> {
     const seqResult = await sequential(opts);
     console.log(`sequential done (${seq} pairs so far)`);
     const parResult = await parallel(opts);
+    const rss = existsSync(gnuTime) ? await footprint(20) : undefined;
     report([["sequential", seqResult], [`parallel-${opts.workers}`, parResult]]);
+    if (rss !== undefined) reportFootprint(rss);
+    else console.log(`\nfootprint: ${gnuTime} is missing (apt-get install time): peak RSS not measured`);
+    reapRetired();
     writeBenchPlots("cni-bench", cniPlots([["sequential", seqResult], [`parallel-${opts.workers}`, parResult]], `${runContext()}, ${opts.iterations} pairs each`));
   } catch (err) {
     failure = err;

@@ -4,10 +4,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { isIP } from "node:net";
+import { pluginPath } from "../support/no-ip-path.ts";
 import { run, must } from "../support/sh.ts";
 
 export interface Timed {
   ms: number;
+  peakRssKiB?: number | undefined;
   status: number;
   stdout: string;
   stderr: string;
@@ -16,13 +18,20 @@ export interface Timed {
 /** Children still running, so a signal handler can end exactly these (by pid). */
 export const running = new Set<ChildProcess>();
 
-const basePath = `${process.env["PATH"] ?? ""}:/usr/sbin:/usr/bin:/sbin:/bin`;
+/** Where GNU time lives (Debian package `time`): it reports a child's peak RSS. */
+export const gnuTime = "/usr/bin/time";
 
-/** Runs one plugin invocation; `ms` is the wall-clock from spawn to exit. */
-export function runPlugin(binary: string, env: Record<string, string>, stdin: string): Promise<Timed> {
+/**
+ * Runs one plugin invocation; `ms` is the wall-clock from spawn to exit. PATH has traps for ip
+ * and nsenter (test/support/no-ip-path.ts): neither plugin may need them. With `measureRss`
+ * the plugin runs under GNU time, and `peakRssKiB` is its peak resident set (for a plugin that
+ * runs another, such as ptp running host-local, the larger of the two).
+ */
+export function runPlugin(binary: string, env: Record<string, string>, stdin: string, measureRss = false): Promise<Timed> {
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(binary, [], { env: { PATH: basePath, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    const [file, args] = measureRss ? [gnuTime, ["-f", "peak-rss-kib %M", binary]] : [binary, []];
+    const child = spawn(file, args, { env: { PATH: pluginPath(), ...env }, stdio: ["pipe", "pipe", "pipe"] });
     running.add(child);
     let stdout = "";
     let stderr = "";
@@ -31,7 +40,9 @@ export function runPlugin(binary: string, env: Record<string, string>, stdin: st
     child.on("error", (err) => (stderr += err.message));
     child.on("close", (code) => {
       running.delete(child);
-      resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, status: code ?? 1, stdout, stderr });
+      const rss = /peak-rss-kib (\d+)\s*$/.exec(stderr);
+      if (rss !== null) stderr = stderr.slice(0, rss.index);
+      resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, status: code ?? 1, stdout, stderr, peakRssKiB: rss === null ? undefined : Number(rss[1]) });
     });
     child.stdin?.end(stdin);
   });

@@ -2,6 +2,7 @@
 // field and the fix, exactly one JSON document on stdout, and nothing left behind.
 import { requirePetrelBuilt } from "../support/cni.ts";
 import { requireRoot } from "../support/netns.ts";
+import { assertNoIpRun } from "../support/no-ip-path.ts";
 import { TestNode } from "../support/node.ts";
 
 let node: TestNode;
@@ -71,7 +72,7 @@ describe("a pod interface that already exists", () => {
     // A second attachment into the same netns with the same ifname cannot create eth0 there.
     const clash = node.plugin({ command: "ADD", config: node.config(), containerId: "second", netns: busy.path, ifname: "eth0" });
     expect(clash.status).not.toBe(0);
-    expect(clash.json).toMatchObject({ code: 101, msg: expect.stringMatching(/cannot create veth ptl[0-9a-f]{12} for eth0/) });
+    expect(clash.json).toMatchObject({ code: 101, msg: `cannot wire eth0 in ${busy.path}: interface eth0 in ${busy.path}: File exists (the pod's namespace already has an interface of that name)` });
     expect([...node.records().values()]).toEqual(["petrel-test/first/eth0"]);
     expect(node.veths()).toHaveLength(1);
     expect(node.plugin({ command: "DEL", config: node.config(), containerId: "first", netns: busy.path, ifname: "eth0" }).status).toBe(0);
@@ -88,4 +89,8 @@ describe("a full node", () => {
     expect(r.json).toMatchObject({ code: 100, msg: "no free IPv4 address on this node: every block is full: 198.18.3.0/32 (1 of 1 in use)" });
     expect(node.plugin({ command: "DEL", config: tiny, containerId: "full-a", netns: a.path, ifname: "eth0" }).status).toBe(0);
   });
+});
+
+test("no plugin ran ip or nsenter (PATH had only traps for them)", () => {
+  assertNoIpRun();
 });

@@ -13,6 +13,7 @@ import { CniPluginError, ConflistRunner, makePluginDir, type CniResultDoc, type 
 import { getWhenReady, makeHostPortClient, natRulesMentioning, type HostPortClient } from "../support/hostport-client.ts";
 import { overrideSysctls, readSysctl } from "../support/host-sysctls.ts";
 import { NetnsSet, ipJson, linkExists, netnsPath, requireRoot } from "../support/netns.ts";
+import { assertNoIpRun } from "../support/no-ip-path.ts";
 import { must } from "../support/sh.ts";
 
 const network = `ptlchain${process.pid}`;
@@ -230,3 +231,7 @@ async function portmapForwardsANodePort(): Promise<void> {
   expect(natRulesMentioning(pod.rt.containerId)).toEqual([]);
   expect(client.get(hostPort, 2).status).not.toBe(0);
 }
+
+test("no plugin ran ip or nsenter (PATH had only traps for them)", () => {
+  assertNoIpRun();
+});

@@ -1,7 +1,9 @@
 // The plugin on real network namespaces: what ADD builds, CHECK, DEL, GC and pod traffic.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { reapRetiredPairs } from "../../bgp/agent/host/pod-routes.ts";
 import { requirePetrelBuilt } from "../support/cni.ts";
 import { inNetns, ipJson, linkExists, requireRoot } from "../support/netns.ts";
+import { assertNoIpRun } from "../support/no-ip-path.ts";
 import { TestNode } from "../support/node.ts";
 
 interface Link { ifname: string; address: string; mtu: number; operstate: string; addr_info?: Array<{ local: string; prefixlen: number; family: string }> }
@@ -106,6 +108,10 @@ describe("CHECK", () => {
 });
 
 describe("DEL", () => {
+  /** The node's links in group 89. iproute2 6.1's `ip -j link show group N` prints {} for every link outside the group. */
+  const retiredGroup = (): Link[] =>
+    ipJson<Array<Partial<Link>>>(node.name, ["link", "show", "group", "89"]).filter((l): l is Link => l.ifname !== undefined);
+
   it("removes veth, route and allocation; a second DEL succeeds with nothing to do", () => {
     const pod = node.newPod();
     const added = add("del-1", pod);
@@ -120,6 +126,88 @@ describe("DEL", () => {
     expect(linkExists("eth0", pod.name)).toBe(false);
     expect(node.podRoutes()).not.toContain(ip);
     expect(node.records().has(ip)).toBe(false);
+    // Nothing reaches the old pod through the node: the route to its address is the node's default.
+    expect(ipJson<Route[]>(node.name, ["route", "get", ip])).toEqual([expect.objectContaining({ dev: "ul0" })]);
+  });
+
+  it("retires the pair at once (down, renamed, link group 89) and a later DEL destroys all retired pairs in one batch", () => {
+    const pods = [node.newPod(), node.newPod()];
+    const addresses: string[] = [];
+    const retired = pods.map((pod, i) => {
+      const added = add(`retire-${i}`, pod);
+      const veth = (added.json?.["interfaces"] as Array<{ name: string }>)[0]?.name ?? "";
+      addresses.push(((added.json?.["ips"] as Array<{ address: string }>)[0]?.address ?? "").replace("/32", ""));
+      expect(node.plugin({ command: "DEL", config: node.config(), containerId: `retire-${i}`, netns: pod.path, ifname: "eth0" }).status).toBe(0);
+      return `ptx${veth.slice(3)}`;
+    });
+    const group = retiredGroup();
+    expect(group.map((l) => l.ifname)).toEqual(expect.arrayContaining(retired));
+    for (const l of group) expect(l.operstate).toBe("DOWN");
+    expect(ipJson<Link[]>(pods[0]?.name ?? "", ["link", "show"]).map((l) => l.ifname)).toEqual(["lo", retired[0]]);
+    // No route to the retired pods, and none through a retired device (this file's other pods keep theirs).
+    const podRoutes = ipJson<Route[]>(node.name, ["route", "show", "proto", "89"]);
+    expect(podRoutes.filter((r) => addresses.includes(r.dst) || group.some((l) => l.ifname === r.dev))).toEqual([]);
+    for (const ip of addresses) expect(ipJson<Route[]>(node.name, ["route", "get", ip])).toEqual([expect.objectContaining({ dev: "ul0" })]);
+
+    // Within the reap window a DEL leaves them; once the oldest is older than 10 s, the next DEL destroys every one.
+    const stamp = `${node.stateDir}/retired-veths.since`;
+    expect(existsSync(stamp)).toBe(true);
+    utimesSync(stamp, new Date(), new Date()); // as if the oldest retired pair were this test's
+    expect(node.plugin({ command: "DEL", config: node.config(), containerId: "nothing-here", ifname: "eth0" }).status).toBe(0);
+    expect(retiredGroup()).not.toEqual([]);
+    const past = new Date(Date.now() - 11_000);
+    utimesSync(stamp, past, past);
+    expect(node.plugin({ command: "DEL", config: node.config(), containerId: "nothing-here", ifname: "eth0" }).status).toBe(0);
+    expect(retiredGroup()).toEqual([]);
+    expect(ipJson<Link[]>(pods[0]?.name ?? "", ["link", "show"]).map((l) => l.ifname)).toEqual(["lo"]);
+    expect(existsSync(stamp)).toBe(false);
+  });
+
+  it("the agent destroys retired pairs once due, even when no DEL follows (bgp/agent/host/pod-routes.ts)", async () => {
+    const pod = node.newPod();
+    const added = add("reaped-by-agent", pod);
+    const veth = (added.json?.["interfaces"] as Array<{ name: string }>)[0]?.name ?? "";
+    expect(node.plugin({ command: "DEL", config: node.config(), containerId: "reaped-by-agent", netns: pod.path, ifname: "eth0" }).status).toBe(0);
+    expect(retiredGroup().map((l) => l.ifname)).toContain(`ptx${veth.slice(3)}`);
+    const stamp = `${node.stateDir}/retired-veths.since`;
+    expect(await reapRetiredPairs(node.name, node.stateDir)).toBe(false); // not due yet
+    const past = new Date(Date.now() - 11_000);
+    utimesSync(stamp, past, past);
+    expect(await reapRetiredPairs(node.name, node.stateDir)).toBe(true);
+    expect(retiredGroup()).toEqual([]);
+    expect(ipJson<Link[]>(pod.name, ["link", "show"]).map((l) => l.ifname)).toEqual(["lo"]);
+    expect(existsSync(stamp)).toBe(false);
+    expect(await reapRetiredPairs(node.name, node.stateDir)).toBe(false);
+  });
+
+  it("lets a new ADD into the same netns follow a DEL at once, for a new container or the same one", () => {
+    // The node is shared by this file's tests: earlier ones leave their pods wired.
+    const vethsBefore = node.veths();
+    const routesBefore = node.podRoutes();
+    const pod = node.newPod();
+    for (const id of ["again-1", "again-2", "again-2", "again-1"]) {
+      const added = add(id, pod);
+      expect({ id, status: added.status, out: added.stdout }).toEqual(expect.objectContaining({ id, status: 0 }));
+      const ip = ((added.json?.["ips"] as Array<{ address: string }>)[0]?.address ?? "").replace("/32", "");
+      expect(ipJson<Link[]>(pod.name, ["addr", "show", "dev", "eth0"])[0]?.addr_info?.[0]?.local).toBe(ip);
+      expect(inNetns(pod.name, ["ping", "-c", "1", "-W", "2", node.address]).status).toBe(0);
+      expect(node.plugin({ command: "DEL", config: node.config(), containerId: id, netns: pod.path, ifname: "eth0" }).status).toBe(0);
+    }
+    expect(node.veths()).toEqual(vethsBefore);
+    expect(node.podRoutes()).toEqual(routesBefore);
+  });
+
+  it("after a DEL without CNI_NETNS (pod end not renamed), a new ADD into that netns renames the old end itself", () => {
+    const pod = node.newPod();
+    const first = add("no-netns-1", pod);
+    const oldVeth = (first.json?.["interfaces"] as Array<{ name: string }>)[0]?.name ?? "";
+    expect(node.plugin({ command: "DEL", config: node.config(), containerId: "no-netns-1", ifname: "eth0" }).status).toBe(0);
+    expect(linkExists("eth0", pod.name)).toBe(true); // DEL could not reach it: only the host end was retired
+    const second = add("no-netns-2", pod);
+    expect({ status: second.status, stdout: second.stdout }).toEqual(expect.objectContaining({ status: 0 }));
+    expect(ipJson<Link[]>(pod.name, ["link", "show"]).map((l) => l.ifname).sort()).toEqual(["eth0", "lo", `ptx${oldVeth.slice(3)}`]);
+    expect(inNetns(pod.name, ["ping", "-c", "1", "-W", "2", node.address]).status).toBe(0);
+    expect(node.plugin({ command: "DEL", config: node.config(), containerId: "no-netns-2", netns: pod.path, ifname: "eth0" }).status).toBe(0);
   });
 
   it("succeeds when the netns is already gone, and frees the address", () => {
@@ -179,4 +267,8 @@ describe("VERSION and STATUS", () => {
     expect((r.json?.["ips"] as Array<{ address: string }>)[0]?.address).toMatch(/^198\.18\.1\.\d+\/32$/);
     expect(readFileSync(blocksFile, "utf8")).toContain("198.18.1.0/26");
   });
+});
+
+test("the plugin ran no ip or nsenter (PATH had only traps for them)", () => {
+  assertNoIpRun();
 });

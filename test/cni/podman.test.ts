@@ -12,6 +12,7 @@ import { makePluginDir } from "../support/conflist.ts";
 import { getWhenReady, makeHostPortClient, natRulesMentioning, type HostPortClient } from "../support/hostport-client.ts";
 import { overrideSysctls, readSysctl } from "../support/host-sysctls.ts";
 import { NetnsSet, ipJson, linkExists, requireRoot } from "../support/netns.ts";
+import { assertNoIpRun, pluginPath } from "../support/no-ip-path.ts";
 import { run, type RunResult } from "../support/sh.ts";
 
 const network = `ptlpod${process.pid}`;
@@ -99,7 +100,8 @@ afterAll(() => {
 });
 
 function podman(args: readonly string[]): RunResult {
-  const env = { ...process.env, CONTAINERS_CONF: paths.conf() };
+  // libcni hands podman's own environment to the plugins: their PATH has traps for ip and nsenter.
+  const env = { ...process.env, PATH: pluginPath(), CONTAINERS_CONF: paths.conf() };
   return run(["podman", "--root", join(dir, "root"), "--runroot", join(dir, "runroot"), "--runtime", "runc", ...args], { env });
 }
 
@@ -177,3 +179,7 @@ async function podmanPublishesAPort(): Promise<void> {
   expect(existsSync(join(libcniCache, `${network}-${cid}-eth0`))).toBe(false);
   expect(client.get(hostPort, 2).status).not.toBe(0);
 }
+
+test("petrel ran no ip or nsenter under podman (PATH had only traps for them)", () => {
+  assertNoIpRun();
+});

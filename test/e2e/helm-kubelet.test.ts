@@ -19,6 +19,7 @@ import { chartDir, helmOk } from "../support/helm.ts";
 import { KubeletNode } from "../support/kubelet-node.ts";
 import { NetnsSet, requireRoot } from "../support/netns.ts";
 import { NodeNetns } from "../support/node-netns.ts";
+import { assertNoIpRun } from "../support/no-ip-path.ts";
 import { repoRoot } from "../support/repo-root.ts";
 import { RoutedCluster, torAddress, type ClusterNode, type Pod } from "../support/routed-cluster.ts";
 import { must } from "../support/sh.ts";
@@ -526,3 +527,7 @@ test("helm uninstall removes the release, the CRDs and the node's CNI files", as
   // The node's state directory (allocation records of pods that may still run) stays by design.
   expect(existsSync(join(stateDir, "allocations"))).toBe(true);
 }, 360_000);
+
+test("no CNI plugin run by containerd or the netns nodes ran ip or nsenter (PATH had only traps for them)", () => {
+  assertNoIpRun();
+});

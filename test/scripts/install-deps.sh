@@ -17,6 +17,7 @@ packages=(
   gobgpd golang-github-osrg-gobgp-dev                             # BGP speaker per node, and its .proto files
   bird2                                                           # the "top-of-rack router" of the routed demo and e2e tests
   tcpdump iperf3                                                  # capture on the underlay; throughput benchmark
+  strace time                                                     # fault injection into the CNI plugin; peak RSS in bench:cni
   debootstrap buildah                                             # OCI images without a Docker daemon (helm/images/build.sh)
   containerd                                                      # ctr: the images' OCI archives import into containerd
   curl                                                            # kube-proxy's health check inside a node namespace

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
+import { hostTool, pluginPath } from "./no-ip-path.ts";
 import { run, type RunResult } from "./sh.ts";
 
 import { repoRoot } from "./repo-root.ts";
@@ -26,7 +27,8 @@ export interface PluginOutcome extends RunResult {
 }
 
 export function pluginEnv(call: PluginCall, pluginDir?: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin", CNI_COMMAND: call.command, CNI_PATH: pluginDir ?? referencePluginDir };
+  // A PATH where `ip` and `nsenter` are traps: the plugin must need neither (no-ip-path.ts).
+  const env: NodeJS.ProcessEnv = { PATH: pluginPath(), CNI_COMMAND: call.command, CNI_PATH: pluginDir ?? referencePluginDir };
   if (call.containerId !== undefined) env["CNI_CONTAINERID"] = call.containerId;
   if (call.netns !== undefined) env["CNI_NETNS"] = call.netns;
   if (call.ifname !== undefined) env["CNI_IFNAME"] = call.ifname;
@@ -49,7 +51,7 @@ function parse(stdout: string): Record<string, unknown> | undefined {
 
 /** The command line for a plugin, run inside a "node" netns when one is given. */
 function pluginArgv(binary: string, nodeNetns: string | undefined): string[] {
-  return nodeNetns === undefined ? [binary] : ["ip", "netns", "exec", nodeNetns, binary];
+  return nodeNetns === undefined ? [binary] : [hostTool("ip"), "netns", "exec", nodeNetns, binary];
 }
 
 /** Runs a CNI plugin binary (Petrel by default) synchronously, optionally inside a node netns. */

@@ -12,6 +12,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { petrelBinary, referencePluginDir } from "./cni.ts";
+import { pluginPath } from "./no-ip-path.ts";
 import { run } from "./sh.ts";
 
 export interface PluginConf {
@@ -155,7 +156,7 @@ export class ConflistRunner {
     const r = run([binary], {
       input: JSON.stringify(pluginConfig(list, plugin, rt, prev)),
       env: {
-        PATH: process.env["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+        PATH: pluginPath(), // libcni passes the runtime's own environment; ip is a trap here
         CNI_COMMAND: verb,
         CNI_CONTAINERID: rt.containerId,
         CNI_NETNS: rt.netns,

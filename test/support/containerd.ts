@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { runProcess, type ProcessResult } from "../rig/run-process.ts";
 import { killAll, logTail, startProcess, type Started } from "../rig/start-process.ts";
+import { pluginPath } from "./no-ip-path.ts";
 import { CriClient } from "./cri.ts";
 import { run } from "./sh.ts";
 
@@ -119,7 +120,9 @@ export class Containerd {
     // with nothing to clean up; it connects on the first call.
     const cri = new CriClient(socket);
     const mount = o.mountNsFile === undefined ? [] : [`--mount=${o.mountNsFile}`];
-    const proc = startProcess(`containerd-${o.name}`, "/usr/bin/nsenter", [...mount, `--net=/run/netns/${o.netns}`, "--", containerdBinary, "--config", config], join(o.dir, "containerd.log"));
+    // containerd runs CNI plugins with its own environment: a PATH where ip and nsenter are traps.
+    const proc = startProcess(`containerd-${o.name}`, "/usr/bin/nsenter",
+      [...mount, `--net=/run/netns/${o.netns}`, "--", "/usr/bin/env", `PATH=${pluginPath()}`, containerdBinary, "--config", config], join(o.dir, "containerd.log"));
     const c = new Containerd(o.dir, socket, snapshotter, proc, cri, createdHostDirs);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
