@@ -52,7 +52,8 @@ async function main(): Promise<void> {
   let ok = true;
   try {
     await execOk(["ip", "-n", ns, "link", "set", "lo", "up"]);
-    await execOk(["ip", "-n", ns, "link", "add", "d0", "type", "dummy"]);
+    await execOk(["ip", "-n", ns, "link", "add", "d0", "type", "veth", "peer", "name", "d1"]); // no dummy module here
+    await execOk(["ip", "-n", ns, "link", "set", "d1", "up"]);
     await execOk(["ip", "-n", ns, "addr", "add", "10.99.0.1/24", "dev", "d0"]);
     await execOk(["ip", "-n", ns, "link", "set", "d0", "up"]);
     const counter = await RouteCounter.start(ns, range);
