@@ -1,29 +1,45 @@
 /**
- * The node agent's reconcile: level-triggered, like the controller. A full pass configures
- * gobgpd from the cluster, writes the node's blocks for the CNI plugin, programs routes and
- * reports status; a route pass (after every best-path change) only reprograms routes. Routes are
- * never removed while BGP is settling after a start or a gobgpd restart, so a restart does not
- * pull routes that the sessions are about to re-learn.
+ * The node agent: cluster and BGP events in, gobgpd configuration, kernel routes and status out.
+ * Four kinds of work, each on its own loop (main.ts), each proportional to what changed:
+ * - config pass (cluster changes): the desired gobgpd configuration, applied as a diff; route
+ *   trust's inputs; the blocks file; natOutgoing. A block event touches only its owner's prefix
+ *   set and its own prefix.
+ * - route pass (best-path events, re-checks): the route engine programs the dirty prefixes.
+ * - full pass (slow anti-entropy, and after gobgpd comes back): gobgpd's RIB listed and merged
+ *   into the best-path table, the kernel listed, gobgpd's configuration read back, drift repaired.
+ * - status pass: its own timer and triggers (status-reporter.ts).
  */
-import type { IPAMBlock, PetrelNode, PetrelNodeStatus } from "../../common/api/index.ts";
+import type { IPAMBlock, PetrelNodeStatus } from "../../common/api/index.ts";
+import { blockNodeLabel, blockPoolLabel, cidrOfBlockName } from "../../common/block-name.ts";
+import { canonicalJson } from "../../common/canonical-json.ts";
+import { formatCidr } from "../../common/cidr.ts";
 import { errorMessage } from "../../common/errors.ts";
 import type { Logger } from "../../common/logger.ts";
-import { renderNodeBlocksFile } from "../../common/node-blocks.ts";
 import type { LoopPassResult } from "../../common/reconcile-loop.ts";
 import type { GobgpClient } from "../gobgp/client.ts";
-import type { AddressFamily, BestPathEvent, BgpPath, WatchHandle } from "../gobgp/types.ts";
+import { GobgpError } from "../gobgp/grpc-error.ts";
+import type { RouteUpdate, RouteWatchEvent, WatchHandle } from "../gobgp/types.ts";
+import { BlockIndex } from "./block-index.ts";
+import { describeIgnored, routeBounds, type RouteBounds } from "./cidr-bounds.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { desiredBgp, type DesiredBgp } from "./desired-bgp.ts";
-import { forwardingFamilies, forwardingSysctl, type ForwardingReading } from "./forwarding.ts";
 import { GobgpSync } from "./gobgp-sync.ts";
+import { forwardingFamilies, forwardingSysctl, type ForwardingReading } from "./forwarding.ts";
+import { desiredPolicy, ownerSetName } from "./import-policy.ts";
 import { natRuleset } from "./nat-plan.ts";
-import { desiredRoutes, routeBatch, routeChanges, routeKey, type BestRoute, type KernelRoute } from "./route-plan.ts";
-import { blockStatus, blockStatusChanged, countAllocations, nodeStatusChanged, petrelNodeStatus } from "./status-plan.ts";
+import { NodeAddressBook } from "./node-addresses.ts";
+import { RefusalLog } from "./refusal-log.ts";
+import { RouteEngine, type RouteEngineMetrics } from "./route-engine.ts";
+import type { KernelPort } from "./route-plan.ts";
+import { blockProblem, judgeRoute, type RefusalReason, type TrustInputs } from "./route-trust.ts";
+import { SessionSettle } from "./session-settle.ts";
+import { BlocksFile, readPasswords } from "./node-inputs.ts";
+import { StatusReporter } from "./status-reporter.ts";
 
 export interface AgentPorts {
-  readonly cluster: { snapshot(): ClusterView; synced(): boolean };
+  readonly cluster: { snapshot(): ClusterView; synced(): boolean; unsynced(): string[] };
   readonly bgp: GobgpClient;
-  readonly kernel: { list(): Promise<KernelRoute[]>; apply(batch: string): Promise<void> };
+  readonly kernel: KernelPort;
   readonly state: {
     writeBlocks(content: string): void;
     /** What blocks.json holds now (undefined when unreadable): a hand-edited file is rewritten. */
@@ -56,200 +72,333 @@ export interface AgentSettings {
   readonly statusIntervalMs: number;
   /** The node status is rewritten at least this often (heartbeat). */
   readonly heartbeatMs: number;
+  /** How long a Node without an InternalIP keeps its last address. */
+  readonly nodeAddressGraceMs: number;
 }
 
-export interface AgentMetrics {
-  routes(counts: { via: number; blackhole: number }): void;
-  routeChanges(replaced: number, removed: number): void;
+export interface AgentMetrics extends RouteEngineMetrics {
   sessions(states: readonly string[]): void;
   kubeWrite(kind: "node-status" | "block-status"): void;
+  refused(reason: RefusalReason): void;
+  state(s: { held: boolean; settling: boolean; bestPaths: number; refusalsActive: number; cidrsIgnored: number }): void;
   forwarding(readings: readonly ForwardingReading[]): void;
+  pass(kind: "config" | "route" | "full" | "status"): void;
 }
+
+/** The work the agent asks its loops for (main.ts wires them). */
+export interface AgentTriggers {
+  config(delayMs?: number): void;
+  routes(delayMs?: number): void;
+  full(delayMs?: number): void;
+  status(delayMs?: number): void;
+}
+
+const noTriggers: AgentTriggers = { config: () => {}, routes: () => {}, full: () => {}, status: () => {} };
 
 export class Agent {
   readonly #p: AgentPorts;
   readonly #s: AgentSettings;
   readonly #m: AgentMetrics | undefined;
+  readonly #now: () => number;
   readonly #sync: GobgpSync;
-  readonly #best = new Map<string, BestRoute>();
+  readonly #engine: RouteEngine;
+  readonly #addresses: NodeAddressBook;
+  readonly #refusals: RefusalLog;
+  readonly #status: StatusReporter;
+  #blocks: BlockIndex;
+  #bounds: RouteBounds = { pools: [], poolsByName: new Map(), serviceCidrs: [], ignored: [] };
+  #boundsKey = "";
+  #trust: TrustInputs | undefined;
   #desired: DesiredBgp | undefined;
-  #settleUntil: number;
-  #lastBlocksFile = "";
-  #lastBlocksText = "";
-  #lastNat: string | undefined;
+  #view: ClusterView | undefined;
   /**
-   * The Petrel routes in the kernel as of the last listing plus what the agent applied since:
-   * a route pass diffs against this instead of running `ip route show` each time (measured: those
-   * spawns were a quarter of the agents' CPU at 20 nodes). A full pass lists the kernel again,
-   * which also repairs drift (someone deleting a route by hand).
+   * The node's blocks as of the last blocks.json write (set in the same tick as the write): the
+   * status pass acknowledges a drain only for a block the file already reflects.
    */
-  #kernel: Map<string, KernelRoute> | undefined;
-  #lastNodeStatusWrite = 0;
-  #lastNodeStatus: PetrelNodeStatus | undefined;
-  readonly #lastBlockWrite = new Map<string, number>();
-  #routeChain: Promise<unknown> = Promise.resolve();
-  /** Best-path events that arrive while #refreshBest lists the RIB (undefined when not listing). */
-  #duringRefresh: BgpPath[] | undefined;
+  #fileBlocks: readonly IPAMBlock[] = [];
+  /** Owner prefix sets whose contents may have changed since the last gobgpd apply. */
+  readonly #changedSets = new Set<string>();
+  #allSetsChanged = true;
+  readonly #blocksFile: BlocksFile;
+  #lastNat: string | undefined;
+  #notReady: { reason: string; message: string } | undefined = { reason: "Starting", message: "the agent is starting" };
+  #bgpConfigured = false;
   #watches: WatchHandle[] = [];
-  /** Set when a full pass completes cleanly (for /readyz). */
-  lastCleanFullPassAt: number | undefined;
-  /** Called when best paths change (route pass) or gobgpd came back (full pass). */
-  onRoutesChanged: () => void = () => {};
-  onGobgpRestarted: () => void = () => {};
+  readonly #sessionSettle: SessionSettle;
+  #startSettled = false;
+  /** The last forwarding check, and for which families (checked again when they change). */
+  #forwarding: ForwardingReading[] | undefined;
+  #forwardingFamilies = "";
+  triggers: AgentTriggers = noTriggers;
+  /** Set when a config pass completes cleanly (for /readyz). */
+  lastCleanConfigAt: number | undefined;
 
   constructor(ports: AgentPorts, settings: AgentSettings, metrics?: AgentMetrics) {
     this.#p = ports;
     this.#s = settings;
     this.#m = metrics;
+    this.#now = ports.now ?? Date.now;
     this.#sync = new GobgpSync(ports.bgp, ports.log);
-    this.#settleUntil = this.#now() + settings.routeSettleMs;
+    this.#addresses = new NodeAddressBook(settings.nodeAddressGraceMs);
+    this.#blocks = new BlockIndex(this.#bounds);
+    this.#refusals = new RefusalLog(ports.log, {
+      now: this.#now,
+      onCounted: (r) => metrics?.refused(r),
+      onChange: () => {
+        this.triggers.status();
+        this.#publishState();
+      },
+    });
+    this.#engine = new RouteEngine(ports.kernel, ports.log, {
+      now: this.#now,
+      keepWithdrawn: (peers) => this.#peersGobgpdLost(peers),
+      keepWithdrawnMs: Math.max(settings.routeSettleMs, 10_000),
+      ...(metrics === undefined ? {} : { metrics }),
+      onRefusal: (prefix, r, previous) => {
+        if (r === undefined) {
+          if (previous !== undefined) this.#refusals.clear(previous.peer ?? "", prefix, "best");
+        } else {
+          this.#refusals.record({ peer: r.peer ?? "", prefix, nextHop: r.nextHop, reason: r.reason, detail: r.detail }, "best");
+        }
+      },
+    });
+    this.#blocksFile = new BlocksFile(settings.nodeName, {
+      write: (text) => ports.state.writeBlocks(text),
+      ...(ports.state.readBlocks === undefined ? {} : { read: ports.state.readBlocks.bind(ports.state) }),
+    }, ports.log);
+    this.#engine.settle(settings.routeSettleMs);
+    this.#sessionSettle = new SessionSettle({
+      sessions: () => ports.bgp.listPeers(),
+      wanted: () => this.#desired?.peers.map((p) => p.address),
+      settle: (ms) => this.#engine.settle(ms),
+      wake: (ms) => this.triggers.routes(ms),
+      log: ports.log,
+      now: this.#now,
+    });
+    this.#status = new StatusReporter({
+      bgp: ports.bgp,
+      kube: ports.kube,
+      allocated: () => ports.state.allocated(),
+      ...(ports.state.allocatedAfterBarrier === undefined ? {} : { allocatedAfterBarrier: ports.state.allocatedAfterBarrier.bind(ports.state) }),
+      log: ports.log,
+      now: this.#now,
+      onWrite: (k) => metrics?.kubeWrite(k),
+      onSessions: (s) => metrics?.sessions(s),
+    }, { nodeName: settings.nodeName, statusIntervalMs: settings.statusIntervalMs, heartbeatMs: settings.heartbeatMs, countsRefreshMs: Math.min(30_000, settings.heartbeatMs) });
   }
 
-  #now(): number {
-    return (this.#p.now ?? Date.now)();
-  }
-
-  /** Follows gobgpd's best paths; a reconnect means gobgpd restarted and must be reconfigured. */
-  watchBestPaths(): void {
-    const families: AddressFamily[] = ["ipv4-unicast", "ipv6-unicast"];
-    for (const family of families) {
-      this.#watches.push(this.#p.bgp.watchBestPaths(family, (e) => this.#onBestPaths(e)));
+  /**
+   * Of these peers, the ones the node still wants but gobgpd no longer has: gobgpd stopping (or
+   * restarted) withdrew their routes because it deleted them, not because they withdrew.
+   */
+  async #peersGobgpdLost(peers: readonly string[]): Promise<ReadonlySet<string>> {
+    const wanted = new Set((this.#desired?.peers ?? []).map((p) => p.address));
+    let present: Set<string>;
+    try {
+      present = new Set((await this.#p.bgp.listPeers()).map((p) => p.address));
+    } catch {
+      present = new Set(); // gobgpd does not answer: it is going away
     }
+    return new Set(peers.filter((p) => wanted.has(p) && !present.has(p)));
+  }
+
+  #settleUntilSessionsUp(): void {
+    const gr = this.#view?.bgpConfiguration?.spec?.gracefulRestart;
+    this.#sessionSettle.start(this.#s.routeSettleMs, (gr?.enabled ?? true) ? (gr?.restartTimeSeconds ?? 120) * 1000 : 0);
+  }
+
+  /** Why the agent is not ready, or undefined (for /readyz). */
+  readiness(): string | undefined {
+    if (!this.#p.cluster.synced()) {
+      const kept = this.#engine.kernelListed ? `the ${this.#engine.kernelRoutes} Petrel routes already in the kernel are kept` : "the Petrel routes already in the kernel are kept";
+      return `waiting for the API server: ${this.#p.cluster.unsynced().join(", ")} not listed yet, so routes cannot be verified; ${kept} and none is removed`;
+    }
+    if (this.#notReady !== undefined) return `${this.#notReady.reason}: ${this.#notReady.message}`;
+    if (this.lastCleanConfigAt === undefined) return "no clean configuration pass yet";
+    return undefined;
+  }
+
+  // --- BGP events -----------------------------------------------------------------------------
+
+  /** Follows gobgpd's best paths (for the kernel) and received paths (for refusals and sessions). */
+  watchBgp(): void {
+    this.#watches.push(this.#p.bgp.watchRoutes((e) => this.#onBest(e)));
+    this.#watches.push(this.#p.bgp.watchReceived((e) => this.#onReceived(e)));
   }
 
   stopWatching(): void {
     for (const w of this.#watches.splice(0)) w.stop();
+    this.#sessionSettle.stop();
   }
 
-  #onBestPaths(e: BestPathEvent): void {
-    if (e.type === "paths") {
-      // A refresh in flight would overwrite these with its older listing: replay them after it.
-      this.#duringRefresh?.push(...e.paths);
-      for (const p of e.paths) {
-        const k = routeKey(p.prefix);
-        if (k === undefined) continue;
-        if (p.withdrawal) this.#best.delete(k);
-        else this.#best.set(k, { prefix: p.prefix, nextHop: p.nextHop, neighbor: p.neighborIp });
-      }
-      this.onRoutesChanged();
+  #onBest(e: RouteWatchEvent): void {
+    if (e.type === "routes") {
+      if (this.#engine.onBestPaths(e.routes) > 0) this.triggers.routes();
     } else if (e.type === "reconnected") {
-      this.#p.log.warn("gobgpd is back after a break; reconfiguring it");
+      this.#p.log.warn("gobgpd is back after a break; reading its state and reconfiguring it");
       this.#sync.reset();
-      this.#settleUntil = this.#now() + this.#s.routeSettleMs;
-      this.onGobgpRestarted();
-    } else {
+      this.#bgpConfigured = false;
+      this.#engine.setConnected(true);
+      this.#settleUntilSessionsUp();
+      this.#allSetsChanged = true;
+      this.triggers.config(0);
+      this.triggers.full(0);
+    } else if (e.type === "disconnected") {
+      this.#engine.setConnected(false);
       this.#p.log.warn("lost gobgpd's best-path stream; kernel routes stay as they are", { error: e.error.message });
     }
   }
 
-  /** Re-reads every best path from gobgpd: the authoritative table, in case an event was missed. */
-  async #refreshBest(): Promise<void> {
-    const fresh = new Map<string, BestRoute>();
-    this.#duringRefresh = [];
-    try {
-      for (const family of ["ipv4-unicast", "ipv6-unicast"] as const) {
-        for (const p of await this.#p.bgp.listPaths({ family, table: "global" })) {
-          const k = routeKey(p.prefix);
-          if (p.best && !p.withdrawal && k !== undefined) fresh.set(k, { prefix: p.prefix, nextHop: p.nextHop, neighbor: p.neighborIp });
-        }
-      }
-      // Events that arrived while listing are newer than (or as new as) the listing: apply them on top.
-      for (const p of this.#duringRefresh) {
-        const k = routeKey(p.prefix);
-        if (k === undefined) continue;
-        if (p.withdrawal) fresh.delete(k);
-        else fresh.set(k, { prefix: p.prefix, nextHop: p.nextHop, neighbor: p.neighborIp });
-      }
-    } finally {
-      this.#duringRefresh = undefined;
+  #onReceived(e: RouteWatchEvent): void {
+    if (e.type === "routes") {
+      this.#classify(e.routes);
+    } else if (e.type === "peer") {
+      this.#status.sessionsChanged();
+      if (e.state !== "Established") this.#refusals.clearPeer(e.peer);
+      this.triggers.status();
     }
-    this.#best.clear();
-    for (const [k, v] of fresh) this.#best.set(k, v);
   }
 
-  /** Programs the kernel from the best paths; serialized so two passes never interleave. */
-  routePass(relist = false): Promise<LoopPassResult> {
-    const run = this.#routeChain.then(() => this.#routes(relist));
-    this.#routeChain = run.catch(() => undefined);
-    return run;
-  }
-
-  async #routes(relist: boolean): Promise<LoopPassResult> {
-    const d = this.#desired;
-    if (d === undefined) return { clean: true };
-    const ownBlocks = this.#p.cluster.snapshot().blocks.map((b) => b.spec.cidr);
-    const want = desiredRoutes({ best: this.#best.values(), allowed: d.allowedPrefixes, ownBlocks, nodeAddress: d.nodeAddress });
-    const now = this.#now();
-    const settling = now < this.#settleUntil;
-    if (relist || this.#kernel === undefined) {
-      this.#kernel = new Map((await this.#p.kernel.list()).map((r) => [routeKey(r.prefix) ?? r.prefix, r]));
-    }
-    const kernel = this.#kernel;
-    const changes = routeChanges([...kernel.values()], want, !settling);
-    const batch = routeBatch(changes);
-    if (batch !== "") {
-      try {
-        await this.#p.kernel.apply(batch);
-      } catch (err) {
-        this.#kernel = undefined; // part of the batch may have applied: list again next time
-        throw err;
+  /** Judges what peers send (before gobgpd's import policy), so that every refusal is seen. */
+  #classify(routes: readonly RouteUpdate[]): void {
+    const trust = this.#trust;
+    if (trust === undefined) return;
+    for (const r of routes) {
+      if (r.peer === undefined) continue;
+      if (r.withdrawal) {
+        this.#refusals.clear(r.peer, r.prefix, "received");
+        this.#p.log.debug("withdrawn by its peer", { peer: r.peer, prefix: r.prefix });
+        continue;
       }
-      for (const r of changes.replace) kernel.set(routeKey(r.prefix) ?? r.prefix, r);
-      for (const p of changes.remove) kernel.delete(routeKey(p) ?? p);
-      this.#p.log.info("routes programmed", { replaced: changes.replace.length, removed: changes.remove.length, prefixes: changes.replace.slice(0, 10).map((r) => r.prefix) });
+      const v = judgeRoute(trust, r.prefix, r.nextHop);
+      if (v.accept) this.#refusals.clear(r.peer, r.prefix, "received");
+      else this.#refusals.record({ peer: r.peer, prefix: r.prefix, nextHop: r.nextHop, reason: v.reason, detail: v.detail }, "received");
     }
-    this.#m?.routeChanges(changes.replace.length, changes.remove.length);
-    const all = [...want.values()];
-    this.#m?.routes({ via: all.filter((r) => r.kind === "via").length, blackhole: all.filter((r) => r.kind === "blackhole").length });
-    return { clean: true, ...(settling ? { wakeAfterMs: this.#settleUntil - now } : {}) };
   }
 
-  /** The whole reconcile: gobgpd, blocks file, routes, status. */
-  async fullPass(): Promise<LoopPassResult> {
+  // --- cluster events -------------------------------------------------------------------------
+
+  /** A block appeared, changed or went: only its owner's prefix set and its own route are affected. */
+  blockEvent(type: "upsert" | "delete", name: string, labels: Readonly<Record<string, string>>): void {
+    const cidr = cidrOfBlockName(name);
+    if (cidr === undefined) return;
+    const prefix = formatCidr(cidr);
+    const node = labels[blockNodeLabel];
+    const affected = type === "delete" || node === undefined
+      ? this.#blocks.remove(prefix)
+      : this.#blocks.upsert(prefix, { node, pool: labels[blockPoolLabel] ?? "", cidr });
+    if (affected.length === 0) return;
+    for (const owner of affected) {
+      this.#changedSets.add(ownerSetName(owner, "ipv4-unicast"));
+      this.#changedSets.add(ownerSetName(owner, "ipv6-unicast"));
+    }
+    this.#engine.recheck([prefix]);
+    this.#recheckRefusals(prefix);
+    this.triggers.routes();
+    this.triggers.config();
+  }
+
+  #recheckRefusals(prefix?: string): void {
+    const trust = this.#trust;
+    if (trust === undefined) return;
+    this.#refusals.recheck((p, nextHop) => {
+      const v = judgeRoute(trust, p, nextHop);
+      return v.accept ? undefined : v.reason;
+    }, prefix);
+  }
+
+  // --- config pass ----------------------------------------------------------------------------
+
+  async configPass(): Promise<LoopPassResult> {
+    this.#m?.pass("config");
     const { cluster, log } = this.#p;
-    if (!cluster.synced()) return { clean: false };
-    const view = cluster.snapshot();
+    if (!cluster.synced()) {
+      this.#publishState();
+      return { clean: true };
+    }
+    const now = this.#now();
+    const raw = cluster.snapshot();
     const me = this.#s.nodeName;
-    const passwords = await this.#passwords(view);
-    const d = desiredBgp(view, me, (name, key) => passwords.get(`${name}/${key}`));
+    for (const node of this.#addresses.update(raw.nodes, now)) this.#engine.recheck(this.#blocks.prefixesOf(node));
+    const view: ClusterView = { ...raw, nodes: this.#addresses.apply(raw.nodes) };
+    this.#view = view;
+    const problems: string[] = [];
+    for (const r of this.#addresses.remembered(now)) {
+      if (r.node === me) problems.push(`Node ${me} has no InternalIP: the agent keeps using ${r.address} for ${Math.round(r.forgetInMs / 1000)} s more`);
+      else log.warn("a node has no InternalIP; its last address is kept for now", { node: r.node, address: r.address, forgetInMs: r.forgetInMs });
+    }
+    const wakeForAddresses = this.#addresses.remembered(now).map((r) => r.forgetInMs + 100);
+    // Bounds of what is imported and exported; a change re-checks every block and route (rare).
+    const bounds = routeBounds(view.pools, view.bgpConfiguration?.spec?.serviceCIDRs, [...this.#addresses.entries()].map(([n, a]) => [n, a.address] as const));
+    const boundsKey = canonicalJson({ p: bounds.pools.map((p) => [p.name, formatCidr(p.cidr), p.blockSize]), s: bounds.serviceCidrs });
+    if (boundsKey !== this.#boundsKey) {
+      this.#bounds = bounds;
+      for (const owner of this.#blocks.revalidate(bounds)) this.#changedSets.add(ownerSetName(owner, "ipv4-unicast")).add(ownerSetName(owner, "ipv6-unicast"));
+      this.#allSetsChanged = true;
+      this.#engine.recheckAll();
+      if (bounds.ignored.length > 0) log.warn("ignoring pools or service CIDRs", { ignored: describeIgnored(bounds.ignored) });
+      this.#boundsKey = boundsKey;
+    }
+    this.#bounds = bounds;
+    const passwords = await readPasswords(view.bgpPeers, (n, k) => this.#p.kube.secretValue(n, k), log);
+    const d = desiredBgp(view, me, (name, key) => passwords.get(`${name}/${key}`), bounds);
     this.#desired = d;
-    let notReady: { reason: string; message: string } | undefined;
-    if (d.problems.length > 0) notReady = { reason: "ConfigurationProblem", message: d.problems.join("; ") };
+    problems.push(...d.problems);
+    // Route trust's inputs; a change of learn-from peers or services re-checks everything.
+    const nodeAddresses = new Set(view.nodes.filter((n) => n.name !== me && n.address !== undefined).map((n) => n.address as string));
+    const trust: TrustInputs = {
+      me,
+      blocks: this.#blocks.all,
+      bounds,
+      address: (n) => this.#addresses.address(n),
+      learnFrom: new Set(d.learnFrom),
+      nodeAddresses,
+      services: new Set(bounds.serviceCidrs),
+    };
+    const prev = this.#trust;
+    if (prev !== undefined && (canonicalJson([...prev.learnFrom]) !== canonicalJson(d.learnFrom) || canonicalJson([...prev.services]) !== canonicalJson(bounds.serviceCidrs) || canonicalJson([...prev.nodeAddresses].sort()) !== canonicalJson([...nodeAddresses].sort()))) {
+      this.#engine.recheckAll();
+    }
+    this.#trust = trust;
+    this.#engine.setTrust(trust);
+    this.#recheckRefusals();
+    this.#engine.setOwnBlocks(new Set(d.ownBlocks));
+    let notReady: { reason: string; message: string } | undefined = problems.length > 0 ? { reason: "ConfigurationProblem", message: problems.join("; ") } : undefined;
     let clean = true;
     // 1. The CNI plugin's blocks first: pods can start even if BGP is not up yet.
-    this.#writeBlocksFile(view.blocks);
+    this.#blocksFile.update(view.blocks, new Date(now));
+    this.#fileBlocks = view.blocks;
     // 2. gobgpd.
     if (d.nodeAddress !== "") {
+      const policy = desiredPolicy({
+        blocksByOwner: [...this.#blocks.validByOwner()].filter(([n]) => n !== me),
+        address: (n) => this.#addresses.address(n),
+        learnFrom: d.learnFrom,
+        services: bounds.serviceCidrs,
+        nodeAddresses: [...nodeAddresses],
+        reflector: d.reflector,
+      });
       try {
-        await this.#sync.apply(d);
-        await this.#refreshBest();
+        const changedSets = this.#allSetsChanged ? undefined : new Set(this.#changedSets);
+        this.#changedSets.clear();
+        this.#allSetsChanged = false;
+        await this.#sync.apply({ bgp: d, policy, ...(changedSets === undefined ? {} : { changedSets }) });
+        if (!this.#bgpConfigured && !this.#startSettled) {
+          // The first time gobgpd is configured: removals wait for the sessions too.
+          this.#startSettled = true;
+          this.#settleUntilSessionsUp();
+        }
+        this.#bgpConfigured = true;
       } catch (err) {
         clean = false;
+        this.#allSetsChanged = true;
         notReady = { reason: "GobgpdUnavailable", message: `cannot configure gobgpd: ${errorMessage(err)}` };
         log.warn("gobgpd configuration failed; retrying", { error: errorMessage(err) });
       }
     }
-    // 3. Routes, against a fresh listing of the kernel (the periodic full reconcile).
-    try {
-      await this.routePass(true);
-    } catch (err) {
-      clean = false;
-      notReady ??= { reason: "RoutesFailed", message: `cannot program routes: ${errorMessage(err)}` };
-      log.warn("route programming failed; retrying", { error: errorMessage(err) });
-    }
-    // 4. Node-wide forwarding (forwarding.ts): without it other nodes cannot reach the pods.
-    let forwarding: ForwardingReading[] | undefined;
-    try {
-      forwarding = await this.#p.forwarding.ensure(forwardingFamilies(view.blocks));
-      this.#m?.forwarding(forwarding);
-      for (const r of forwarding) {
-        if (r.turnedOn) log.warn("IP forwarding was off on this node; turned it on", { sysctl: forwardingSysctl[r.family] });
-        else if (!r.enabled) log.warn("IP forwarding is off on this node and the agent cannot turn it on", { sysctl: forwardingSysctl[r.family], error: r.error });
-      }
-    } catch (err) {
-      log.warn("cannot check IP forwarding", { error: errorMessage(err) });
-    }
-    // 5. natOutgoing.
+    // 3. Node-wide forwarding: other nodes cannot reach the pods without it (forwarding.ts).
+    if (forwardingFamilies(view.blocks).join(",") !== this.#forwardingFamilies) await this.#checkForwarding(view.blocks);
+    // 4. natOutgoing.
     const nat = natRuleset(view.pools);
     if (nat !== this.#lastNat) {
       try {
@@ -262,92 +411,111 @@ export class Agent {
         log.warn("natOutgoing rules failed; retrying", { error: errorMessage(err) });
       }
     }
-    // 6. Status.
-    let wake: number | undefined;
+    this.#notReady = notReady;
+    if (clean) this.lastCleanConfigAt = now;
+    this.triggers.routes();
+    this.triggers.status();
+    this.#publishState();
+    return { clean, ...(wakeForAddresses.length > 0 ? { wakeAfterMs: Math.min(...wakeForAddresses) } : {}) };
+  }
+
+  /** Reads (and where it can, turns on) forwarding for the families of the node's blocks. */
+  async #checkForwarding(blocks: readonly IPAMBlock[]): Promise<void> {
+    const families = forwardingFamilies(blocks);
     try {
-      wake = await this.#writeStatus(view, d, notReady, forwarding);
+      const readings = await this.#p.forwarding.ensure(families);
+      this.#forwarding = readings;
+      this.#forwardingFamilies = families.join(",");
+      this.#m?.forwarding(readings);
+      for (const r of readings) {
+        if (r.turnedOn) this.#p.log.warn("IP forwarding was off on this node; turned it on", { sysctl: forwardingSysctl[r.family] });
+        else if (!r.enabled) this.#p.log.debug("IP forwarding is off on this node and the agent cannot turn it on", { sysctl: forwardingSysctl[r.family], error: r.error });
+      }
     } catch (err) {
-      clean = false;
-      log.warn("status write failed; retrying", { error: errorMessage(err) });
+      this.#p.log.warn("cannot check IP forwarding", { error: errorMessage(err) });
     }
-    if (clean) this.lastCleanFullPassAt = this.#now();
-    const settleLeft = this.#settleUntil - this.#now();
-    const wakes = [wake, settleLeft > 0 ? settleLeft : undefined].filter((w): w is number => w !== undefined);
-    return { clean, ...(wakes.length > 0 ? { wakeAfterMs: Math.min(...wakes) } : {}) };
   }
 
-  async #passwords(view: ClusterView): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for (const bp of view.bgpPeers) {
-      const ref = bp.spec.password?.secretKeyRef;
-      if (ref === undefined || out.has(`${ref.name}/${ref.key}`)) continue;
-      try {
-        const v = await this.#p.kube.secretValue(ref.name, ref.key);
-        if (v !== undefined) out.set(`${ref.name}/${ref.key}`, v);
-      } catch (err) {
-        this.#p.log.warn("cannot read a BGP password", { secret: ref.name, error: errorMessage(err) });
-      }
-    }
-    return out;
+  // --- route and full passes ------------------------------------------------------------------
+
+  async routePass(): Promise<LoopPassResult> {
+    this.#m?.pass("route");
+    const r = await this.#engine.pass();
+    if (r.changed > 0) this.triggers.status(this.#s.statusIntervalMs);
+    this.#publishState();
+    return { clean: r.clean, ...(r.wakeAfterMs === undefined ? {} : { wakeAfterMs: r.wakeAfterMs }) };
   }
 
-  #writeBlocksFile(blocks: readonly IPAMBlock[]): void {
-    // Draining blocks are left out: the plugin stops allocating from them (the drain handshake).
-    const active = blocks.filter((b) => b.spec.draining !== true).map((b) => ({ cidr: b.spec.cidr, pool: b.spec.pool })).sort((a, b) => (a.cidr < b.cidr ? -1 : 1));
-    const key = JSON.stringify(active);
-    if (key === this.#lastBlocksFile && (this.#p.state.readBlocks === undefined || this.#p.state.readBlocks() === this.#lastBlocksText)) return;
-    const text = renderNodeBlocksFile(this.#s.nodeName, active, new Date(this.#now()));
-    this.#p.state.writeBlocks(text);
-    this.#lastBlocksFile = key;
-    this.#lastBlocksText = text;
-    this.#p.log.info("blocks written for the CNI plugin", { node: this.#s.nodeName, blocks: active.map((b) => b.cidr) });
+  /**
+   * The slow full comparison: gobgpd's RIB merged into the best-path table (events during the
+   * listing win), the kernel listed again, gobgpd's configuration read back on the next config
+   * pass. Also what runs when gobgpd comes back.
+   */
+  async fullPass(): Promise<LoopPassResult> {
+    this.#m?.pass("full");
+    let clean = true;
+    const refresh = this.#engine.best.beginRefresh();
+    try {
+      const listing: RouteUpdate[] = [];
+      for (const f of ["ipv4-unicast", "ipv6-unicast"] as const) listing.push(...(await this.#p.bgp.listRoutes(f)));
+      this.#engine.recheck(this.#engine.best.finishRefresh(refresh, listing));
+    } catch (err) {
+      if (err instanceof GobgpError && err.reason === "not-started") {
+        // BGP not started (a fresh gobgpd the agent has not configured yet): its RIB is empty.
+        this.#engine.recheck(this.#engine.best.finishRefresh(refresh, []));
+      } else {
+        this.#engine.best.abortRefresh(refresh);
+        clean = false;
+        this.#p.log.warn("cannot list gobgpd's routes for the full comparison; retrying", { error: errorMessage(err) });
+      }
+    }
+    this.#engine.requestRelist();
+    if (this.#bgpConfigured) {
+      this.#sync.reset();
+      this.#allSetsChanged = true;
+      this.triggers.config(0);
+    }
+    this.triggers.routes(0);
+    return { clean };
   }
 
-  async #writeStatus(
-    view: ClusterView,
-    d: DesiredBgp,
-    notReady: { reason: string; message: string } | undefined,
-    forwarding: readonly ForwardingReading[] | undefined,
-  ): Promise<number | undefined> {
-    const now = this.#now();
-    const interval = this.#s.statusIntervalMs;
-    let wake: number | undefined;
-    const soonest = (ms: number) => (wake = wake === undefined ? ms : Math.min(wake, ms));
-    // A drain is acknowledged (observedGeneration) with a count taken behind the plugin's locks,
-    // after blocks.json without the block was written in this pass: no ADD that read the old file
-    // can still be about to allocate from it.
-    const acking = view.blocks.some((b) => b.status?.observedGeneration !== (b.metadata.generation ?? 1));
-    const names = acking && this.#p.state.allocatedAfterBarrier !== undefined ? await this.#p.state.allocatedAfterBarrier() : this.#p.state.allocated();
-    const allocations = countAllocations(names, view.blocks.map((b) => b.spec.cidr));
-    for (const b of view.blocks) {
-      const next = blockStatus(b, allocations.get(b.spec.cidr) ?? 0, new Date(now));
-      if (!blockStatusChanged(b.status, next)) continue;
-      const last = this.#lastBlockWrite.get(b.metadata.name) ?? 0;
-      if (now - last < interval) {
-        soonest(interval - (now - last));
-        continue;
-      }
-      await this.#p.kube.patchBlockStatus(b.metadata.name, next);
-      this.#lastBlockWrite.set(b.metadata.name, now);
-      this.#m?.kubeWrite("block-status");
-    }
-    const sessions = d.nodeAddress === "" ? [] : await this.#p.bgp.listPeers().catch(() => []);
-    this.#m?.sessions(sessions.map((s) => s.state));
-    const advertised = d.nodeAddress === "" ? [] : await this.#sync.advertised().catch(() => []);
-    const pn: PetrelNode | undefined = view.petrelNodes.find((p) => p.metadata.name === this.#s.nodeName);
-    const previous = this.#lastNodeStatus ?? pn?.status;
-    const next = petrelNodeStatus({ peers: d.peers, sessions, advertised, blocks: view.blocks, allocations, notReady, forwarding, previous, now: new Date(now) });
-    const due = nodeStatusChanged(previous, next) || now - this.#lastNodeStatusWrite >= this.#s.heartbeatMs;
-    if (due && pn !== undefined) {
-      if (now - this.#lastNodeStatusWrite < interval) {
-        soonest(interval - (now - this.#lastNodeStatusWrite));
-      } else if (await this.#p.kube.patchNodeStatus(this.#s.nodeName, next)) {
-        this.#lastNodeStatusWrite = now;
-        this.#lastNodeStatus = next;
-        this.#m?.kubeWrite("node-status");
-      }
-    }
-    soonest(Math.max(1000, this.#s.heartbeatMs - (now - this.#lastNodeStatusWrite)));
-    return wake;
+  // --- status ---------------------------------------------------------------------------------
+
+  async statusPass(): Promise<LoopPassResult> {
+    this.#m?.pass("status");
+    const view = this.#view;
+    if (view === undefined) return { clean: true };
+    const d = this.#desired;
+    await this.#checkForwarding(view.blocks);
+    const totals = this.#refusals.totals();
+    const { via: installed, blackhole: blackholes } = this.#engine.counts;
+    return this.#status.pass({
+      petrelNode: view.petrelNodes.find((p) => p.metadata.name === this.#s.nodeName),
+      blocks: this.#fileBlocks,
+      peers: d?.peers ?? [],
+      advertised: this.#sync.advertised(),
+      notReady: this.#notReady,
+      routes: { installed, blackholes, refused: totals },
+      refusals: this.#refusals.active(32),
+      ignoredCidrs: this.#bounds.ignored,
+      ...(this.#forwarding === undefined ? {} : { forwarding: this.#forwarding }),
+      bgpUp: this.#bgpConfigured,
+    });
+  }
+
+  #publishState(): void {
+    this.#m?.state({
+      held: !this.#engine.verified,
+      settling: this.#engine.settling,
+      bestPaths: this.#engine.best.size,
+      refusalsActive: this.#refusals.activeCount,
+      cidrsIgnored: this.#bounds.ignored.length,
+    });
+  }
+
+  /** For tests and petrelctl-like views: block validity as the agent sees it. */
+  blockProblem(prefix: string): string | undefined {
+    const b = this.#blocks.all.get(prefix);
+    return b === undefined ? "unknown" : blockProblem(b, this.#bounds);
   }
 }

@@ -1,10 +1,10 @@
 // desiredBgp: global settings and peers (mesh, BGPPeers, route reflectors, timers).
 import type { ClusterView } from "./cluster-view.ts";
-import { desiredBgp, nodeAsn, peerApplies, type DesiredPeer } from "./desired-bgp.ts";
-import { bgpConfiguration, bgpPeer, noPasswords, nodeView, passwordsFrom, petrelNode, threeNodeCluster } from "./testing/fixtures.ts";
+import { nodeAsn, peerApplies, type DesiredPeer } from "./desired-bgp.ts";
+import { bgpConfiguration, bgpPeer, noPasswords, nodeView, passwordsFrom, petrelNode, planFor, threeNodeCluster } from "./testing/fixtures.ts";
 
 const defaultTimers = { holdTime: 90, keepaliveInterval: 30 };
-const defaultGr = { enabled: true, restartTime: 120 };
+const defaultGr = { enabled: true, restartTime: 120, notificationEnabled: true };
 
 function peerAt(peers: readonly DesiredPeer[], address: string): DesiredPeer | undefined {
   return peers.find((p) => p.address === address);
@@ -13,57 +13,57 @@ function peerAt(peers: readonly DesiredPeer[], address: string): DesiredPeer | u
 describe("global settings", () => {
   it("takes the AS from the PetrelNode, else BGPConfiguration, else 64512", () => {
     const base = threeNodeCluster();
-    expect(desiredBgp(base, "node-a", noPasswords).asn).toBe(64512);
+    expect(planFor(base, "node-a", noPasswords).asn).toBe(64512);
     const withConfig = { ...base, bgpConfiguration: bgpConfiguration({ asNumber: 65010 }) };
-    expect(desiredBgp(withConfig, "node-a", noPasswords).asn).toBe(65010);
+    expect(planFor(withConfig, "node-a", noPasswords).asn).toBe(65010);
     const withNode: ClusterView = {
       ...withConfig,
       petrelNodes: [petrelNode("node-a", { asNumber: 65020 }), petrelNode("node-b"), petrelNode("node-c")],
     };
-    expect(desiredBgp(withNode, "node-a", noPasswords).asn).toBe(65020);
+    expect(planFor(withNode, "node-a", noPasswords).asn).toBe(65020);
     expect(nodeAsn(withNode, "node-b")).toBe(65010);
     // A PetrelNode with a spec but no asNumber falls through to the cluster AS.
     const emptySpec = { ...withConfig, petrelNodes: [petrelNode("node-a", {})] };
-    expect(desiredBgp(emptySpec, "node-a", noPasswords).asn).toBe(65010);
+    expect(planFor(emptySpec, "node-a", noPasswords).asn).toBe(65010);
   });
 
   it("takes the router ID from the PetrelNode, else the node's InternalIP", () => {
-    expect(desiredBgp(threeNodeCluster(), "node-a", noPasswords).routerId).toBe("192.0.2.11");
+    expect(planFor(threeNodeCluster(), "node-a", noPasswords).routerId).toBe("192.0.2.11");
     const view = threeNodeCluster({ petrelNodes: [petrelNode("node-a", { routerID: "10.255.0.1" }), petrelNode("node-b")] });
-    expect(desiredBgp(view, "node-a", noPasswords).routerId).toBe("10.255.0.1");
+    expect(planFor(view, "node-a", noPasswords).routerId).toBe("10.255.0.1");
   });
 
   it("reports the node address and listen port (default 179)", () => {
-    const d = desiredBgp(threeNodeCluster(), "node-a", noPasswords);
+    const d = planFor(threeNodeCluster(), "node-a", noPasswords);
     expect(d.nodeAddress).toBe("192.0.2.11");
     expect(d.listenPort).toBe(179);
     expect(d.problems).toEqual([]);
     const view = threeNodeCluster({ bgpConfiguration: bgpConfiguration({ listenPort: 1790 }) });
-    expect(desiredBgp(view, "node-a", noPasswords).listenPort).toBe(1790);
+    expect(planFor(view, "node-a", noPasswords).listenPort).toBe(1790);
   });
 
   it("reports a missing node, and configures no peers or paths for it", () => {
-    const d = desiredBgp(threeNodeCluster(), "node-x", noPasswords);
+    const d = planFor(threeNodeCluster(), "node-x", noPasswords);
     expect(d.problems).toHaveLength(1);
     expect(d.problems[0]).toMatch(/Node node-x does not exist/);
     expect(d.nodeAddress).toBe("");
     expect(d.routerId).toBe("0.0.0.0");
     expect(d.peers).toEqual([]);
     expect(d.paths).toEqual([]);
-    expect(d.exportPrefixes).toEqual([]);
+    expect(d.ownBlocks).toEqual([]);
   });
 
   it("reports a node without an address, and originates no paths", () => {
     const view = threeNodeCluster({
       nodes: [nodeView("node-a", undefined), nodeView("node-b", "192.0.2.12")],
     });
-    const d = desiredBgp(view, "node-a", noPasswords);
+    const d = planFor(view, "node-a", noPasswords);
     expect(d.problems).toHaveLength(1);
     expect(d.problems[0]).toMatch(/Node node-a has no InternalIP address/);
     expect(d.nodeAddress).toBe("");
     expect(d.routerId).toBe("0.0.0.0");
     expect(d.paths).toEqual([]);
-    expect(d.exportPrefixes).toEqual([]);
+    expect(d.ownBlocks).toEqual([]);
   });
 
   it("uses the PetrelNode's router ID even when the node has no address", () => {
@@ -71,7 +71,7 @@ describe("global settings", () => {
       nodes: [nodeView("node-a", undefined)],
       petrelNodes: [petrelNode("node-a", { routerID: "10.255.0.1" })],
     });
-    expect(desiredBgp(view, "node-a", noPasswords).routerId).toBe("10.255.0.1");
+    expect(planFor(view, "node-a", noPasswords).routerId).toBe("10.255.0.1");
   });
 });
 
@@ -87,7 +87,7 @@ describe("full mesh", () => {
       ],
       petrelNodes: [petrelNode("node-a"), petrelNode("node-b"), petrelNode("node-c"), petrelNode("node-e")],
     });
-    const d = desiredBgp(view, "node-a", noPasswords);
+    const d = planFor(view, "node-a", noPasswords);
     expect(d.peers).toEqual([
       { kind: "NodeMesh", source: "Node node-b", address: "192.0.2.12", asn: 64512, description: "NodeMesh node-b", timers: defaultTimers, gracefulRestart: defaultGr },
       { kind: "NodeMesh", source: "Node node-c", address: "192.0.2.13", asn: 64512, description: "NodeMesh node-c", timers: defaultTimers, gracefulRestart: defaultGr },
@@ -99,18 +99,18 @@ describe("full mesh", () => {
       bgpConfiguration: bgpConfiguration({ asNumber: 65000 }),
       petrelNodes: [petrelNode("node-a"), petrelNode("node-b", { asNumber: 65002 }), petrelNode("node-c")],
     });
-    const d = desiredBgp(view, "node-a", noPasswords);
+    const d = planFor(view, "node-a", noPasswords);
     expect(d.peers.map((p) => [p.address, p.asn])).toEqual([["192.0.2.12", 65002], ["192.0.2.13", 65000]]);
   });
 
   it("is off with nodeToNodeMesh: false", () => {
     const view = threeNodeCluster({ bgpConfiguration: bgpConfiguration({ nodeToNodeMesh: false }) });
-    expect(desiredBgp(view, "node-a", noPasswords).peers).toEqual([]);
+    expect(planFor(view, "node-a", noPasswords).peers).toEqual([]);
   });
 
   it("does not peer with a node that shares this node's address", () => {
     const view = threeNodeCluster({ nodes: [nodeView("node-a", "192.0.2.11"), nodeView("node-b", "192.0.2.11")] });
-    expect(desiredBgp(view, "node-a", noPasswords).peers).toEqual([]);
+    expect(planFor(view, "node-a", noPasswords).peers).toEqual([]);
   });
 });
 
@@ -130,17 +130,17 @@ describe("BGPPeer", () => {
 
   it("configures an external peer with kind NodePeer or GlobalPeer", () => {
     const mesh = bgpConfiguration({ nodeToNodeMesh: false });
-    const byNode = desiredBgp(threeNodeCluster({ bgpConfiguration: mesh, bgpPeers: [tor("tor-a", { node: "node-a" })] }), "node-a", noPasswords);
+    const byNode = planFor(threeNodeCluster({ bgpConfiguration: mesh, bgpPeers: [tor("tor-a", { node: "node-a" })] }), "node-a", noPasswords);
     expect(byNode.peers).toEqual([{
       kind: "NodePeer", source: "BGPPeer tor-a", address: "192.0.2.1", asn: 65100, description: "BGPPeer tor-a",
       timers: defaultTimers, gracefulRestart: defaultGr,
     }]);
-    const bySelector = desiredBgp(
+    const bySelector = planFor(
       threeNodeCluster({ bgpConfiguration: mesh, bgpPeers: [tor("tor-r1", { nodeSelector: { matchLabels: { rack: "r1" } } })] }),
       "node-a", noPasswords,
     );
     expect(bySelector.peers.map((p) => p.kind)).toEqual(["NodePeer"]);
-    const global = desiredBgp(threeNodeCluster({ bgpConfiguration: mesh, bgpPeers: [tor("tor", {})] }), "node-a", noPasswords);
+    const global = planFor(threeNodeCluster({ bgpConfiguration: mesh, bgpPeers: [tor("tor", {})] }), "node-a", noPasswords);
     expect(global.peers.map((p) => [p.kind, p.source])).toEqual([["GlobalPeer", "BGPPeer tor"]]);
   });
 
@@ -149,8 +149,8 @@ describe("BGPPeer", () => {
       bgpConfiguration: bgpConfiguration({ nodeToNodeMesh: false }),
       bgpPeers: [tor("tor-b", { node: "node-b" }), tor("tor-r2", { nodeSelector: { matchLabels: { rack: "r2" } } })],
     });
-    expect(desiredBgp(view, "node-a", noPasswords).peers).toEqual([]);
-    expect(desiredBgp(view, "node-c", noPasswords).peers.map((p) => p.source)).toEqual(["BGPPeer tor-r2"]);
+    expect(planFor(view, "node-a", noPasswords).peers).toEqual([]);
+    expect(planFor(view, "node-c", noPasswords).peers.map((p) => p.source)).toEqual(["BGPPeer tor-r2"]);
   });
 
   it("ignores a BGPPeer with peerIP but no asNumber (and no peerSelector)", () => {
@@ -158,7 +158,7 @@ describe("BGPPeer", () => {
       bgpConfiguration: bgpConfiguration({ nodeToNodeMesh: false }),
       bgpPeers: [bgpPeer("half", { peerIP: "192.0.2.1" })],
     });
-    const d = desiredBgp(view, "node-a", noPasswords);
+    const d = planFor(view, "node-a", noPasswords);
     expect(d.peers).toEqual([]);
     expect(d.problems).toEqual([]);
   });
@@ -167,11 +167,11 @@ describe("BGPPeer", () => {
     const view = threeNodeCluster({
       bgpPeers: [tor("tor", { password: { secretKeyRef: { name: "bgp", key: "tor" } }, multihop: { ttl: 3 } })],
     });
-    const d = desiredBgp(view, "node-a", passwordsFrom({ "bgp/tor": "s3cret" }));
+    const d = planFor(view, "node-a", passwordsFrom({ "bgp/tor": "s3cret" }));
     expect(peerAt(d.peers, "192.0.2.1")).toMatchObject({ password: "s3cret", ebgpMultihopTtl: 3 });
     expect(d.problems).toEqual([]);
     // Without the options, neither key is present.
-    const plain = desiredBgp(threeNodeCluster({ bgpPeers: [tor("tor", {})] }), "node-a", noPasswords);
+    const plain = planFor(threeNodeCluster({ bgpPeers: [tor("tor", {})] }), "node-a", noPasswords);
     expect(peerAt(plain.peers, "192.0.2.1")).not.toHaveProperty("password");
     expect(peerAt(plain.peers, "192.0.2.1")).not.toHaveProperty("ebgpMultihopTtl");
   });
@@ -180,7 +180,7 @@ describe("BGPPeer", () => {
     const view = threeNodeCluster({
       bgpPeers: [tor("tor", { password: { secretKeyRef: { name: "bgp", key: "tor" } } }), bgpPeer("other", { peerIP: "192.0.2.2", asNumber: 65100 })],
     });
-    const d = desiredBgp(view, "node-a", passwordsFrom({ "bgp/other-key": "x" }));
+    const d = planFor(view, "node-a", passwordsFrom({ "bgp/other-key": "x" }));
     expect(peerAt(d.peers, "192.0.2.1")).toBeUndefined();
     expect(peerAt(d.peers, "192.0.2.2")).toBeDefined();
     expect(d.problems).toHaveLength(1);
@@ -189,7 +189,7 @@ describe("BGPPeer", () => {
 
   it("never peers with this node's own address", () => {
     const view = threeNodeCluster({ bgpPeers: [bgpPeer("self", { peerIP: "192.0.2.11", asNumber: 65100 })] });
-    expect(peerAt(desiredBgp(view, "node-a", noPasswords).peers, "192.0.2.11")).toBeUndefined();
+    expect(peerAt(planFor(view, "node-a", noPasswords).peers, "192.0.2.11")).toBeUndefined();
   });
 
   it("wins over the mesh for the same address, and the first by name wins between BGPPeers", () => {
@@ -199,7 +199,7 @@ describe("BGPPeer", () => {
         bgpPeer("a-early", { peerIP: "192.0.2.12", asNumber: 65100, password: { secretKeyRef: { name: "bgp", key: "b" } } }),
       ],
     });
-    const d = desiredBgp(view, "node-a", passwordsFrom({ "bgp/b": "pw" }));
+    const d = planFor(view, "node-a", passwordsFrom({ "bgp/b": "pw" }));
     expect(d.peers.filter((p) => p.address === "192.0.2.12")).toHaveLength(1);
     expect(peerAt(d.peers, "192.0.2.12")).toMatchObject({ kind: "GlobalPeer", source: "BGPPeer a-early", asn: 65100, password: "pw" });
     expect(peerAt(d.peers, "192.0.2.13")).toMatchObject({ kind: "NodeMesh" });
@@ -207,7 +207,7 @@ describe("BGPPeer", () => {
 
   it("sorts the peers by address", () => {
     const view = threeNodeCluster({ bgpPeers: [bgpPeer("tor", { peerIP: "192.0.2.1", asNumber: 65100 })] });
-    expect(desiredBgp(view, "node-a", noPasswords).peers.map((p) => p.address)).toEqual(["192.0.2.1", "192.0.2.12", "192.0.2.13"]);
+    expect(planFor(view, "node-a", noPasswords).peers.map((p) => p.address)).toEqual(["192.0.2.1", "192.0.2.12", "192.0.2.13"]);
   });
 });
 
@@ -232,7 +232,7 @@ describe("peerSelector and route reflectors", () => {
   }
 
   it("peers with the selected Petrel nodes at their addresses, with their AS", () => {
-    const d = desiredBgp(rrCluster(), "node-a", noPasswords);
+    const d = planFor(rrCluster(), "node-a", noPasswords);
     expect(d.peers).toEqual([{
       kind: "GlobalPeer", source: "BGPPeer to-rr", address: "192.0.2.13", asn: 64512, description: "GlobalPeer node-c",
       timers: defaultTimers, gracefulRestart: defaultGr,
@@ -240,7 +240,7 @@ describe("peerSelector and route reflectors", () => {
   });
 
   it("makes a route reflector treat the nodes outside its cluster as clients", () => {
-    const d = desiredBgp(rrCluster(), "node-c", noPasswords);
+    const d = planFor(rrCluster(), "node-c", noPasswords);
     expect(d.peers).toEqual([
       {
         kind: "NodePeer", source: "BGPPeer rr-to-all", address: "192.0.2.11", asn: 64512, description: "NodePeer node-a",
@@ -260,7 +260,7 @@ describe("peerSelector and route reflectors", () => {
       nodes: view.nodes.map((n) => (n.name === "node-b" ? nodeView("node-b", "192.0.2.12", { "petrel.dev/route-reflector": "true" }) : n)),
       petrelNodes: [petrelNode("node-a"), petrelNode("node-b", { routeReflectorClusterID: "10.0.0.1" }), petrelNode("node-c", { routeReflectorClusterID: "10.0.0.1" })],
     };
-    const d = desiredBgp(twoRr, "node-c", noPasswords);
+    const d = planFor(twoRr, "node-c", noPasswords);
     expect(peerAt(d.peers, "192.0.2.11")?.routeReflector).toEqual({ client: true, clusterId: "10.0.0.1" });
     expect(peerAt(d.peers, "192.0.2.12")).toBeDefined();
     expect(peerAt(d.peers, "192.0.2.12")).not.toHaveProperty("routeReflector");
@@ -270,7 +270,7 @@ describe("peerSelector and route reflectors", () => {
     const view = threeNodeCluster({
       petrelNodes: [petrelNode("node-a", { routeReflectorClusterID: "10.0.0.1" }), petrelNode("node-b"), petrelNode("node-c")],
     });
-    const d = desiredBgp(view, "node-a", noPasswords);
+    const d = planFor(view, "node-a", noPasswords);
     expect(d.peers.map((p) => p.routeReflector)).toEqual([{ client: true, clusterId: "10.0.0.1" }, { client: true, clusterId: "10.0.0.1" }]);
   });
 
@@ -285,7 +285,7 @@ describe("peerSelector and route reflectors", () => {
       bgpConfiguration: bgpConfiguration({ nodeToNodeMesh: false }),
       bgpPeers: [bgpPeer("rr-to-all", { node: "node-a", peerSelector: {} })],
     });
-    expect(desiredBgp(view, "node-a", noPasswords).peers).toEqual([]);
+    expect(planFor(view, "node-a", noPasswords).peers).toEqual([]);
   });
 });
 
@@ -298,16 +298,16 @@ describe("timers and graceful restart", () => {
       }),
       bgpPeers: [bgpPeer("tor", { peerIP: "192.0.2.1", asNumber: 65100 })],
     });
-    const d = desiredBgp(view, "node-a", noPasswords);
+    const d = planFor(view, "node-a", noPasswords);
     for (const p of d.peers) {
       expect(p.timers).toEqual({ holdTime: 9, keepaliveInterval: 3, connectRetry: 5 });
-      expect(p.gracefulRestart).toEqual({ enabled: true, restartTime: 60 });
+      expect(p.gracefulRestart).toEqual({ enabled: true, restartTime: 60, notificationEnabled: true });
     }
     expect(d.peers).toHaveLength(3);
   });
 
   it("turn graceful restart off when asked", () => {
     const view = threeNodeCluster({ bgpConfiguration: bgpConfiguration({ gracefulRestart: { enabled: false, restartTimeSeconds: 60 } }) });
-    expect(desiredBgp(view, "node-a", noPasswords).peers.map((p) => p.gracefulRestart)).toEqual([{ enabled: false }, { enabled: false }]);
+    expect(planFor(view, "node-a", noPasswords).peers.map((p) => p.gracefulRestart)).toEqual([{ enabled: false }, { enabled: false }]);
   });
 });

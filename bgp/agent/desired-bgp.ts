@@ -1,14 +1,16 @@
 /**
  * The gobgpd configuration one node should have, from the cluster's resources: global AS and
  * router ID, peers (full mesh, route reflectors, external peers), the paths it originates, and
- * the prefixes its import and export policies let through. Pure; the same function serves the
- * agent's reconcile and `petrelctl`.
+ * the peers it learns block routes from. The import and export policies that enforce route trust
+ * are import-policy.ts's. Pure; the same function serves the agent and `petrelctl`.
  */
 import type { BGPPeer, PetrelNode } from "../../common/api/index.ts";
-import { parseCidr, familyBits, formatCidr } from "../../common/cidr.ts";
-import type { PathInput, PeerConfig, PrefixMatch } from "../gobgp/types.ts";
-import { defaultClusterAsn, type ClusterView, type NodeView, type PasswordLookup } from "./cluster-view.ts";
+import { formatCidr, parseCidr } from "../../common/cidr.ts";
 import { selectorMatches } from "../../common/label-selector.ts";
+import type { PathInput, PeerConfig } from "../gobgp/types.ts";
+import type { RouteBounds } from "./cidr-bounds.ts";
+import { defaultClusterAsn, type ClusterView, type NodeView, type PasswordLookup } from "./cluster-view.ts";
+import { blockProblem } from "./route-trust.ts";
 
 export type PeerKind = "NodeMesh" | "NodePeer" | "GlobalPeer";
 
@@ -24,16 +26,18 @@ export interface DesiredBgp {
   readonly listenPort: number;
   readonly nodeAddress: string;
   readonly peers: DesiredPeer[];
-  /** Paths this node originates: its blocks, and the configured service CIDRs. */
+  /** Paths this node originates: its valid blocks, and the accepted service CIDRs. */
   readonly paths: PathInput[];
-  /** Prefixes accepted from peers and installed in the kernel: inside a pool or a service CIDR. */
-  readonly allowedPrefixes: PrefixMatch[];
+  /** This node's valid blocks (canonical CIDRs): advertised, and a blackhole route each. */
+  readonly ownBlocks: string[];
+  /** Peers that may be the next hop of other nodes' blocks (BGPPeer spec.learnFrom). */
+  readonly learnFrom: string[];
   /**
-   * Prefixes announced to peers: the node's own paths only, so that a top-of-rack router reaches
-   * each block through its owner, not through a node that re-announces it. A route reflector
-   * announces every allowed prefix (reflecting is its job).
+   * A route reflector (PetrelNode spec.routeReflectorClusterID) passes on what it accepted; any
+   * other node announces only its own paths, so that a top-of-rack router reaches each block
+   * through its owner, not through a node that re-announces it.
    */
-  readonly exportPrefixes: PrefixMatch[];
+  readonly reflector: boolean;
   /** Problems an operator must fix (the node is then not Ready). */
   readonly problems: string[];
 }
@@ -55,27 +59,10 @@ export function peerApplies(peer: BGPPeer, me: NodeView): boolean {
 }
 
 /**
- * Prefix matches for the routes a node accepts and announces: inside a pool, from the pool's
- * block size down to a host route (a pool's aggregate or anything shorter than a block is
- * refused: no peer can draw traffic for a whole pool), and inside a service CIDR from its own
- * length down.
+ * `view.nodes` carry their effective addresses (node-addresses.ts); `bounds` says which pools and
+ * service CIDRs are accepted (cidr-bounds.ts).
  */
-export function allowedPrefixes(view: ClusterView): PrefixMatch[] {
-  const out: PrefixMatch[] = [];
-  const add = (text: string, minLength: (c: ReturnType<typeof parseCidr>) => number) => {
-    try {
-      const c = parseCidr(text);
-      out.push({ prefix: formatCidr(c), maskLengthMin: Math.max(c.prefixLength, minLength(c)), maskLengthMax: familyBits(c.family) });
-    } catch {
-      // An invalid pool is reported by the controller; it simply allows nothing here.
-    }
-  };
-  for (const p of view.pools) add(p.spec.cidr, (c) => p.spec.blockSize ?? (c.family === 4 ? 26 : 122));
-  for (const s of view.bgpConfiguration?.spec?.serviceCIDRs ?? []) add(s, (c) => c.prefixLength);
-  return out;
-}
-
-export function desiredBgp(view: ClusterView, me: string, passwords: PasswordLookup): DesiredBgp {
+export function desiredBgp(view: ClusterView, me: string, passwords: PasswordLookup, bounds: RouteBounds): DesiredBgp {
   const problems: string[] = [];
   const self = view.nodes.find((n) => n.name === me);
   const address = self?.address;
@@ -91,7 +78,12 @@ export function desiredBgp(view: ClusterView, me: string, passwords: PasswordLoo
     keepaliveInterval: spec.timers?.keepaliveIntervalSeconds ?? 30,
     ...(spec.timers?.connectRetrySeconds === undefined ? {} : { connectRetry: spec.timers.connectRetrySeconds }),
   };
-  const gr = spec.gracefulRestart?.enabled ?? true ? { enabled: true, restartTime: spec.gracefulRestart?.restartTimeSeconds ?? 120 } : { enabled: false };
+  // With graceful restart on, peers keep a restarting node's routes (stale) until it is back, and
+  // RFC 8538 extends that to a gobgpd that stops with a Cease NOTIFICATION (it does on SIGTERM).
+  const gr = spec.gracefulRestart?.enabled ?? true
+    ? { enabled: true, restartTime: spec.gracefulRestart?.restartTimeSeconds ?? 120, notificationEnabled: true }
+    : { enabled: false };
+  const learnFrom = new Set<string>();
   const peers = new Map<string, DesiredPeer>();
   const addPeer = (p: DesiredPeer) => {
     if (p.address === address || peers.has(p.address)) return; // never ourselves; the first source wins
@@ -129,6 +121,7 @@ export function desiredBgp(view: ClusterView, me: string, passwords: PasswordLoo
             continue;
           }
         }
+        if (bp.spec.learnFrom === true && bp.spec.peerIP !== address) learnFrom.add(bp.spec.peerIP);
         addPeer({
           kind,
           source,
@@ -146,7 +139,9 @@ export function desiredBgp(view: ClusterView, me: string, passwords: PasswordLoo
           // Only Petrel nodes (with a PetrelNode) run a BGP speaker to peer with.
           if (!petrelNames.has(n.name) || !selectorMatches(bp.spec.peerSelector, n.labels)) continue;
           const p = nodePeer(n, kind, source);
-          if (p !== undefined) addPeer(p);
+          if (p === undefined) continue;
+          addPeer(p);
+          if (bp.spec.learnFrom === true) learnFrom.add(p.address);
         }
       }
     }
@@ -163,30 +158,44 @@ export function desiredBgp(view: ClusterView, me: string, passwords: PasswordLoo
   const communities = (spec.communities ?? []).filter((c) => c.split(":").length === 2);
   const largeCommunities = (spec.communities ?? []).filter((c) => c.split(":").length === 3);
   const paths: PathInput[] = [];
+  const ownBlocks: string[] = [];
   if (address !== undefined) {
     const addressFamily = address.includes(":") ? 6 : 4;
     // Canonical prefixes: gobgpd reports its paths that way, and the comparison must match.
-    const add = (text: string, extra: readonly string[], what: string) => {
+    const add = (text: string, extra: readonly string[], what: string): boolean => {
       let c;
       try {
         c = parseCidr(text);
       } catch {
-        return;
+        return false;
       }
       if (c.family !== addressFamily) {
         problems.push(`${what} ${text} is IPv${c.family} but the node's address ${address} is IPv${addressFamily}: it is not advertised (dual-stack needs a node address of each family)`);
-        return;
+        return false;
       }
       paths.push({ prefix: formatCidr(c), nextHop: address, communities: [...communities, ...extra], largeCommunities });
+      return true;
     };
     for (const b of [...view.blocks].sort((x, y) => (x.spec.cidr < y.spec.cidr ? -1 : 1))) {
       if (b.spec.node !== me) continue;
+      const cidr = (() => {
+        try {
+          return parseCidr(b.spec.cidr);
+        } catch {
+          return undefined;
+        }
+      })();
+      const problem = cidr === undefined ? "its spec.cidr is not a CIDR" : blockProblem({ node: me, pool: b.spec.pool, cidr }, bounds);
+      if (problem !== undefined) {
+        problems.push(`IPAMBlock ${b.metadata.name}: ${problem}; it is not advertised`);
+        continue;
+      }
       // disableBGPExport: well-known NO_EXPORT keeps the block inside the AS (mesh, reflectors)
       // and off eBGP sessions such as the top-of-rack router.
       const noExport = poolsByName.get(b.spec.pool)?.spec.disableBGPExport === true;
-      add(b.spec.cidr, noExport ? ["no-export"] : [], "block");
+      if (add(b.spec.cidr, noExport ? ["no-export"] : [], "block") && cidr !== undefined) ownBlocks.push(formatCidr(cidr));
     }
-    for (const s of spec.serviceCIDRs ?? []) add(s, [], "service CIDR");
+    for (const s of bounds.serviceCidrs) add(s, [], "service CIDR");
   }
   return {
     asn,
@@ -195,11 +204,9 @@ export function desiredBgp(view: ClusterView, me: string, passwords: PasswordLoo
     nodeAddress: address ?? "",
     peers: [...peers.values()].sort((a, b) => (a.address < b.address ? -1 : 1)),
     paths,
-    allowedPrefixes: allowedPrefixes(view),
-    exportPrefixes: myCluster !== undefined ? allowedPrefixes(view) : paths.map((p) => {
-      const c = parseCidr(p.prefix);
-      return { prefix: formatCidr(c), maskLengthMin: c.prefixLength, maskLengthMax: c.prefixLength };
-    }),
+    ownBlocks,
+    learnFrom: [...learnFrom].sort(),
+    reflector: myCluster !== undefined,
     problems,
   };
 }

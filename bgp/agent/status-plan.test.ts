@@ -1,6 +1,6 @@
 import type { IPAMBlockStatus, PetrelNodeStatus } from "../../common/api/index.ts";
 import type { DesiredPeer } from "./desired-bgp.ts";
-import { blockStatus, blockStatusChanged, countAllocations, nodeStatusChanged, petrelNodeStatus, type NodeStatusInputs } from "./status-plan.ts";
+import { blockStatus, blockStatusChanged, countAllocations, nodeStatusChanged, petrelNodeStatus, statusDiff, type NodeStatusInputs } from "./status-plan.ts";
 import { ipamBlock, peerStatus } from "./testing/fixtures.ts";
 
 const t0 = new Date("2026-03-04T05:06:07.891Z");
@@ -106,13 +106,15 @@ describe("petrelNodeStatus", () => {
     const s = petrelNodeStatus(inputs());
     expect(s.conditions).toEqual([{
       type: "Ready", status: "True", reason: "AgentReady", message: expect.stringContaining("gobgpd is configured"), lastTransitionTime: "2026-03-04T05:06:07Z",
+    }, {
+      type: "CIDRsAccepted", status: "True", reason: "AllAccepted", message: "every pool and service CIDR is used", lastTransitionTime: "2026-03-04T05:06:07Z",
     }]);
     expect(s.lastHeartbeatTime).toBe("2026-03-04T05:06:07Z");
   });
 
   it("adds the IPForwarding condition when the pass checked forwarding, keeping its transition time", () => {
     const off = petrelNodeStatus(inputs({ forwarding: [{ family: 4, enabled: false, turnedOn: false, error: "EROFS" }] }));
-    expect(off.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([["Ready", "True", "AgentReady"], ["IPForwarding", "False", "ForwardingDisabled"]]);
+    expect(off.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([["Ready", "True", "AgentReady"], ["IPForwarding", "False", "ForwardingDisabled"], ["CIDRsAccepted", "True", "AllAccepted"]]);
     const still = petrelNodeStatus(inputs({ previous: off, now: t1, forwarding: [{ family: 4, enabled: false, turnedOn: false }] }));
     expect(still.conditions?.find((c) => c.type === "IPForwarding")?.lastTransitionTime).toBe("2026-03-04T05:06:07Z");
     const on = petrelNodeStatus(inputs({ previous: off, now: t1, forwarding: [{ family: 4, enabled: true, turnedOn: false }] }));
@@ -121,9 +123,9 @@ describe("petrelNodeStatus", () => {
 
   it("is not Ready with the given reason and message", () => {
     const s = petrelNodeStatus(inputs({ notReady: { reason: "ConfigurationProblem", message: "Node node-a has no InternalIP" } }));
-    expect(s.conditions).toEqual([{
+    expect(s.conditions?.[0]).toEqual({
       type: "Ready", status: "False", reason: "ConfigurationProblem", message: "Node node-a has no InternalIP", lastTransitionTime: "2026-03-04T05:06:07Z",
-    }]);
+    });
   });
 
   it("keeps lastTransitionTime while the status stays, and moves it when the status changes", () => {
@@ -143,6 +145,37 @@ describe("petrelNodeStatus", () => {
     const empty = petrelNodeStatus(inputs({ blocks: [], allocations: new Map(), peers: [] }));
     expect(empty.ipam).toEqual({ blocks: 0, allocated: 0, capacity: 0 });
     expect(empty.bgpSessions).toEqual([]);
+  });
+});
+
+describe("routes, refusals and ignored CIDRs", () => {
+  const base: NodeStatusInputs = {
+    peers: [], sessions: [], advertised: [], blocks: [], allocations: new Map(), notReady: undefined, previous: undefined, now: t0,
+  };
+
+  it("reports the kernel routes, the refusals by reason, and the refusals in force with their peer", () => {
+    const s = petrelNodeStatus({
+      ...base,
+      routes: { installed: 4, blackholes: 2, refused: new Map([["wrong_next_hop", 3], ["default_route", 1]]) },
+      refusals: [{ peer: "192.0.2.250", prefix: "0.0.0.0/0", nextHop: "192.0.2.250", reason: "default_route", detail: "0.0.0.0/0 is a default route", firstSeen: t0.getTime(), lastSeen: t1.getTime(), times: 2 }],
+    });
+    expect(s.routes).toEqual({ installed: 4, blackholes: 2, refused: 4, refusedByReason: { default_route: 1, wrong_next_hop: 3 } });
+    expect(s.refusedRoutes).toEqual([{ peerIP: "192.0.2.250", prefix: "0.0.0.0/0", nextHop: "192.0.2.250", reason: "default_route", message: "0.0.0.0/0 is a default route", firstSeen: "2026-03-04T05:06:07Z", lastSeen: "2026-03-04T05:07:00Z", count: 2 }]);
+  });
+
+  it("says which CIDRs are ignored, naming the field", () => {
+    const s = petrelNodeStatus({ ...base, ignoredCidrs: [{ field: "BGPConfiguration default spec.serviceCIDRs", cidr: "0.0.0.0/0", why: "is a default route" }] });
+    expect(s.conditions?.[1]).toMatchObject({ type: "CIDRsAccepted", status: "False", reason: "SomeIgnored", message: "BGPConfiguration default spec.serviceCIDRs: 0.0.0.0/0 is a default route; it is ignored" });
+  });
+
+  it("counts-only changes are not significant; which refusals are in force is", () => {
+    const refusal = { peer: "192.0.2.250", prefix: "0.0.0.0/0", nextHop: "192.0.2.250", reason: "default_route" as const, detail: "x", firstSeen: 0, lastSeen: 0, times: 1 };
+    const a = petrelNodeStatus({ ...base, routes: { installed: 1, blackholes: 1, refused: new Map([["default_route", 1]]) }, refusals: [refusal] });
+    const b = petrelNodeStatus({ ...base, now: t1, previous: a, routes: { installed: 2, blackholes: 1, refused: new Map([["default_route", 5]]) }, refusals: [{ ...refusal, lastSeen: 9000, times: 5 }] });
+    expect(statusDiff(a, b)).toBe("counts");
+    const c = petrelNodeStatus({ ...base, now: t1, previous: a, refusals: [{ ...refusal, prefix: "198.18.0.5/32", reason: "longer_than_block" }] });
+    expect(statusDiff(a, c)).toBe("significant");
+    expect(statusDiff(a, { ...a, lastHeartbeatTime: "2026-03-04T06:00:00Z" })).toBe("none");
   });
 });
 

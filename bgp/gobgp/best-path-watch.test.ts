@@ -1,8 +1,8 @@
 import { packAny } from "./attributes.ts";
-import { bestPathsOf, watchBestPaths } from "./best-path-watch.ts";
+import { bestPathsOf, watchBestPaths, watchDecoded } from "./best-path-watch.ts";
 import { grpcStatus } from "./grpc-error.ts";
-import { FakeTransport, statusError } from "./testing/fake-transport.ts";
-import type { BestPathEvent } from "./types.ts";
+import { encodeWatch, FakeTransport, jsonDecoder, statusError } from "./testing/fake-transport.ts";
+import type { BestPathEvent, RouteWatchEvent } from "./types.ts";
 
 function path(prefix: string, len: number, v6 = false, withdraw = false): Record<string, unknown> {
   return {
@@ -104,5 +104,28 @@ describe("watchBestPaths", () => {
     expect(transport.streams).toHaveLength(1);
     first?.handlers.onData(tableEvent(path("198.18.0.0", 26)));
     expect(events).toHaveLength(1);
+  });
+});
+
+describe("watchDecoded (the lean watches)", () => {
+  const route = (prefix: string, withdrawal = false) => ({ family: "ipv4-unicast" as const, prefix, nextHop: "192.0.2.12", peer: "192.0.2.12", withdrawal, stale: false, best: !withdrawal });
+
+  it("passes decoded routes and peer events on, and reports a break and the way back", async () => {
+    const transport = new FakeTransport();
+    const events: RouteWatchEvent[] = [];
+    const handle = watchDecoded(transport, async () => ({}), { peer: {}, table: { filters: [{ type: "ADJIN", init: true }] } }, jsonDecoder, (e) => events.push(e), { initialBackoffMs: 1, maxBackoffMs: 2 });
+    expect(transport.rawStreams[0]?.request).toEqual({ peer: {}, table: { filters: [{ type: "ADJIN", init: true }] } });
+    transport.rawStreams[0]?.handlers.onData(encodeWatch({ kind: "routes", routes: [route("198.18.0.64/26")] }));
+    transport.rawStreams[0]?.handlers.onData(encodeWatch({ kind: "routes", routes: [] }));
+    transport.rawStreams[0]?.handlers.onData(encodeWatch({ kind: "peer", peer: "192.0.2.12", state: "Established", event: "state" }));
+    transport.rawStreams[0]?.handlers.onError(statusError(grpcStatus.UNAVAILABLE, "connection refused"));
+    await until(() => transport.rawStreams.length === 2, "a second stream");
+    await until(() => events.some((e) => e.type === "reconnected"), "reconnected");
+    expect(events.map((e) => e.type)).toEqual(["routes", "peer", "disconnected", "reconnected"]);
+    expect(events[0]).toEqual({ type: "routes", routes: [route("198.18.0.64/26")] });
+    expect(events[1]).toEqual({ type: "peer", peer: "192.0.2.12", state: "Established", kind: "state" });
+    handle.stop();
+    transport.rawStreams[1]?.handlers.onData(encodeWatch({ kind: "routes", routes: [route("198.18.0.128/26")] }));
+    expect(events).toHaveLength(4);
   });
 });

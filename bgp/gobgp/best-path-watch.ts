@@ -10,8 +10,8 @@
 import { decodePath } from "./path-codec.ts";
 import { fromGrpcError } from "./grpc-error.ts";
 import { field, list } from "./narrow.ts";
-import type { GobgpTransport, StreamCall } from "./transport.ts";
-import type { AddressFamily, BestPathEvent, BgpPath, WatchHandle } from "./types.ts";
+import type { GobgpTransport, RouteDecoder, StreamCall } from "./transport.ts";
+import type { AddressFamily, BestPathEvent, BgpPath, RouteWatchEvent, WatchHandle } from "./types.ts";
 
 export interface BackoffOptions {
   /** First retry delay after a break; doubles per failed attempt. Default 250 ms. */
@@ -32,13 +32,21 @@ export function bestPathsOf(message: unknown, family: AddressFamily): BgpPath[] 
 
 type Phase = "starting" | "up" | "down";
 
-export function watchBestPaths(
+/** The lifecycle events every resilient watch reports, besides its own data. */
+export type WatchLifecycle = { type: "disconnected"; error: Error } | { type: "reconnected" };
+
+/**
+ * The reconnect logic shared by the watches: `open` starts one stream and feeds its data to the
+ * caller; a break emits "disconnected" once, retries with backoff and jitter, and emits
+ * "reconnected" once the server answers again (data, or the probe).
+ */
+export function resilientWatch(
   transport: GobgpTransport,
   probe: () => Promise<unknown>,
-  family: AddressFamily,
-  onEvent: (event: BestPathEvent) => void,
+  open: (handlers: { onData: () => boolean; onError: (err: unknown) => void; onEnd: () => void }) => StreamCall,
+  onLifecycle: (event: WatchLifecycle) => void,
   options: BackoffOptions = {},
-): WatchHandle {
+): WatchHandle & { readonly stopped: boolean } {
   const initialMs = options.initialBackoffMs ?? 250;
   const maxMs = options.maxBackoffMs ?? 5000;
   let stopped = false;
@@ -49,15 +57,11 @@ export function watchBestPaths(
   // Each attempt gets a number so that late callbacks of an abandoned stream are ignored.
   let attempt = 0;
 
-  const emit = (event: BestPathEvent): void => {
-    if (!stopped) onEvent(event);
-  };
-
   const up = (): void => {
     delayMs = initialMs;
     if (phase === "down") {
       phase = "up";
-      emit({ type: "reconnected" });
+      if (!stopped) onLifecycle({ type: "reconnected" });
     } else {
       phase = "up";
     }
@@ -70,25 +74,24 @@ export function watchBestPaths(
     call = undefined;
     if (phase !== "down") {
       phase = "down";
-      emit({ type: "disconnected", error: fromGrpcError(err, "WatchEvent", transport.target) });
+      onLifecycle({ type: "disconnected", error: fromGrpcError(err, "WatchEvent", transport.target) });
     }
     // ±20 % jitter, so that many agents do not hammer a restarted gobgpd in step.
     const wait = Math.round(delayMs * (0.8 + Math.random() * 0.4));
     delayMs = Math.min(delayMs * 2, maxMs);
-    timer = setTimeout(open, wait);
+    timer = setTimeout(start, wait);
   };
 
-  function open(): void {
+  function start(): void {
     timer = undefined;
     if (stopped) return;
     const id = ++attempt;
-    call = transport.watch("WatchEvent", { table: { filters: [{ type: "BEST", init: true }] } }, {
-      onData: (message) => {
-        if (stopped || id !== attempt) return;
-        // An event proves the server is there just as well as the probe does.
+    call = open({
+      // An answer proves the server is there just as well as the probe does; false: drop it.
+      onData: () => {
+        if (stopped || id !== attempt) return false;
         up();
-        const paths = bestPathsOf(message, family);
-        if (paths.length > 0) emit({ type: "paths", paths });
+        return true;
       },
       onError: (err) => retry(err, id),
       onEnd: () => retry(new Error("gobgpd closed the WatchEvent stream"), id),
@@ -103,8 +106,11 @@ export function watchBestPaths(
     }
   }
 
-  open();
+  start();
   return {
+    get stopped() {
+      return stopped;
+    },
     stop(): void {
       if (stopped) return;
       stopped = true;
@@ -113,4 +119,54 @@ export function watchBestPaths(
       call = undefined;
     },
   };
+}
+
+export function watchBestPaths(
+  transport: GobgpTransport,
+  probe: () => Promise<unknown>,
+  family: AddressFamily,
+  onEvent: (event: BestPathEvent) => void,
+  options: BackoffOptions = {},
+): WatchHandle {
+  const handle = resilientWatch(transport, probe, (h) =>
+    transport.watch("WatchEvent", { table: { filters: [{ type: "BEST", init: true }] } }, {
+      onData: (message) => {
+        if (!h.onData()) return;
+        const paths = bestPathsOf(message, family);
+        if (paths.length > 0 && !handle.stopped) onEvent({ type: "paths", paths });
+      },
+      onError: h.onError,
+      onEnd: h.onEnd,
+    }), (e) => onEvent(e), options);
+  return handle;
+}
+
+/**
+ * A lean watch (RouteDecoder) of one WatchEvent request: every answer is decoded and passed on,
+ * with the lifecycle events of resilientWatch.
+ */
+export function watchDecoded(
+  transport: GobgpTransport,
+  probe: () => Promise<unknown>,
+  request: Record<string, unknown>,
+  decoder: RouteDecoder,
+  onEvent: (event: RouteWatchEvent) => void,
+  options: BackoffOptions = {},
+): WatchHandle {
+  const handle = resilientWatch(transport, probe, (h) =>
+    transport.watchRaw("WatchEvent", request, {
+      onData: (message) => {
+        if (!h.onData()) return;
+        const m = decoder.watchEvent(message);
+        if (handle.stopped) return;
+        if (m.kind === "routes") {
+          if (m.routes.length > 0) onEvent({ type: "routes", routes: m.routes });
+        } else if (m.kind === "peer") {
+          onEvent({ type: "peer", peer: m.peer, state: m.state, kind: m.event });
+        }
+      },
+      onError: h.onError,
+      onEnd: h.onEnd,
+    }), (e) => onEvent(e), options);
+  return handle;
 }

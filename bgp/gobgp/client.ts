@@ -5,7 +5,7 @@
  */
 import { formatAddress, formatCidr, parseAddress } from "../../common/cidr.ts";
 import { InvalidInputError } from "../../common/errors.ts";
-import { watchBestPaths, type BackoffOptions } from "./best-path-watch.ts";
+import { watchBestPaths, watchDecoded, type BackoffOptions } from "./best-path-watch.ts";
 import { apiFamily, parseFamily } from "./family.ts";
 import { fromGrpcError, GobgpError, grpcStatus } from "./grpc-error.ts";
 import { bytes, field, list, num, str } from "./narrow.ts";
@@ -15,20 +15,28 @@ import {
   apiDefinedType, apiDirection, checkName, decodeAssignment, decodeDefinedSet, decodePolicy, encodeAssignment,
   encodeDefinedSet, encodePolicy, globalRibName,
 } from "./policy-codec.ts";
-import type { GobgpTransport, ListMethod, UnaryMethod } from "./transport.ts";
+import type { GobgpTransport, ListMethod, RouteDecoder, UnaryMethod } from "./transport.ts";
 import type {
   AddressFamily, BestPathEvent, BgpPath, DefinedSet, DefinedSetType, GlobalConfig, ListPathsOptions, PathInput,
-  PeerConfig, PeerStatus, Policy, PolicyAssignment, PolicyDirection, WatchHandle,
+  PeerConfig, PeerStatus, Policy, PolicyAssignment, PolicyDirection, PolicyStatement, RouteUpdate, RouteWatchEvent, WatchHandle,
 } from "./types.ts";
 
 const tableTypes = { "global": "GLOBAL", "adj-in": "ADJ_IN", "adj-out": "ADJ_OUT" } as const;
 
 export class GobgpClient {
   private readonly transport: GobgpTransport;
+  private readonly decoder: RouteDecoder | undefined;
   private readonly watches = new Set<WatchHandle>();
 
-  constructor(transport: GobgpTransport) {
+  /** `decoder`: for the lean calls (watchRoutes, watchReceived, listRoutes); connectGobgp gives one. */
+  constructor(transport: GobgpTransport, decoder?: RouteDecoder) {
     this.transport = transport;
+    this.decoder = decoder;
+  }
+
+  private lean(what: string): RouteDecoder {
+    if (this.decoder === undefined) throw new InvalidInputError("decoder", `${what} needs a RouteDecoder: build the client with connectGobgp`);
+    return this.decoder;
   }
 
   get target(): string {
@@ -182,6 +190,52 @@ export class GobgpClient {
   }
 
   /**
+   * Every path of the global RIB of one family, decoded lean (prefix, next hop, peer, best,
+   * stale): for a full comparison, e.g. after a reconnect.
+   */
+  async listRoutes(family: AddressFamily): Promise<RouteUpdate[]> {
+    const decoder = this.lean("listRoutes");
+    const f = parseFamily(family, "family");
+    let answers: Uint8Array[];
+    try {
+      answers = await this.transport.listRaw("ListPath", { tableType: "GLOBAL", name: "", family: apiFamily(f), prefixes: [], enableFiltered: false });
+    } catch (err) {
+      throw fromGrpcError(err, "ListPath", this.transport.target, "family");
+    }
+    const out: RouteUpdate[] = [];
+    for (const a of answers) for (const r of decoder.listPath(a)) out.push(r);
+    return out;
+  }
+
+  /**
+   * Best-path changes of every family, decoded lean, until `stop()`. Like watchBestPaths: the
+   * current table comes first, and a break reports "disconnected", then "reconnected".
+   */
+  watchRoutes(onEvent: (event: RouteWatchEvent) => void, options: BackoffOptions = {}): WatchHandle {
+    return this.track(watchDecoded(this.transport, () => this.transport.unary("GetBgp", {}), { table: { filters: [{ type: "BEST", init: true }] } }, this.lean("watchRoutes"), onEvent, options));
+  }
+
+  /**
+   * Every path received from a peer before the import policy (gobgpd's Adj-RIB-In, all
+   * families), with the current Adj-RIBs-In first, and the sessions' state changes: to see what
+   * the import policy refuses. Withdrawals come as routes with `withdrawal`.
+   */
+  watchReceived(onEvent: (event: RouteWatchEvent) => void, options: BackoffOptions = {}): WatchHandle {
+    return this.track(watchDecoded(this.transport, () => this.transport.unary("GetBgp", {}), { peer: {}, table: { filters: [{ type: "ADJIN", init: true }] } }, this.lean("watchReceived"), onEvent, options));
+  }
+
+  private track(inner: WatchHandle): WatchHandle {
+    const handle: WatchHandle = {
+      stop: () => {
+        this.watches.delete(handle);
+        inner.stop();
+      },
+    };
+    this.watches.add(handle);
+    return handle;
+  }
+
+  /**
    * Streams changes of the global RIB's best paths of one family until `stop()`. The first event
    * after connecting is the current table (when BGP runs). When gobgpd goes away the watcher
    * emits "disconnected", retries with backoff, and emits "reconnected" once gobgpd answers again.
@@ -246,9 +300,40 @@ export class GobgpClient {
     }
   }
 
+  /** Removes entries from a set (the set stays, also while a policy uses it). */
+  async removeDefinedSetEntries(set: DefinedSet): Promise<void> {
+    const encoded = encodeDefinedSet(set);
+    await this.unary("DeleteDefinedSet", { definedSet: encoded, all: false }, "name");
+  }
+
   /** Adds a policy with its statements. */
   async addPolicy(policy: Policy): Promise<void> {
     await this.unary("AddPolicy", { policy: encodePolicy(policy), referExistingStatements: false }, "name");
+  }
+
+  /**
+   * Adds statements to an existing policy (gobgpd appends them; statement names are global and
+   * must be new). Takes effect for routes that arrive afterwards, even while the policy is assigned.
+   */
+  async addStatements(policy: string, statements: PolicyStatement[]): Promise<void> {
+    await this.unary("AddPolicy", { policy: encodePolicy({ name: policy, statements }), referExistingStatements: false }, "name");
+  }
+
+  /**
+   * Takes statements out of a policy (it may stay assigned) and deletes their definitions, so
+   * their names can be used again.
+   */
+  async removeStatements(policy: string, names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    const statements = names.map((n, i) => ({ name: checkName(n, `names[${i}]`) }));
+    await this.unary("DeletePolicy", { policy: { name: checkName(policy, "policy"), statements }, all: false, preserveStatements: true }, "name");
+    for (const s of statements) {
+      try {
+        await this.unary("DeleteStatement", { statement: s, all: true }, "name");
+      } catch (err) {
+        if (!(err instanceof GobgpError && err.reason === "not-found")) throw err;
+      }
+    }
   }
 
   /** Deletes a policy and its statements. Unassign it first (gobgpd 3.10 does not check import use). */

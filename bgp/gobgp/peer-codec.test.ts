@@ -28,7 +28,7 @@ describe("encodePeer", () => {
       conf: { neighborAddress: "2001:db8::2", peerAsn: 64513, localAsn: 64512, description: "tor-1", authPassword: "s3cret" },
       ebgpMultihop: { enabled: true, multihopTtl: 2 },
       timers: { config: { holdTime: 9, keepaliveInterval: 3, connectRetry: 5 } },
-      gracefulRestart: { enabled: true, restartTime: 120, helperOnly: false },
+      gracefulRestart: { enabled: true, restartTime: 120, helperOnly: false, notificationEnabled: false },
       routeReflector: { routeReflectorClient: true, routeReflectorClusterId: "198.51.100.1" },
       afiSafis: [
         { config: { family: { afi: "AFI_IP", safi: "SAFI_UNICAST" }, enabled: true }, mpGracefulRestart: { config: { enabled: true } } },

@@ -61,6 +61,7 @@ export function encodePeer(config: PeerConfig): Record<string, unknown> {
       enabled: gr.enabled,
       restartTime: integer(gr.restartTime, "gracefulRestart.restartTime", 0, 4095) ?? 0,
       helperOnly: gr.helperOnly ?? false,
+      notificationEnabled: gr.notificationEnabled ?? false,
     };
   }
   const rr = config.routeReflector;

@@ -122,3 +122,32 @@ describe("assignments", () => {
     expect(decodeAssignment({ direction: "UNKNOWN" })).toBeUndefined();
   });
 });
+
+describe("next-hop and route-type conditions", () => {
+  it("encodes and decodes them, next hops as canonical text", () => {
+    const encoded = encodePolicy({
+      name: "p",
+      statements: [
+        { name: "own", conditions: { routeType: "local" }, action: "accept" },
+        { name: "b", conditions: { prefixSet: { name: "blocks-b" }, nextHopInList: ["192.0.2.12", "2001:db8:0::1", "198.51.100.0/24"] }, action: "accept" },
+      ],
+    });
+    expect(encoded).toEqual({
+      name: "p",
+      statements: [
+        { name: "own", conditions: { routeType: "ROUTE_TYPE_LOCAL" }, actions: { routeAction: "ACCEPT" } },
+        { name: "b", conditions: { prefixSet: { type: "ANY", name: "blocks-b" }, nextHopInList: ["192.0.2.12", "2001:db8::1", "198.51.100.0/24"] }, actions: { routeAction: "ACCEPT" } },
+      ],
+    });
+    expect(decodePolicy(encoded).statements.map((s) => s.conditions)).toEqual([
+      { routeType: "local" },
+      { prefixSet: { name: "blocks-b", match: "any" }, nextHopInList: ["192.0.2.12", "2001:db8::1", "198.51.100.0/24"] },
+    ]);
+  });
+
+  it("refuses an empty next-hop list (gobgpd would match any next hop) and unknown route types", () => {
+    expect(() => encodePolicy({ name: "p", statements: [{ conditions: { nextHopInList: [] } }] })).toThrow(/statements\[0\]\.conditions\.nextHopInList.*empty/);
+    expect(() => encodePolicy({ name: "p", statements: [{ conditions: { nextHopInList: ["node-b"] } }] })).toThrow(/nextHopInList\[0\]/);
+    expect(() => encodePolicy({ name: "p", statements: [{ conditions: { routeType: "igp" as never } }] })).toThrow(/routeType/);
+  });
+});

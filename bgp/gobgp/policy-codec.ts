@@ -3,11 +3,11 @@
  * PolicyAssignment messages. Assignments here always target the global RIB (gobgpd's table
  * name "global"): per-peer policies exist in gobgpd only for route-server clients.
  */
-import { familyBits, formatCidr, parseAddress, parseCidr } from "../../common/cidr.ts";
+import { familyBits, formatAddress, formatCidr, parseAddress, parseCidr } from "../../common/cidr.ts";
 import { InvalidInputError } from "../../common/errors.ts";
 import { formatCommunity, parseCommunity } from "./communities.ts";
 import { field, list, num, str } from "./narrow.ts";
-import type { DefinedSet, DefinedSetType, MatchKind, Policy, PolicyAssignment, PolicyDirection, PolicyStatement, PrefixMatch, RouteAction } from "./types.ts";
+import type { DefinedSet, DefinedSetType, MatchKind, Policy, PolicyAssignment, PolicyDirection, PolicyStatement, PrefixMatch, RouteAction, RouteType } from "./types.ts";
 
 export const globalRibName = "global";
 
@@ -85,6 +85,15 @@ export function decodeDefinedSet(value: unknown): DefinedSet | undefined {
 
 const matchKinds: Readonly<Record<MatchKind, string>> = { any: "ANY", invert: "INVERT" };
 
+const routeTypes: Readonly<Record<RouteType, string>> = { internal: "ROUTE_TYPE_INTERNAL", external: "ROUTE_TYPE_EXTERNAL", local: "ROUTE_TYPE_LOCAL" };
+
+function decodeRouteType(value: unknown): RouteType | undefined {
+  if (value === "ROUTE_TYPE_INTERNAL" || value === 1) return "internal";
+  if (value === "ROUTE_TYPE_EXTERNAL" || value === 2) return "external";
+  if (value === "ROUTE_TYPE_LOCAL" || value === 3) return "local";
+  return undefined;
+}
+
 function encodeMatch(m: { name: string; match?: MatchKind } | undefined, where: string): Record<string, unknown> | undefined {
   if (m === undefined) return undefined;
   const type = matchKinds[m.match ?? "any"];
@@ -119,6 +128,21 @@ function encodeStatement(policy: string, s: PolicyStatement, i: number): Record<
   if (prefixSet !== undefined) conditions["prefixSet"] = prefixSet;
   const neighborSet = encodeMatch(s.conditions?.neighborSet, `${where}.conditions.neighborSet`);
   if (neighborSet !== undefined) conditions["neighborSet"] = neighborSet;
+  const nextHops = s.conditions?.nextHopInList;
+  if (nextHops !== undefined) {
+    // An empty list would match every next hop in gobgpd: refuse it rather than accept all.
+    if (nextHops.length === 0) throw new InvalidInputError(`${where}.conditions.nextHopInList`, "is empty: leave it unset to match any next hop");
+    conditions["nextHopInList"] = nextHops.map((n, j) => {
+      const at = `${where}.conditions.nextHopInList[${j}]`;
+      return n.includes("/") ? formatCidr(parseCidr(n, at)) : formatAddress(parseAddress(n, at));
+    });
+  }
+  const routeType = s.conditions?.routeType;
+  if (routeType !== undefined) {
+    const t = routeTypes[routeType];
+    if (t === undefined) throw new InvalidInputError(`${where}.conditions.routeType`, `"${String(routeType)}" is not "internal", "external" or "local"`);
+    conditions["routeType"] = t;
+  }
   // Statement names are global in gobgpd: derive them from the policy so two policies never clash.
   return { name: checkName(s.name ?? `${policy}-${i}`, `${where}.name`), conditions, actions };
 }
@@ -150,10 +174,14 @@ export function decodePolicy(value: unknown): Policy {
       const statement: PolicyStatement = { name: str(s, "name") };
       const prefixSet = decodeMatch(field(conditions, "prefixSet"));
       const neighborSet = decodeMatch(field(conditions, "neighborSet"));
-      if (prefixSet !== undefined || neighborSet !== undefined) {
+      const nextHops = list(conditions, "nextHopInList").filter((n): n is string => typeof n === "string");
+      const routeType = decodeRouteType(conditions?.["routeType"]);
+      if (prefixSet !== undefined || neighborSet !== undefined || nextHops.length > 0 || routeType !== undefined) {
         statement.conditions = {};
         if (prefixSet !== undefined) statement.conditions.prefixSet = prefixSet;
         if (neighborSet !== undefined) statement.conditions.neighborSet = neighborSet;
+        if (nextHops.length > 0) statement.conditions.nextHopInList = nextHops;
+        if (routeType !== undefined) statement.conditions.routeType = routeType;
       }
       const action = decodeRouteAction(actions?.["routeAction"]);
       if (action !== undefined) statement.action = action;

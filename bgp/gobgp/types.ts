@@ -44,7 +44,11 @@ export interface PeerConfig {
   /** eBGP multihop TTL; unset means directly connected (TTL 1) for eBGP. */
   ebgpMultihopTtl?: number;
   timers?: PeerTimers;
-  gracefulRestart?: { enabled: boolean; restartTime?: number; helperOnly?: boolean };
+  /**
+   * Graceful restart (RFC 4724). `notificationEnabled` (RFC 8538): a peer that stops with a Cease
+   * NOTIFICATION (gobgpd does on SIGTERM) is treated as restarting too, so its routes are kept.
+   */
+  gracefulRestart?: { enabled: boolean; restartTime?: number; helperOnly?: boolean; notificationEnabled?: boolean };
   routeReflector?: { client: boolean; clusterId?: string };
   /** Families to negotiate; gobgpd picks the neighbour address's unicast family when unset. */
   families?: AddressFamily[];
@@ -174,12 +178,18 @@ export type MatchKind = "any" | "invert";
 
 export type RouteAction = "accept" | "reject";
 
+export type RouteType = "internal" | "external" | "local";
+
 export interface PolicyStatement {
   /** Statement names are global in gobgpd; `<policy>-<index>` when unset. */
   name?: string;
   conditions?: {
     prefixSet?: { name: string; match?: MatchKind };
     neighborSet?: { name: string; match?: MatchKind };
+    /** The route's next hop is one of these addresses (or inside one of these CIDRs). */
+    nextHopInList?: string[];
+    /** local: originated by this speaker (AddPath); internal/external: learned over iBGP/eBGP. */
+    routeType?: RouteType;
   };
   /** What to do with a route that meets every condition; unset: fall through to the next. */
   action?: RouteAction;
@@ -219,3 +229,37 @@ export interface WatchHandle {
   /** Stops watching; no events are delivered after it returns. */
   stop(): void;
 }
+
+/**
+ * A route as the agent needs it, decoded cheaply (no attribute it does not read) from WatchEvent
+ * and ListPath answers. `prefix` is canonical CIDR text, so it serves as a map key as it is.
+ */
+export interface RouteUpdate {
+  family: AddressFamily;
+  prefix: string;
+  /** Empty for a withdrawal without attributes. */
+  nextHop: string;
+  /** The neighbour it came from; undefined for a path this speaker originated. */
+  peer: string | undefined;
+  withdrawal: boolean;
+  /** Kept through a peer's graceful restart (RFC 4724) and not yet refreshed. */
+  stale: boolean;
+  /** ListPath only: gobgpd's best path of its destination (WatchEvent BEST sends only best paths). */
+  best: boolean;
+}
+
+export type PeerEventKind = "init" | "end-of-init" | "state";
+
+/** What `watchRoutes` and `watchReceived` report. */
+export type RouteWatchEvent =
+  | { type: "routes"; routes: RouteUpdate[] }
+  /** watchReceived only: a session changed state. */
+  | { type: "peer"; peer: string; state: SessionState; kind: PeerEventKind }
+  | { type: "disconnected"; error: Error }
+  | { type: "reconnected" };
+
+/** Decoded WatchEvent answers, for the lean watches (implemented beside the gRPC transport). */
+export type WatchMessage =
+  | { kind: "routes"; routes: RouteUpdate[] }
+  | { kind: "peer"; peer: string; state: SessionState; event: PeerEventKind }
+  | { kind: "none" };

@@ -7,6 +7,7 @@
 import type { PetrelNode, PetrelNodeStatusBgpSession } from "../../common/api/index.ts";
 import { parseAddress } from "../../common/cidr.ts";
 import { ageMs, humanDuration, renderTable, wholeSeconds } from "./format.ts";
+import { refusedRoutesReport, renderRefusedRoutes, type RefusedRoutesReport } from "./refused-routes.ts";
 
 /** The default for --stale-after: three heartbeat periods of the agent's default 60 s. */
 export const DEFAULT_STALE_AFTER_MS = 3 * 60_000;
@@ -39,6 +40,8 @@ export interface NodeSummary {
 export interface NodeStatusReport {
   readonly nodes: readonly NodeSummary[];
   readonly sessions: readonly SessionRow[];
+  /** Kernel routes and refused announcements (route trust) per node. */
+  readonly routes: RefusedRoutesReport;
   readonly warnings: readonly string[];
 }
 
@@ -114,7 +117,7 @@ export function nodeStatusReport(nodes: readonly PetrelNode[], now: Date, staleA
       warnings.push(`${name}: ${c.type} False (${c.reason})${c.message === "" ? "" : `: ${c.message}`}`);
     }
   }
-  return { nodes: summaries, sessions, warnings };
+  return { nodes: summaries, sessions, routes: refusedRoutesReport(nodes, now), warnings };
 }
 
 const orDash = (v: number | string | undefined) => (v === undefined ? "-" : String(v));
@@ -151,6 +154,8 @@ export function renderNodeStatus(report: NodeStatusReport, wide = false): string
       `${n.established}/${n.sessions}`,
     ]),
   );
+  const routes = renderRefusedRoutes(report.routes);
+  if (routes !== "") out += `\n${routes}`;
   if (report.warnings.length > 0) {
     out += "\n" + report.warnings.map((w) => `WARNING: ${w}\n`).join("");
   }

@@ -45,7 +45,10 @@ export interface BGPConfigurationSpec {
   timers?: BGPConfigurationSpecTimers;
   gracefulRestart?: BGPConfigurationSpecGracefulRestart;
   /**
-   * Service address ranges (cluster IPs, external or load-balancer IPs) that every node advertises.
+   * Service address ranges (cluster IPs, external or load-balancer IPs) that every node advertises,
+   * and accepts from the other nodes, exactly as written. Never a default route; admission
+   * (crds/admission/cidr-bounds.yaml) also refuses one that overlaps an IPPool or contains a Node's
+   * address, and the agents ignore such a CIDR if it is stored anyway.
    */
   serviceCIDRs?: string[];
   /**
@@ -112,6 +115,13 @@ export interface BGPPeerSpec {
   node?: string;
   /** The nodes that peer, by their Node labels. */
   nodeSelector?: LabelSelector;
+  /**
+   * Accept this peer as the next hop of other nodes' block routes: a top-of-rack router or a route
+   * reflector outside the cluster that announces the blocks with itself as next hop. Unset or
+   * false: a block's route from this peer is installed only when its next hop is the block's own
+   * node, and anything else it announces is refused (docs/agent.md, route trust).
+   */
+  learnFrom?: boolean;
   /**
    * Peer with the Petrel nodes whose Node labels match (for route reflectors), at their node
    * addresses and with their own AS numbers.
@@ -333,6 +343,10 @@ export interface PetrelNodeStatus {
   conditions?: Condition[];
   /** Refreshed by the agent periodically; a stale heartbeat means the agent is gone. */
   lastHeartbeatTime?: string;
+  /** The node's Petrel kernel routes and the route announcements it refused. */
+  routes?: PetrelNodeStatusRoutes;
+  /** The refused announcements still in force (the most recent first, at most 32). */
+  refusedRoutes?: PetrelNodeStatusRefusedRoutesItem[];
 }
 
 /** `PetrelNode.status.bgpSessions[*]` */
@@ -361,6 +375,35 @@ export interface PetrelNodeStatusIpam {
   allocated?: number;
   /** Addresses in the node's blocks. */
   capacity?: number;
+}
+
+/**
+ * `PetrelNode.status.routes`: The node's Petrel kernel routes and the route announcements it
+ * refused.
+ */
+export interface PetrelNodeStatusRoutes {
+  /** Routes to other nodes' blocks (and service CIDRs) in the kernel. */
+  installed?: number;
+  /** Blackhole routes of the node's own blocks. */
+  blackholes?: number;
+  /** Route announcements refused since the agent started. */
+  refused?: number;
+  /** The refused announcements by reason (docs/agent.md, route trust). */
+  refusedByReason?: Record<string, number>;
+}
+
+/** `PetrelNode.status.refusedRoutes[*]` */
+export interface PetrelNodeStatusRefusedRoutesItem {
+  /** The peer that announced it. */
+  peerIP?: string;
+  prefix: string;
+  nextHop?: string;
+  reason: "default_route" | "own_block" | "wrong_next_hop" | "owner_unknown" | "invalid_block" | "unknown_block" | "longer_than_block" | "pool_aggregate" | "foreign_prefix" | "kernel_route_exists";
+  message?: string;
+  firstSeen?: string;
+  lastSeen?: string;
+  /** Times it was announced while refused. */
+  count?: number;
 }
 
 /** A list of PetrelNode objects, as the API server returns it. */

@@ -76,8 +76,8 @@ export type Action =
 
 /** The finalizer that keeps a pool until its blocks are gone (nothing is yanked from running pods). */
 export const poolFinalizer = "petrel.dev/ipam-blocks";
-/** Label on every IPAMBlock: the owning node, so that an agent can watch only its own blocks. */
-export const blockNodeLabel = "petrel.dev/node";
+/** Labels on every IPAMBlock (owning node, pool): a contract with the agents, defined in common/. */
+export { blockNodeLabel, blockPoolLabel } from "../../common/block-name.ts";
 /**
  * Annotation the controller puts on a block of a departed node whose agent no longer reports
  * (no heartbeat for the node grace period), just before it deletes the block without the drain
@@ -85,5 +85,3 @@ export const blockNodeLabel = "petrel.dev/node";
  * agent acknowledged and holds no address in it) or carries this annotation.
  */
 export const abandonedAnnotation = "petrel.dev/abandoned";
-/** Label on every IPAMBlock: the pool it was cut from. */
-export const blockPoolLabel = "petrel.dev/pool";

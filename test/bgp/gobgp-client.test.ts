@@ -13,7 +13,7 @@ import { TransientError } from "../../common/errors.ts";
 import type { GobgpClient } from "../../bgp/gobgp/client.ts";
 import { GobgpError } from "../../bgp/gobgp/grpc-error.ts";
 import { connectGobgp } from "../../bgp/gobgp/host/connect-gobgp.ts";
-import type { BestPathEvent, BgpPath, PeerConfig, WatchHandle } from "../../bgp/gobgp/types.ts";
+import type { BestPathEvent, BgpPath, PeerConfig, RouteWatchEvent, WatchHandle } from "../../bgp/gobgp/types.ts";
 import { killGobgpd, requireGobgpd, startGobgpd, type Gobgpd } from "../support/gobgpd.ts";
 import { inNetns, NetnsSet, requireRoot } from "../support/netns.ts";
 import { must } from "../support/sh.ts";
@@ -307,6 +307,82 @@ describe("gobgpd through GobgpClient", () => {
     expect(await a.getPeer(addrB)).toMatchObject({ description: "updated" });
     await established(a, addrB);
     await expect(a.updatePeer({ ...peerAB("192.0.2.99") })).rejects.toMatchObject({ reason: "not-found", field: "address" });
+  });
+
+  it("lean watches and listings decode what gobgpd sends: best paths, paths received before the policy, session events", async () => {
+    const best: RouteWatchEvent[] = [];
+    const received: RouteWatchEvent[] = [];
+    watches.push(b.watchRoutes((e) => best.push(e)), b.watchReceived((e) => received.push(e)));
+    const routes = (events: RouteWatchEvent[]) => events.flatMap((e) => (e.type === "routes" ? e.routes : []));
+    await a.addPath({ prefix: "198.18.5.0/24", nextHop: addrA });
+    await a.addPath({ prefix: "198.19.5.0/24", nextHop: addrA }); // B's import policy rejects it
+    await a.addPath({ prefix: "2001:db8:5::/64", nextHop: "2001:db8::11" });
+    const got = await eventually("B's lean watch to report 198.18.5.0/24 and 2001:db8:5::/64", async () => {
+      const r = routes(best);
+      return r.some((x) => x.prefix === "198.18.5.0/24") && r.some((x) => x.prefix === "2001:db8:5::/64") ? r : undefined;
+    });
+    expect(got.find((x) => x.prefix === "198.18.5.0/24")).toEqual({ family: "ipv4-unicast", prefix: "198.18.5.0/24", nextHop: addrA, peer: addrA, withdrawal: false, stale: false, best: false });
+    expect(got.find((x) => x.prefix === "2001:db8:5::/64")).toMatchObject({ family: "ipv6-unicast", nextHop: "2001:db8::11", peer: addrA });
+    expect(got.some((x) => x.prefix === "198.19.5.0/24")).toBe(false);
+    // The received-paths watch sees the rejected one too (and, first, everything A sent before).
+    const rejected = await eventually("198.19.5.0/24 in B's received paths", async () => routes(received).find((x) => x.prefix === "198.19.5.0/24"));
+    expect(rejected).toMatchObject({ nextHop: addrA, peer: addrA, withdrawal: false });
+    expect(routes(received).some((x) => x.prefix === "198.18.0.0/23")).toBe(true);
+    // Lean listings: B's learned route and A's own.
+    expect((await b.listRoutes("ipv4-unicast")).find((x) => x.prefix === "198.18.5.0/24")).toMatchObject({ nextHop: addrA, peer: addrA, best: true });
+    expect((await a.listRoutes("ipv4-unicast")).find((x) => x.prefix === "198.18.5.0/24")).toMatchObject({ nextHop: addrA, peer: undefined, best: true });
+    await a.deletePath({ prefix: "198.18.5.0/24" });
+    await a.deletePath({ prefix: "198.19.5.0/24" });
+    await a.deletePath({ prefix: "2001:db8:5::/64" });
+    await eventually("the withdrawals in both watches", async () =>
+      routes(best).some((x) => x.prefix === "198.18.5.0/24" && x.withdrawal) && routes(received).some((x) => x.prefix === "198.19.5.0/24" && x.withdrawal) ? true : undefined);
+    // Session events: a hard reset takes the session down and up again.
+    const mark = received.length;
+    await a.resetPeer(addrB);
+    const states = await eventually("B's session events", async () => {
+      const s = received.slice(mark).flatMap((e) => (e.type === "peer" && e.peer === addrA ? [e.state] : []));
+      return s.includes("Established") && s.some((x) => x !== "Established") ? s : undefined;
+    });
+    expect(states.at(-1)).toBe("Established");
+  });
+
+  it("filters on next hop and route type, with statements added to and removed from an assigned policy", async () => {
+    await b.addDefinedSet({ type: "prefix", name: "owner-a", prefixes: [{ prefix: "198.18.6.0/24" }, { prefix: "198.18.7.0/24" }] });
+    await b.addPolicy({ name: "trust", statements: [{ name: "trust-local", conditions: { routeType: "local" }, action: "accept" }] });
+    await b.setPolicyAssignment({ direction: "import", policies: ["trust"], defaultAction: "reject" });
+    try {
+      // gobgpd runs its own paths through the import policy too: the route-type statement admits them.
+      await b.addPath({ prefix: "198.18.8.0/24", nextHop: addrB });
+      expect((await b.listRoutes("ipv4-unicast")).find((x) => x.prefix === "198.18.8.0/24")).toMatchObject({ peer: undefined });
+      await a.addPath({ prefix: "198.18.6.0/24", nextHop: addrA });
+      await a.addPath({ prefix: "198.18.7.0/24", nextHop: "192.0.2.99" }); // someone else's next hop
+      await eventually("both on B's Adj-RIB-In", async () => ((await b.listPaths({ family: "ipv4-unicast", table: "adj-in", peer: addrA, includeFiltered: true })).filter((p) => p.prefix.startsWith("198.18.6.") || p.prefix.startsWith("198.18.7.")).length === 2 ? true : undefined));
+      expect((await b.listRoutes("ipv4-unicast")).map((x) => x.prefix)).not.toContain("198.18.6.0/24");
+      const owner = { name: "trust-owner-a", conditions: { prefixSet: { name: "owner-a" }, nextHopInList: [addrA] }, action: "accept" as const };
+      await b.addStatements("trust", [owner]);
+      await b.resetPeer(addrA, { soft: "in" });
+      const rib = await eventually("198.18.6.0/24 accepted via A", async () => {
+        const r = await b.listRoutes("ipv4-unicast");
+        return r.some((x) => x.prefix === "198.18.6.0/24") ? r : undefined;
+      });
+      expect(rib.map((x) => x.prefix)).not.toContain("198.18.7.0/24");
+      expect((await b.listPolicies("trust"))[0]?.statements.map((st) => [st.name, st.conditions])).toEqual([
+        ["trust-local", { routeType: "local" }],
+        ["trust-owner-a", { prefixSet: { name: "owner-a", match: "any" }, nextHopInList: [`${addrA}/32`] }],
+      ]);
+      // Out, and back under the same name (the definition went too).
+      await b.removeStatements("trust", ["trust-owner-a"]);
+      expect((await b.listPolicies("trust"))[0]?.statements.map((st) => st.name)).toEqual(["trust-local"]);
+      await b.addStatements("trust", [owner]);
+      expect((await b.listPolicies("trust"))[0]?.statements.map((st) => st.name)).toEqual(["trust-local", "trust-owner-a"]);
+      await b.removeDefinedSetEntries({ type: "prefix", name: "owner-a", prefixes: [{ prefix: "198.18.7.0/24" }] });
+      expect((await b.listDefinedSets("prefix", "owner-a"))[0]).toMatchObject({ prefixes: [{ prefix: "198.18.6.0/24" }] });
+    } finally {
+      await b.setPolicyAssignment({ direction: "import", policies: ["import-pools"], defaultAction: "reject" });
+      await b.deletePath({ prefix: "198.18.8.0/24" });
+      await a.deletePath({ prefix: "198.18.6.0/24" });
+      await a.deletePath({ prefix: "198.18.7.0/24" });
+    }
   });
 
   it("reconnects the watch when gobgpd is killed and restarted", async () => {

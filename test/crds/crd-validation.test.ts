@@ -101,6 +101,10 @@ describe("IPPool", () => {
     await expectRejected(create("IPPool", "host-bits-v6", { cidr: "2001:db8::1/64" }), "use 2001:db8::/64");
   });
 
+  test("rejects a default route as spec.cidr", async () => {
+    await expectRejected(create("IPPool", "everything", { cidr: "0.0.0.0/0", blockSize: 26 }), "spec.cidr", "spec.cidr must not be a default route");
+  });
+
   test("rejects a missing spec.cidr", async () => {
     await expectRejected(create("IPPool", "no-cidr", { blockSize: 26 }), "spec.cidr", "Required value");
     await expectRejected(create("IPPool", "no-spec", undefined), "spec", "Required value");
@@ -239,6 +243,8 @@ describe("PetrelNode", () => {
           ipam: { blocks: 1, allocated: 3, capacity: 64 },
           conditions: [{ type: "Ready", status: "True", reason: "Running", message: "", lastTransitionTime: "2026-01-01T00:00:00Z" }],
           lastHeartbeatTime: "2026-01-01T00:00:00Z",
+          routes: { installed: 4, blackholes: 1, refused: 2, refusedByReason: { default_route: 1, longer_than_block: 1 } },
+          refusedRoutes: [{ peerIP: "192.0.2.250", prefix: "0.0.0.0/0", nextHop: "192.0.2.250", reason: "default_route", message: "0.0.0.0/0 is a default route", firstSeen: "2026-01-01T00:00:00Z", lastSeen: "2026-01-01T00:00:00Z", count: 1 }],
         },
       },
       "status",
@@ -274,13 +280,15 @@ describe("BGPConfiguration", () => {
     );
     await expectRejected(patch("bgpconfiguration", "default", { spec: { timers: { holdTimeSeconds: 2 } } }), "spec.timers.holdTimeSeconds must be 0 or at least 3");
     await expectRejected(patch("bgpconfiguration", "default", { spec: { serviceCIDRs: ["198.19.0.1/16"] } }), "spec.serviceCIDRs[0]", "each of spec.serviceCIDRs must be a CIDR");
+    await expectRejected(patch("bgpconfiguration", "default", { spec: { serviceCIDRs: ["0.0.0.0/0"] } }), "spec.serviceCIDRs[0]", "spec.serviceCIDRs must not hold a default route");
+    await expectRejected(patch("bgpconfiguration", "default", { spec: { serviceCIDRs: ["::/0"] } }), "spec.serviceCIDRs[0]", "spec.serviceCIDRs must not hold a default route");
     await expectRejected(patch("bgpconfiguration", "default", { spec: { communities: ["65536:1"] } }), "spec.communities[0]", "each of spec.communities must be");
   });
 });
 
 describe("BGPPeer", () => {
   test("accepts an external peer and a route-reflector selector", async () => {
-    await createOk("BGPPeer", "tor", { peerIP: "2001:db8:ff::1", asNumber: 65001, nodeSelector: { matchLabels: { rack: "r1" } }, multihop: { ttl: 2 }, password: { secretKeyRef: { name: "bgp", key: "tor" } } });
+    await createOk("BGPPeer", "tor", { peerIP: "2001:db8:ff::1", asNumber: 65001, nodeSelector: { matchLabels: { rack: "r1" } }, multihop: { ttl: 2 }, password: { secretKeyRef: { name: "bgp", key: "tor" } }, learnFrom: true });
     await createOk("BGPPeer", "to-reflectors", { peerSelector: { matchLabels: { "petrel.dev/route-reflector": "true" } } });
     const { header, row } = await table(["bgppeers", "tor"]);
     expect(header).toEqual(["NAME", "PEER IP", "AS", "NODE", "MULTIHOP TTL", "AGE"]);
@@ -292,6 +300,67 @@ describe("BGPPeer", () => {
     await expectRejected(create("BGPPeer", "no-as", { peerIP: "198.18.255.1" }), "spec.asNumber is required with spec.peerIP");
     await expectRejected(create("BGPPeer", "bad-ip", { peerIP: "198.18.255.256", asNumber: 65001 }), "spec.peerIP", "spec.peerIP must be an IP address");
     await expectRejected(create("BGPPeer", "two-node-choices", { peerIP: "198.18.255.1", asNumber: 65001, node: "node-a", nodeSelector: {} }), "set at most one of spec.node and spec.nodeSelector");
+  });
+});
+
+describe("route bounds admission policies (crds/admission/cidr-bounds.yaml, ipamblock-labels.yaml)", () => {
+  /** Retries a write the policies should refuse until they do (their parameters sync in the background). */
+  async function refusedEventually(attempt: () => Promise<ProcessResult>, undo: () => Promise<unknown>): Promise<ProcessResult> {
+    let r = await attempt();
+    for (let i = 0; i < 50 && r.status === 0; i++) {
+      await undo();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      r = await attempt();
+    }
+    return r;
+  }
+
+  test("refuse service CIDRs and pools that overlap each other or contain a Node's address, naming the field", async () => {
+    await rig().addNode("rig-bounds", {}, { internalIP: "198.51.100.77" });
+    await rig().kubectlOk(["apply", "-f", join(CRD_DIR, "admission", "cidr-bounds.yaml")]);
+    const services = (serviceCIDRs: string[]) => patch("bgpconfiguration", "default", { spec: { serviceCIDRs } });
+    try {
+      const node = await refusedEventually(() => services(["198.51.100.0/24"]), () => services([]));
+      expect(node.stderr).toContain("spec.serviceCIDRs: 198.51.100.0/24 contains an address of Node rig-bounds (198.51.100.77)");
+      await createOk("IPPool", "bounds-pool", { cidr: "198.19.64.0/20" });
+      const pool = await refusedEventually(() => services(["198.19.66.0/24", "203.0.113.0/24"]), () => services([]));
+      expect(pool.stderr).toContain("spec.serviceCIDRs: 198.19.66.0/24 overlaps IPPool bounds-pool (198.19.64.0/20)");
+      expect((await services(["203.0.113.0/24"])).status).toBe(0);
+      const over = await refusedEventually(() => create("IPPool", "bounds-over-services", { cidr: "203.0.113.0/25" }), () => rig().kubectl(["delete", "ippool", "bounds-over-services", "--ignore-not-found"]));
+      expect(over.stderr).toContain("spec.cidr 203.0.113.0/25 overlaps spec.serviceCIDRs 203.0.113.0/24 of BGPConfiguration default");
+      const underlay = await refusedEventually(() => create("IPPool", "bounds-underlay", { cidr: "198.51.100.0/24" }), () => rig().kubectl(["delete", "ippool", "bounds-underlay", "--ignore-not-found"]));
+      expect(underlay.stderr).toContain("spec.cidr 198.51.100.0/24 contains an address of Node rig-bounds (198.51.100.77)");
+    } finally {
+      await services(["198.19.255.0/24", "2001:db8:ffff::/112"]);
+      await rig().kubectlOk(["delete", "-f", join(CRD_DIR, "admission", "cidr-bounds.yaml")]);
+      await rig().kubectl(["delete", "ippool", "bounds-pool", "--ignore-not-found"]);
+      await rig().removeNode("rig-bounds");
+    }
+  });
+
+  test("refuse an IPAMBlock whose node or pool label is not its spec's", async () => {
+    // A block from before the policy, without labels: later updates that leave them alone pass.
+    await createOk("IPAMBlock", "198-18-4-0-26", { cidr: "198.18.4.0/26", pool: "v4-explicit", node: "node-a" });
+    await rig().kubectlOk(["apply", "-f", join(CRD_DIR, "admission", "ipamblock-labels.yaml")]);
+    try {
+      const block = (name: string, cidr: string, labels: Record<string, string>) =>
+        rig().kubectl(["create", "-f", "-", "-o", "name"], JSON.stringify({ apiVersion: API_VERSION, kind: "IPAMBlock", metadata: { name, labels }, spec: { cidr, pool: "v4-explicit", node: "node-a" } }));
+      // The policy starts asynchronously: probe with server-side dry runs (admission runs, nothing
+      // is stored) until it refuses, so no probe leaves a block behind.
+      const dryWrong = () => rig().kubectl(["create", "--dry-run=server", "-f", "-", "-o", "name"], JSON.stringify({ apiVersion: API_VERSION, kind: "IPAMBlock", metadata: { name: "198-18-5-0-26", labels: { "petrel.dev/node": "node-b", "petrel.dev/pool": "v4-explicit" } }, spec: { cidr: "198.18.5.0/26", pool: "v4-explicit", node: "node-a" } }));
+      await refusedEventually(dryWrong, async () => undefined);
+      const wrong = await block("198-18-5-0-26", "198.18.5.0/26", { "petrel.dev/node": "node-b", "petrel.dev/pool": "v4-explicit" });
+      expect(wrong.status).not.toBe(0);
+      expect(wrong.stderr).toContain("metadata.labels[petrel.dev/node] must equal spec.node (node-a)");
+      const noPool = await block("198-18-5-0-26", "198.18.5.0/26", { "petrel.dev/node": "node-a" });
+      expect(noPool.stderr).toContain("metadata.labels[petrel.dev/pool] must equal spec.pool (v4-explicit)");
+      expect((await block("198-18-5-0-26", "198.18.5.0/26", { "petrel.dev/node": "node-a", "petrel.dev/pool": "v4-explicit" })).status).toBe(0);
+      expect((await patch("ipamblock", "198-18-4-0-26", { spec: { draining: true } })).status).toBe(0);
+      expect((await patch("ipamblock", "198-18-5-0-26", { metadata: { labels: { "petrel.dev/node": "node-c" } } })).status).not.toBe(0);
+    } finally {
+      await rig().kubectlOk(["delete", "-f", join(CRD_DIR, "admission", "ipamblock-labels.yaml")]);
+      await rig().kubectl(["delete", "ipamblock", "198-18-4-0-26", "198-18-5-0-26", "--ignore-not-found"]);
+    }
   });
 });
 
@@ -312,15 +381,17 @@ describe("IPAMBlock protection policy (crds/admission/ipamblock-protection.yaml)
 
   test("refuses an undrained delete and a wrong label; allows a drained or abandoned delete; a patch with another uid is refused", async () => {
     await rig().kubectlOk(["apply", "-f", join(CRD_DIR, "admission", "ipamblock-protection.yaml")]);
-    // The policy starts asynchronously: retry until it refuses a wrongly labelled block.
+    // The policy starts asynchronously: retry until it refuses a wrongly labelled block, with
+    // server-side dry runs (admission runs, nothing is stored): a probe that was let in could
+    // otherwise not be deleted again once the policy is up (an undrained block).
     let refused: ProcessResult | undefined;
     for (let i = 0; i < 50; i++) {
-      refused = await rig().kubectl(["create", "-f", "-"], labelled("node-b"));
+      refused = await rig().kubectl(["create", "--dry-run=server", "-f", "-"], labelled("node-b"));
       if (refused.status !== 0) break;
-      await rig().kubectl(["delete", "ipamblock", name, "--wait=false"]);
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(refused?.stderr).toContain("the label petrel.dev/node must be the block's spec.node (node-a)");
+    expect((await rig().kubectl(["create", "-f", "-"], labelled("node-b"))).stderr).toContain("the label petrel.dev/node must be the block's spec.node (node-a)");
     await rig().kubectlOk(["create", "-f", "-"], labelled("node-a"));
     await expectRejected(rig().kubectl(["delete", "ipamblock", name]), `IPAMBlock ${name} (198.18.5.0/26, node node-a) is in use or not drained (status.allocated: unknown)`, "kubectl patch ipamblock");
     // Drained: draining, acknowledged for this generation, nothing allocated.

@@ -24,6 +24,7 @@ import { repoRoot } from "../support/repo-root.ts";
 import { RoutedCluster, torAddress, type ClusterNode, type Pod } from "../support/routed-cluster.ts";
 import { must } from "../support/sh.ts";
 import { busyboxImage } from "../support/test-images.ts";
+import { formatLoss, pingDuring } from "../support/route-checks.ts";
 
 requireRoot();
 
@@ -358,6 +359,110 @@ test("deleting the pods gives their addresses back", async () => {
   });
 }, 300_000);
 
+interface NodePodContainer { name: string; id: string; restarts: number; ready: boolean }
+
+/** The node DaemonSet's pod on the kubelet node: its containers' ids, restart counts, readiness. */
+async function nodePodContainers(): Promise<{ pod: string; uid: string; containers: NodePodContainer[] }> {
+  const list = JSON.parse(await kubectl(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=node", "-o", "json"])) as {
+    items: { metadata: { name: string; uid: string; deletionTimestamp?: string }; status: { containerStatuses?: { name: string; containerID?: string; restartCount: number; ready: boolean }[] } }[];
+  };
+  const pod = list.items.find((p) => p.metadata.deletionTimestamp === undefined);
+  if (pod === undefined) throw new Error("no node pod");
+  return {
+    pod: pod.metadata.name,
+    uid: pod.metadata.uid,
+    containers: (pod.status.containerStatuses ?? []).map((c) => ({ name: c.name, id: (c.containerID ?? "").replace(/^containerd:\/\//, ""), restarts: c.restartCount, ready: c.ready })),
+  };
+}
+
+async function startPod(name: string, spec: Record<string, unknown>): Promise<PodInfo> {
+  await kubectl(["apply", "-f", "-"], JSON.stringify({
+    apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default", labels: { app: "petrel-e2e-extra" } },
+    spec: { nodeSelector: { "kubernetes.io/hostname": kubeletNodeName }, terminationGracePeriodSeconds: 1, ...spec },
+  }));
+  await kubectl(["wait", "--for=condition=Ready", `pod/${name}`, "-n", "default", "--timeout=120s"]);
+  const p = JSON.parse(await kubectl(["get", "pod", name, "-n", "default", "-o", "json"])) as { status: { podIP?: string; containerStatuses?: { containerID?: string }[] } };
+  return { name, ip: p.status.podIP ?? "", containerId: (p.status.containerStatuses?.[0]?.containerID ?? "").replace(/^containerd:\/\//, "") };
+}
+
+async function deletePod(name: string): Promise<void> {
+  await kubectl(["delete", "pod", name, "-n", "default", "--wait=true", "--ignore-not-found"]);
+  await waitFor(`the kubelet to remove ${name}'s sandbox`, 150_000, async () =>
+    (await kubelet().containerd.cri.listPodSandboxes()).some((sb) => sb.metadata?.name === name) ? undefined : true);
+}
+
+const execIn = (containerId: string, argv: readonly string[]) => kubelet().ctr(["tasks", "exec", "--exec-id", `probe-${process.pid}-${++execCount}`, containerId, ...argv]);
+
+let lossTarget: PodInfo | undefined;
+
+test("a hostNetwork pod without capabilities on the node cannot reach gobgpd's API", async () => {
+  const probe = await startPod("hostnet-probe", {
+    hostNetwork: true,
+    containers: [{
+      name: "main", image: busyboxImage().ref, imagePullPolicy: "Never", command: ["sleep", "3600"],
+      securityContext: { runAsUser: 65534, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+    }],
+  });
+  try {
+    // The pod is on the node's network: it reaches a TCP port on the node's loopback.
+    // (busybox nc: no -z; with stdin at its end it connects, and exits 0 once connected.)
+    const connect = (port: number) => execIn(probe.containerId, ["sh", "-c", `nc -w 2 127.0.0.1 ${port} </dev/null`]);
+    const listener = spawn("ip", ["netns", "exec", kubelet().netns, "busybox", "nc", "-l", "-p", "50099"], { stdio: "ignore" });
+    try {
+      await sleep(500);
+      const control = await connect(50099);
+      expect([control.status, control.stderr]).toEqual([0, ""]);
+    } finally {
+      listener.kill("SIGKILL");
+    }
+    // gobgpd listens on no TCP port for its API (the old 127.0.0.1:50051), and its unix socket lives
+    // in the node pod's own volume, which this pod's file system does not have.
+    const tcp = await connect(50051);
+    expect(tcp.status).not.toBe(0);
+    const find = await execIn(probe.containerId, ["sh", "-c", "ls -ld /run/petrel 2>&1; find / -xdev -name 'gobgpd.sock' 2>/dev/null | head -1"]);
+    expect(find.stdout).toMatch(/No such file or directory/);
+    expect(find.stdout).not.toContain("gobgpd.sock");
+    // In the node pod the directory is private (0700, root), the socket inside it.
+    const node = await nodePodContainers();
+    const agentId = node.containers.find((c) => c.name === "agent")?.id ?? "";
+    const st = await execIn(agentId, ["stat", "-c", "%a %u %F", "/run/petrel/gobgp", "/run/petrel/gobgp/gobgpd.sock"]);
+    expect(st.stdout.trim().split("\n")).toEqual(["700 0 directory", expect.stringMatching(/^7\d\d 0 socket$/)]);
+    say("hostNetwork probe pod (uid 65534, no capabilities): TCP to the node's loopback works, 127.0.0.1:50051 refused, no gobgpd socket in its file system; /run/petrel/gobgp is 0700 root in the node pod");
+  } finally {
+    await deletePod("hostnet-probe");
+  }
+}, 300_000);
+
+test("restarts on the kubelet node (agent, gobgpd SIGTERM, gobgpd SIGKILL) lose no pings across nodes", async () => {
+  lossTarget = await startPod("loss-target", { containers: [{ name: "main", image: busyboxImage().ref, imagePullPolicy: "Never", command: ["sleep", "3600"] }] });
+  const from = netnsPods[0];
+  if (from === undefined) throw new Error("no netns pod");
+  expect(cluster().ping(from, lossTarget.ip)).toBe(true);
+  const restart = async (container: "agent" | "gobgpd", signal: "SIGTERM" | "SIGKILL") => {
+    const before = (await nodePodContainers()).containers.find((c) => c.name === container);
+    if (before === undefined) throw new Error(`no ${container} container`);
+    const loss = await pingDuring(from.netns, lossTarget?.ip ?? "", async () => {
+      const r = await kubelet().ctr(["tasks", "kill", "-s", signal, before.id]);
+      if (r.status !== 0) throw new Error(`ctr tasks kill ${before.id}: ${r.stderr}`);
+      await waitFor(`${container} restarted and ready`, 120_000, async () => {
+        const now = (await nodePodContainers()).containers;
+        const c = now.find((x) => x.name === container);
+        return c !== undefined && c.restarts > before.restarts && now.every((x) => x.ready) ? true : undefined;
+      });
+      // The agent settles (30 s by default: it removes nothing meanwhile); wait out part of it.
+      await sleep(10_000);
+    }, 0.2);
+    say(formatLoss(`${container} ${signal} on the kubelet node: ${from.name} pod -> kubelet pod`, loss));
+    return loss;
+  };
+  const losses = [await restart("agent", "SIGKILL"), await restart("gobgpd", "SIGTERM"), await restart("gobgpd", "SIGKILL")];
+  for (const l of losses) {
+    expect(l.sent).toBeGreaterThan(30);
+    expect(l.lost).toBe(0);
+  }
+  expect(cluster().ping(from, lossTarget.ip)).toBe(true);
+}, 600_000);
+
 test("helm upgrade rolls the DaemonSet; the node's CNI files never go away meanwhile, and pods still start", async () => {
   const conflist = join(cniConfDir, "00-petrel.conflist");
   const before = (await kubectl(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=node", "-o", "jsonpath={.items[*].metadata.name}"])).trim();
@@ -371,14 +476,24 @@ test("helm upgrade rolls the DaemonSet; the node's CNI files never go away meanw
       await sleep(50);
     }
   })();
-  // A changed value changes the pod template: a rolling update of the DaemonSet.
+  // A changed value changes the pod template: a rolling update of the DaemonSet. Pings cross it
+  // from a netns node's pod to a pod on the kubelet node.
   // Another CNI's config on the node: cni.exclusive moves it aside (and uninstall brings it back).
   writeFileSync(join(cniConfDir, "10-other.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "other", plugins: [{ type: "other" }] }));
-  // crds.keep=false: the opt-in removal of the CRDs at uninstall (NOTES.txt says to set it so).
-  await helmOk(["upgrade", "petrel", chartDir, "--namespace", NS, "-f", values(), "--set", "node.logLevel=info", "--set", "crds.keep=false", "--set", "cni.exclusive=true"], cluster().rig.kubeconfigPath);
-  await kubectl(["-n", NS, "rollout", "status", "daemonset/petrel-node", "--timeout=240s"]);
+  const from = netnsPods[0];
+  if (from === undefined || lossTarget === undefined) throw new Error("no pods to ping between");
+  const loss = await pingDuring(from.netns, lossTarget.ip, async () => {
+    // crds.keep=false: the opt-in removal of the CRDs at uninstall (NOTES.txt says to set it so).
+    await helmOk(["upgrade", "petrel", chartDir, "--namespace", NS, "-f", values(), "--set", "node.logLevel=info", "--set", "crds.keep=false", "--set", "cni.exclusive=true"], cluster().rig.kubeconfigPath);
+    await kubectl(["-n", NS, "rollout", "status", "daemonset/petrel-node", "--timeout=240s"]);
+    await sleep(10_000);
+  }, 0.2);
   watching = false;
   await watcher;
+  say(formatLoss(`helm upgrade rolling the node pod: ${from.name} pod -> kubelet pod`, loss));
+  expect(loss.sent).toBeGreaterThan(30);
+  expect(loss.lost).toBe(0);
+  await deletePod(lossTarget.name);
   const after = (await kubectl(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=node", "-o", "jsonpath={.items[*].metadata.name}"])).trim();
   say(`upgrade: ${before} -> ${after}; CNI files checked ${checks} times, missing ${missing} times`);
   expect(after).not.toBe(before);

@@ -1,10 +1,10 @@
 // The chart's Grafana dashboard and alert rules name only metrics the programs declare: the names
 // come from the controller's and the agent's own registries (controller/metrics.ts,
-// bgp/metrics.ts), not from a list kept here. Unit test: reads the chart's files, no helm needed
+// bgp/agent/metrics.ts), not from a list kept here. Unit test: reads the chart's files, no helm needed
 // (chart-render.test.ts checks the rendered objects the same way).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createAgentMetrics } from "../../bgp/metrics.ts";
+import { createAgentMetrics } from "../../bgp/agent/metrics.ts";
 import { createControllerMetrics } from "../../controller/metrics.ts";
 import { dashboardQueries, declaredMetricNames, promqlMetricNames, ruleExpressions, scrapeSeries, type GrafanaDashboard } from "../support/promql-names.ts";
 import { repoRoot } from "../support/repo-root.ts";

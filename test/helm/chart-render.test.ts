@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { chartDir, helm, helmOk, renderChart } from "../support/helm.ts";
 import { repoRoot } from "../support/repo-root.ts";
-import { createAgentMetrics } from "../../bgp/metrics.ts";
+import { createAgentMetrics } from "../../bgp/agent/metrics.ts";
 import { createControllerMetrics } from "../../controller/metrics.ts";
 import { dashboardQueries, declaredMetricNames, promqlMetricNames, scrapeSeries, type GrafanaDashboard } from "../support/promql-names.ts";
 import { promtoolPath } from "../support/promtool.ts";
@@ -155,6 +155,22 @@ describe("workloads", () => {
     expect(at(agent, "securityContext", "capabilities")).toEqual({ drop: ["ALL"], add: ["NET_ADMIN"] });
     const volumes = Object.fromEntries(spec.volumes.map((v: { name: string; hostPath?: { path: string } }) => [v.name, v.hostPath?.path]));
     expect(volumes).toMatchObject({ "cni-bin": "/opt/cni/bin", "cni-conf": "/etc/cni/net.d", state: "/var/lib/petrel" });
+  });
+
+  test("gobgpd's API is a unix socket in a 0700 directory of an emptyDir that only gobgpd and the agent mount", () => {
+    const spec = at(find(defaults, "DaemonSet", "petrel-node"), "spec", "template", "spec");
+    expect(spec.volumes.find((v: { name: string }) => v.name === "gobgp-api")).toEqual({ name: "gobgp-api", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } });
+    const mounting = [...spec.initContainers, ...spec.containers].filter((c: { volumeMounts?: { name: string }[] }) => (c.volumeMounts ?? []).some((m) => m.name === "gobgp-api")).map((c: { name: string }) => c.name);
+    expect(mounting).toEqual(["gobgpd", "agent"]);
+    const [gobgpd, agent] = spec.containers;
+    const script = (gobgpd.args as string[]).join(" ");
+    expect(script).toContain("umask 077");
+    expect(script).toContain("chmod 0700 /run/petrel/gobgp");
+    expect(script).toMatch(/\/usr\/bin\/gobgpd --api-hosts=unix:\/\/\/run\/petrel\/gobgp\/gobgpd\.sock/);
+    // SIGTERM becomes SIGKILL for gobgpd: peers see a broken session (graceful restart), not a Cease.
+    expect(script).toContain("trap 'kill -KILL $pid' TERM INT && wait $pid");
+    expect(script).not.toMatch(/api-hosts=[0-9:.]/);
+    expect(agent.args).toContain("--gobgp-address=unix:///run/petrel/gobgp/gobgpd.sock");
   });
 
   test("the conflist sorts first, chains portmap after petrel and logs at info into the state dir; full values change all that", () => {

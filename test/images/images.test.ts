@@ -211,9 +211,9 @@ test("node image: the agent loads the .proto files and keeps running beside gobg
   // A kubeconfig for an API server that is not there: the agent retries its watches, and runs.
   const script = [
     `printf 'apiVersion: v1\\nkind: Config\\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\\nusers: [{name: u, user: {token: t}}]\\ncontexts: [{name: x, context: {cluster: c, user: u}}]\\ncurrent-context: x\\n' >/tmp/kubeconfig`,
-    "gobgpd --log-level=warn --api-hosts=127.0.0.1:50051 >/dev/null 2>&1 &",
+    "gobgpd --log-level=warn --api-hosts=unix:///tmp/gobgpd.sock >/dev/null 2>&1 &",
     "sleep 1",
-    "timeout 6 petrel-agent --node-name n1 --kubeconfig /tmp/kubeconfig >/tmp/agent.log 2>&1; echo \"agent-exit=$?\"",
+    "timeout 6 petrel-agent --node-name n1 --kubeconfig /tmp/kubeconfig --gobgp-address=unix:///tmp/gobgpd.sock >/tmp/agent.log 2>&1; echo \"agent-exit=$?\"",
     "cat /tmp/agent.log",
   ].join("\n");
   const ok = inImage("node", ["sh", "-c", script]);

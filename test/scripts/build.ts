@@ -46,18 +46,21 @@ rmSync(join(root, "dist", "bin", "kubectl-petrel"), { force: true });
 symlinkSync("petrelctl", join(root, "dist", "bin", "kubectl-petrel"));
 writeFileSync(join(root, "dist", "bin", "kubectl_complete-petrel"), '#!/bin/sh\n# kubectl runs this to complete `kubectl petrel ...`\nexec petrelctl __complete --cobra -- "$@"\n', { mode: 0o755 });
 
+// The agent runs on every node and must stay under 100 MiB: V8's default young generation grows
+// to 16 MiB per semi-space, which is a sixth of that for no gain at the agent's allocation rate
+// (measured: 100 -> 94 MiB idle RSS with --max-semi-space-size=2). `env -S` (GNU coreutils 8.30+,
+// Debian 10+) passes the flag from the shebang.
+const agentNodeFlags = "--max-semi-space-size=2";
 const nodePrograms = [
   { entry: "controller/main.ts", out: "dist/bin/petrel-controller" },
-  { entry: "bgp/main.ts", out: "dist/bin/petrel-agent" },
-  { entry: "bgp/agent/main.ts", out: "dist/bin/petrel-agent" },
+  { entry: "bgp/agent/main.ts", out: "dist/bin/petrel-agent", banner: `#!/usr/bin/env -S node ${agentNodeFlags}` },
   { entry: "bgp/petrelctl/main.ts", out: "dist/bin/petrelctl.mjs" },
-  { entry: "bgp/cni-installer/main.ts", out: "dist/bin/petrel-cni-installer" },
   { entry: "cni-plugin/cni-installer/main.ts", out: "dist/bin/petrel-cni-installer" },
 ];
-for (const { entry, out } of nodePrograms) {
+for (const { entry, out, banner } of nodePrograms) {
   if (!existsSync(join(root, entry))) continue;
   // ESM output: Node 24 detects module syntax in an extensionless file, so it runs as `petrel-controller`.
-  execFileSync(bun, ["build", "--target=node", "--format=esm", "--minify-syntax", "--minify-whitespace", "--sourcemap=none", "--banner=#!/usr/bin/env node", ...defines, join(root, entry), "--outfile", join(root, out)], {
+  execFileSync(bun, ["build", "--target=node", "--format=esm", "--minify-syntax", "--minify-whitespace", "--sourcemap=none", `--banner=${banner ?? "#!/usr/bin/env node"}`, ...defines, join(root, entry), "--outfile", join(root, out)], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   chmodSync(join(root, out), 0o755);

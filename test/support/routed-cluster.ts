@@ -5,7 +5,7 @@
 // with --netns); optionally BIRD as the top-of-rack router at 192.0.2.254 (AS 65000), peering
 // with every node over eBGP; pods wired by the CNI plugin from the blocks the agents write.
 // Everything is removed by stop(), by the pids and names it made.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../rig/free-port.ts";
@@ -23,6 +23,12 @@ export const clusterAsn = 64512;
 export const torAsn = 65000;
 export const torAddress = "192.0.2.254";
 export const agentBin = join(repoRoot, "dist", "bin", "petrel-agent");
+
+/** The Node flags of the agent's shebang (test/scripts/build.ts), for running it with the pinned Node. */
+export function agentNodeFlags(): string[] {
+  const first = readFileSync(agentBin, "utf8").slice(0, 300).split("\n")[0] ?? "";
+  return (/\bnode\s+(.*)$/.exec(first)?.[1] ?? "").split(/\s+/).filter((f) => f.startsWith("--"));
+}
 
 export interface ClusterNode {
   readonly name: string;
@@ -123,7 +129,7 @@ export class RoutedCluster {
     }
     await rig.kubectlOk(["apply", "-f", join(repoRoot, "crds")]);
     await rig.kubectlOk(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
-    await rig.kubectlOk(["apply", "-f", join(repoRoot, "crds", "admission", "ippool-overlap.yaml")]);
+    for (const f of ["ippool-overlap.yaml", "cidr-bounds.yaml", "ipamblock-labels.yaml"]) await rig.kubectlOk(["apply", "-f", join(repoRoot, "crds", "admission", f)]);
     await rig.kubectlOk(["apply", "-f", "-"], obj("IPPool", "default", { cidr: this.#options.poolCidr ?? "198.18.0.0/20", ...(this.#options.poolBlockSize === undefined ? {} : { blockSize: this.#options.poolBlockSize }) }));
     await rig.kubectlOk(["apply", "-f", "-"], obj("BGPConfiguration", "default", {
       asNumber: clusterAsn,
@@ -182,6 +188,7 @@ export class RoutedCluster {
 
   #startAgent(name: string, netns: string, stateDir: string, gobgpd: Gobgpd, healthPort: number): Started {
     return startProcess(`petrel-agent-${name}`, pinnedNode, [
+      ...agentNodeFlags(),
       agentBin,
       `--kubeconfig=${this.rig.kubeconfigPath}`,
       `--node-name=${name}`,
@@ -190,7 +197,8 @@ export class RoutedCluster {
       `--netns=${netns}`,
       `--health-address=127.0.0.1:${healthPort}`,
       "--namespace=default",
-      "--resync-period=5s",
+      // The slow full comparison: long enough that the tests see the event-driven paths at work.
+      "--resync-period=60s",
       "--route-settle-time=5s",
       "--status-interval=500ms",
       "--log-level=debug",
@@ -279,6 +287,16 @@ export class RoutedCluster {
 
   restartAgent(node: ClusterNode): void {
     node.agent = this.#startAgent(node.name, node.netns, node.stateDir, node.gobgpd, node.healthPort);
+  }
+
+  /**
+   * The controller exits by design when it loses its Lease (an API server away for long, a
+   * saturated machine); in a cluster its Deployment starts it again. This does the same.
+   */
+  async ensureController(): Promise<void> {
+    if (this.controller === undefined || this.controller.running) return;
+    this.controller = await ControllerProcess.start(this.rig, "demo-restarted", fastControllerFlags.filter((f) => !f.startsWith("--leader-elect-")));
+    await this.controller.waitReady();
   }
 
   /** Takes a node away: its agent and gobgpd stop, its Node object is deleted, its netns removed. */

@@ -5,7 +5,9 @@ import { familyFromApi } from "../../gobgp/family.ts";
 import { grpcStatus } from "../../gobgp/grpc-error.ts";
 import { field, list, num, str } from "../../gobgp/narrow.ts";
 import { decodePath } from "../../gobgp/path-codec.ts";
-import { FakeTransport, statusError } from "../../gobgp/testing/fake-transport.ts";
+import { encodeListPath, FakeTransport, jsonDecoder, statusError } from "../../gobgp/testing/fake-transport.ts";
+import { GobgpClient } from "../../gobgp/client.ts";
+import type { RouteUpdate } from "../../gobgp/types.ts";
 
 export type Msg = Record<string, unknown>;
 
@@ -26,7 +28,11 @@ export class FakeGobgpd {
   readonly paths = new Map<string, Msg>();
   readonly sets = new Map<string, { ipPrefix: string; maskLengthMin: number; maskLengthMax: number }[]>();
   readonly policies = new Map<string, Msg>();
+  /** Statement definitions (global in gobgpd). */
+  readonly statements = new Set<string>();
   readonly assignments = new Map<string, Msg>();
+  /** Routes learned from peers, as ListPath lists them beside the local paths. */
+  received: RouteUpdate[] = [];
 
   constructor() {
     const t = this.transport;
@@ -44,6 +50,8 @@ export class FakeGobgpd {
     t.answer("GetBgp", () => ({ global: this.global ?? { asn: 0, routerId: "", listenPort: 0, listenAddresses: [] } }));
     t.answer("StartBgp", (r: Msg) => {
       this.global = field(r, "global");
+      for (const m of [this.sets, this.policies, this.assignments]) m.clear();
+      this.statements.clear();
       return {};
     });
     t.answer("StopBgp", () => {
@@ -52,6 +60,7 @@ export class FakeGobgpd {
       this.paths.clear();
       return {};
     });
+    // StartBgp resets gobgpd's routing policy.
     t.answer("AddPeer", (r: Msg) => {
       const address = str(field(field(r, "peer"), "conf"), "neighborAddress");
       if (this.peers.has(address)) return statusError(grpcStatus.UNKNOWN, `can't overwrite the existing peer: ${address}`);
@@ -68,7 +77,8 @@ export class FakeGobgpd {
     t.answer("DeletePath", (r: Msg) => (this.paths.delete(prefixOf(r["path"])) ? {} : notFound("path")));
     t.answer("ListPath", (r: Msg) => {
       const family = familyFromApi(r["family"]);
-      return [...this.paths].filter(([, p]) => familyFromApi(p["family"]) === family).map(([prefix, p]) => ({ destination: { prefix, paths: [p] } }));
+      const only = new Set(list(r, "prefixes").map((x) => str(x, "prefix")));
+      return [...this.paths].filter(([prefix, p]) => familyFromApi(p["family"]) === family && (only.size === 0 || only.has(prefix))).map(([prefix, p]) => ({ destination: { prefix, paths: [p] } }));
     });
     t.answer("ListDefinedSet", () => [...this.sets].map(([name, prefixes]) => ({ definedSet: { definedType: "PREFIX", name, prefixes, list: [] } })));
     t.answer("AddDefinedSet", (r: Msg) => {
@@ -91,11 +101,46 @@ export class FakeGobgpd {
       }
       return {};
     });
+    // gobgpd 3.10: AddPolicy of an existing policy appends the statements; statement names are
+    // global and may not be defined twice; DeletePolicy with all=false takes statements out.
     t.answer("AddPolicy", (r: Msg) => {
-      this.policies.set(str(field(r, "policy"), "name"), field(r, "policy") ?? {});
+      const policy = field(r, "policy") ?? {};
+      const name = str(policy, "name");
+      const statements = list(policy, "statements") as Msg[];
+      for (const st of statements) {
+        if (this.statements.has(str(st, "name"))) return statusError(grpcStatus.UNKNOWN, `statement ${str(st, "name")} already defined`);
+      }
+      for (const st of statements) this.statements.add(str(st, "name"));
+      const had = this.policies.get(name);
+      this.policies.set(name, had === undefined ? policy : { ...had, statements: [...(list(had, "statements") as Msg[]), ...statements] });
       return {};
     });
-    t.answer("DeletePolicy", (r: Msg) => (this.policies.delete(str(field(r, "policy"), "name")) ? {} : notFound("policy")));
+    t.answer("DeletePolicy", (r: Msg) => {
+      const policy = field(r, "policy") ?? {};
+      const name = str(policy, "name");
+      const had = this.policies.get(name);
+      if (had === undefined) return notFound("policy");
+      if (r["all"] === true) {
+        if ([...this.assignments.values()].some((a) => list(a, "policies").some((p) => str(p, "name") === name))) return statusError(grpcStatus.UNKNOWN, `can't delete. policy ${name} is in use`);
+        this.policies.delete(name);
+        if (r["preserveStatements"] !== true) for (const st of list(had, "statements")) this.statements.delete(str(st, "name"));
+        return {};
+      }
+      const gone = new Set(list(policy, "statements").map((st) => str(st, "name")));
+      this.policies.set(name, { ...had, statements: list(had, "statements").filter((st) => !gone.has(str(st, "name"))) });
+      return {};
+    });
+    t.answer("DeleteStatement", (r: Msg) => (this.statements.delete(str(field(r, "statement"), "name")) ? {} : notFound("statement")));
+    t.answer("ListPolicy", () => [...this.policies.values()].map((policy) => ({ policy })));
+    t.answer("ListPolicyAssignment", () => [...this.assignments.values()].map((assignment) => ({ assignment })));
+    t.answer("raw:ListPath", (r: Msg) => {
+      const family = familyFromApi(r["family"]);
+      return [...this.paths].filter(([, p]) => familyFromApi(p["family"]) === family).map(([prefix, p]) => {
+        const path = decodePath(p);
+        const route: RouteUpdate = { family: family ?? "ipv4-unicast", prefix, nextHop: path?.nextHop ?? "", peer: undefined, withdrawal: false, stale: false, best: true };
+        return encodeListPath([route, ...this.received.filter((x) => x.prefix === prefix)]);
+      }).concat(this.received.filter((x) => !this.paths.has(x.prefix) && x.family === family).map((x) => encodeListPath([x])));
+    });
     t.answer("SetPolicyAssignment", (r: Msg) => {
       const a = field(r, "assignment");
       this.assignments.set(str(a, "direction"), a ?? {});
@@ -108,6 +153,13 @@ export class FakeGobgpd {
   restart(): void {
     this.global = undefined;
     for (const m of [this.peers, this.paths, this.sets, this.policies, this.assignments]) m.clear();
+    this.statements.clear();
+    this.received = [];
+  }
+
+  /** A client on this fake, with the lean decoder's JSON stand-in. */
+  client(): GobgpClient {
+    return new GobgpClient(this.transport, jsonDecoder);
   }
 
   /** Method names called since `mark` (a `transport.calls.length`). */

@@ -9,7 +9,9 @@ import type {
 import { blockNameOf } from "../../../common/block-name.ts";
 import { parseCidr } from "../../../common/cidr.ts";
 import type { PeerStatus, SessionState } from "../../gobgp/types.ts";
+import { routeBounds } from "../cidr-bounds.ts";
 import type { ClusterView, NodeView, PasswordLookup } from "../cluster-view.ts";
+import { desiredBgp, type DesiredBgp } from "../desired-bgp.ts";
 
 export function nodeView(name: string, address: string | undefined, labels: Record<string, string> = {}): NodeView {
   return { name, address, labels };
@@ -121,4 +123,10 @@ export function peerStatus(
     families: [{ family: "ipv4-unicast", received: accepted, accepted, advertised }],
     messages: { received: zeroMessages, sent: zeroMessages },
   };
+}
+
+/** desiredBgp with the bounds the agent would compute from the view (every node's address). */
+export function planFor(view: ClusterView, me: string, passwords: PasswordLookup): DesiredBgp {
+  const bounds = routeBounds(view.pools, view.bgpConfiguration?.spec?.serviceCIDRs, view.nodes.flatMap((n) => (n.address === undefined ? [] : [[n.name, n.address] as const])));
+  return desiredBgp(view, me, passwords, bounds);
 }

@@ -2,9 +2,10 @@
 import { GobgpClient } from "../client.ts";
 import { gobgpProtoDir, loadGobgpProto } from "./gobgp-proto.ts";
 import { GrpcTransport } from "./grpc-transport.ts";
+import { loadRouteDecoder } from "./route-decoder.ts";
 
 export interface ConnectGobgpOptions {
-  /** gobgpd's `--api-hosts` value as a gRPC target: `127.0.0.1:50051` or `unix:///run/gobgpd.sock`. */
+  /** gobgpd's `--api-hosts` value as a gRPC target: `unix:///run/petrel/gobgp/gobgpd.sock` or `127.0.0.1:50051`. */
   address: string;
   /** Directory of gobgp's .proto files; see gobgp-proto.ts for the default. */
   protoDir?: string;
@@ -12,6 +13,7 @@ export interface ConnectGobgpOptions {
 }
 
 export function connectGobgp(options: ConnectGobgpOptions): GobgpClient {
-  const definition = loadGobgpProto(gobgpProtoDir(options.protoDir));
-  return new GobgpClient(new GrpcTransport(options.address, definition, { callTimeoutMs: options.callTimeoutMs }));
+  const dir = gobgpProtoDir(options.protoDir);
+  const definition = loadGobgpProto(dir);
+  return new GobgpClient(new GrpcTransport(options.address, definition, { callTimeoutMs: options.callTimeoutMs }), loadRouteDecoder(dir));
 }

@@ -2,9 +2,12 @@
 import { Client, credentials, Metadata, type ClientReadableStream } from "@grpc/grpc-js";
 import type { MethodDefinition, PackageDefinition } from "@grpc/proto-loader";
 import { PetrelError } from "../../../common/errors.ts";
-import type { GobgpTransport, ListMethod, StreamCall, StreamHandlers, UnaryMethod, WatchMethod } from "../transport.ts";
+import type { GobgpTransport, ListMethod, RawStreamHandlers, StreamCall, StreamHandlers, UnaryMethod, WatchMethod } from "../transport.ts";
 
 const serviceName = "apipb.GobgpApi";
+
+/** The answer's bytes as they came: the lean decoders read them (route-decoder.ts). */
+const raw = (b: Buffer): Uint8Array => b;
 
 export interface GrpcTransportOptions {
   /** Deadline of unary and list calls. Default 30 s: a wedged gobgpd must not wedge the agent. */
@@ -75,6 +78,37 @@ export class GrpcTransport implements GobgpTransport {
       m.responseDeserialize, request, new Metadata());
     let done = false;
     call.on("data", (d: unknown) => {
+      if (!done) handlers.onData(d);
+    });
+    call.on("error", (err: unknown) => {
+      if (done) return;
+      done = true;
+      handlers.onError(err);
+    });
+    call.on("end", () => {
+      if (done) return;
+      done = true;
+      handlers.onEnd();
+    });
+    return { cancel: () => call.cancel() };
+  }
+
+  listRaw(name: ListMethod, request: Record<string, unknown>): Promise<Uint8Array[]> {
+    const m = this.method(name);
+    return new Promise((resolve, reject) => {
+      const out: Uint8Array[] = [];
+      const call = this.client.makeServerStreamRequest(m.path, m.requestSerialize, raw, request, new Metadata(), { deadline: this.deadline() });
+      call.on("data", (d: Uint8Array) => out.push(d));
+      call.on("error", reject);
+      call.on("end", () => resolve(out));
+    });
+  }
+
+  watchRaw(name: WatchMethod, request: Record<string, unknown>, handlers: RawStreamHandlers): StreamCall {
+    const m = this.method(name);
+    const call: ClientReadableStream<Uint8Array> = this.client.makeServerStreamRequest(m.path, m.requestSerialize, raw, request, new Metadata());
+    let done = false;
+    call.on("data", (d: Uint8Array) => {
       if (!done) handlers.onData(d);
     });
     call.on("error", (err: unknown) => {

@@ -1,5 +1,6 @@
 /** An in-memory GobgpTransport for unit tests: records requests and answers from a script. */
-import type { GobgpTransport, ListMethod, StreamCall, StreamHandlers, UnaryMethod, WatchMethod } from "../transport.ts";
+import type { GobgpTransport, ListMethod, RawStreamHandlers, RouteDecoder, StreamCall, StreamHandlers, UnaryMethod, WatchMethod } from "../transport.ts";
+import type { RouteUpdate, WatchMessage } from "../types.ts";
 
 export interface RecordedCall {
   method: string;
@@ -10,6 +11,29 @@ export interface FakeStream {
   request: Record<string, unknown>;
   handlers: StreamHandlers;
   cancelled: boolean;
+}
+
+export interface FakeRawStream {
+  request: Record<string, unknown>;
+  handlers: RawStreamHandlers;
+  cancelled: boolean;
+}
+
+/**
+ * The fake's stand-in for the protobuf answers of the lean decoder: JSON of what the decoder
+ * returns. The real decoder is tested against real gobgpd answers (test/bgp/).
+ */
+export const jsonDecoder: RouteDecoder = {
+  watchEvent: (m) => JSON.parse(Buffer.from(m).toString("utf8")) as WatchMessage,
+  listPath: (m) => JSON.parse(Buffer.from(m).toString("utf8")) as RouteUpdate[],
+};
+
+export function encodeWatch(message: WatchMessage): Uint8Array {
+  return Buffer.from(JSON.stringify(message));
+}
+
+export function encodeListPath(routes: readonly RouteUpdate[]): Uint8Array {
+  return Buffer.from(JSON.stringify(routes));
 }
 
 type Answer = unknown | ((request: Record<string, unknown>) => unknown);
@@ -23,11 +47,12 @@ export class FakeTransport implements GobgpTransport {
   readonly target = "unix:///fake/gobgpd.sock";
   readonly calls: RecordedCall[] = [];
   readonly streams: FakeStream[] = [];
+  readonly rawStreams: FakeRawStream[] = [];
   closed = false;
   private readonly answers = new Map<string, Answer[]>();
 
   /** Queues answers for a method; a function is called with the request; an Error is thrown. */
-  answer(method: UnaryMethod | ListMethod, ...answers: Answer[]): this {
+  answer(method: UnaryMethod | ListMethod | `raw:${ListMethod}`, ...answers: Answer[]): this {
     this.answers.set(method, [...(this.answers.get(method) ?? []), ...answers]);
     return this;
   }
@@ -55,6 +80,18 @@ export class FakeTransport implements GobgpTransport {
     const stream: FakeStream = { request, handlers, cancelled: false };
     this.streams.push(stream);
     return { cancel: () => { stream.cancelled = true; } };
+  }
+
+  watchRaw(_method: WatchMethod, request: Record<string, unknown>, handlers: RawStreamHandlers): StreamCall {
+    const stream: FakeRawStream = { request, handlers, cancelled: false };
+    this.rawStreams.push(stream);
+    return { cancel: () => { stream.cancelled = true; } };
+  }
+
+  /** Answers come from `answer(method, ...)` under the name `raw:<method>` (Uint8Array items). */
+  async listRaw(method: ListMethod, request: Record<string, unknown>): Promise<Uint8Array[]> {
+    const value = this.next(`raw:${method}`, request) ?? [];
+    return Array.isArray(value) ? (value as Uint8Array[]) : [value as Uint8Array];
   }
 
   close(): void {

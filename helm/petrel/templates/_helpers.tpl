@@ -53,3 +53,7 @@ prometheus.io/port: {{ .port | quote }}
 prometheus.io/path: /metrics
 {{- end }}
 {{- end -}}
+
+{{/* gobgpd's API socket (in the node pod's gobgp-api emptyDir, mounted at /run/petrel). */}}
+{{- define "petrel.gobgpSocketDir" -}}/run/petrel/gobgp{{- end }}
+{{- define "petrel.gobgpSocket" -}}/run/petrel/gobgp/gobgpd.sock{{- end }}

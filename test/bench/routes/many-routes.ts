@@ -1,78 +1,77 @@
-// Part 2 of bench:routes: 10,000 remote routes. A "route source" gobgpd (AS 65099) in its own
-// netns on the underlay peers with node-1 only, declared by a BGPPeer (spec.node: node-1) so that
-// node-1's agent configures the session. An extra pool 198.19.0.0/16 with blockSize 30 and a
-// nodeSelector that matches no node (so the controller cuts no block from it) makes /30s inside it
-// acceptable to the agents. The source announces 10,000 distinct /30s (198.19.0.0/30 …
-// 198.19.156.60/30, well clear of the rig's service range 198.19.255.0/24) with itself as next hop.
+// Part 2 of bench:routes: 10,000 remote block routes, Petrel beside BIRD 2 in the same run.
 //
-// Two ways to announce them:
-//   stream - the session is up and the source adds the paths with AddPath (N calls in flight);
-//            gobgpd takes about 1 ms per AddPath, so the announcements trickle out over ~10 s.
-//            Timed from the first AddPath and from the last one returning.
-//   burst  - the paths are already in the source's RIB, held back by its export policy (default
-//            reject); switching the policy to accept and a soft reset out sends all of them at
-//            once. Timed from the soft reset call. This is the agent's own speed.
-// Withdrawal (after every round): export policy back to reject, then a hard reset of the session:
-// node-1's gobgpd drops all routes from the source at once (no graceful restart: the source does
-// not offer it). Timed from the reset call; then the session comes back up, exporting nothing.
-// Measured, polled every 100 ms: node-1's gobgpd's count of accepted routes from the source, and
-// the routes of the range in node-1's kernel (first one, all of them). node-2 is the bystander:
-// agents export only their own blocks, so it must never see these routes (checked, reported).
+// The routes are real blocks that route trust accepts: a Node "route-source" (192.0.2.200, no
+// agent, no PetrelNode) owns 10,000 IPAMBlocks of a pool 198.19.0.0/16 with blockSize 30, created
+// through the API exactly as the controller does (the controller is stopped for this part, so
+// that it neither moves nor reclaims them). A gobgpd at 192.0.2.200 announces them with itself as
+// next hop, i.e. via their owner, to two nodes:
+//   - node-1, a Petrel node (gobgpd + petrel-agent; BGPPeer bench-source selects it), and
+//   - a BIRD node: BIRD 2 in its own namespace on the underlay (bird-node.ts), programming its
+//     namespace's kernel, as a Calico node's BIRD does.
+// Burst: the paths sit in the source's RIB behind an export policy that rejects everything;
+// switching it to accept and one soft reset out per peer (back to back, the order alternating by
+// round) sends all of them at once. Withdrawal: the policy back to reject and a hard reset of
+// both sessions. Times come from `ip -ts monitor route` in each namespace (route-counter.ts), from
+// the reset call to the kernel having all (or none) of them. node-2 is a bystander: agents export
+// only their own paths, so it must never see these routes.
 import { connectGobgp } from "../../../bgp/gobgp/host/connect-gobgp.ts";
 import type { GobgpClient } from "../../../bgp/gobgp/client.ts";
 import { startGobgpd, killGobgpd } from "../../support/gobgpd.ts";
-import type { RoutedCluster, ClusterNode } from "../../support/routed-cluster.ts";
-import { type Cleanup, cpuSeconds, exec, memoryMiB, metricValue, sleep, wallMs } from "./util.ts";
+import type { RoutedCluster } from "../../support/routed-cluster.ts";
+import { startBirdNode, birdSessionState, type BirdNode } from "./bird-node.ts";
+import { RouteCounter } from "./route-counter.ts";
+import { type Cleanup, cpuSeconds, memoryMiB, metricValue, sleep, wallMs } from "./util.ts";
 
 export const sourceAddress = "192.0.2.200";
 export const sourceAsn = 65099;
+const birdAddress = "192.0.2.201";
+const birdAsn = 64600;
 const routesPool = "198.19.0.0/16";
+const sourceNode = "route-source";
 
-export interface ManyRoutesRound {
-  kind: "stream" | "burst";
-  /** Source side: stream: all AddPath calls, first call to last answer; burst: the soft reset call. */
-  announceMs: number;
-  /** From the announcement start (first AddPath / soft reset): node-1's gobgpd accepted all; first route in node-1's kernel; all of them. */
-  bgpAllMs: number;
-  kernelFirstMs: number;
-  kernelAllMs: number;
-  /** Stream only: all in the kernel, from the last AddPath returning. */
-  fromLastAddMs: number;
-  /** From the hard reset: node-1's gobgpd holds none; none left in node-1's kernel. */
-  bgpGoneMs: number;
-  kernelGoneMs: number;
-  /** node-1's agent: RSS with the routes in place; CPU seconds while they were added / removed. */
-  rssAfterMiB: number;
-  /** node-1's agent: V8 heap in use with the routes in place (its own metric). */
-  heapAfterMiB: number;
+export interface SideRound {
+  /** ms from this side's reset call: all routes in its kernel; none left. */
+  allMs: number;
+  firstMs: number;
+  goneMs: number;
+  /** CPU seconds of the agent (or BIRD) while the routes came, and while they went. */
   cpuAddS: number;
   cpuDelS: number;
-  /** Most routes of the range node-2 (the bystander) had at any poll: 0 expected. */
+}
+
+export interface ManyRoutesRound {
+  petrel: SideRound;
+  bird: SideRound;
+  /** node-1's gobgpd had accepted all, ms from node-1's reset call (polled every 100 ms). */
+  gobgpdAllMs: number;
+  first: "petrel" | "bird";
   bystanderMax: number;
+}
+
+export interface Footprint {
+  rssMiB: number;
+  hwmMiB: number;
 }
 
 export interface ManyRoutesResult {
   routes: number;
-  concurrency: number;
+  blocksCreateMs: number;
+  blocksInPolicyMs: number;
   rounds: ManyRoutesRound[];
-  memoryBefore: Memory[];
-  memoryAfter: Memory[];
-  /** Agent CPU (% of one core) over an idle window without and with the routes installed. */
-  idleCpu: { node: string; emptyPct: number; fullPct: number }[];
-  idleWindowS: number;
+  memory: {
+    agentIdle: Footprint; agentBlocks: Footprint; agentRoutes: Footprint; agentHeapRoutesMiB: number;
+    birdIdle: Footprint; birdRoutes: Footprint; gobgpdIdle: Footprint; gobgpdRoutes: Footprint;
+  };
+  /** % of one core over the idle windows. */
+  idleCpu: { agentEmpty: number; birdEmpty: number; agentRoutes: number; birdRoutes: number; gobgpdRoutes: number; emptyWindowS: number; routesWindowS: number };
 }
 
-export interface Memory {
-  node: string;
-  rss: number;
-  hwm: number;
-  heap: number;
-  gobgpdRss: number;
+function footprint(pid: number): Footprint {
+  const m = memoryMiB(pid);
+  return { rssMiB: m.rss, hwmMiB: m.hwm };
 }
 
-const heapMiB = async (n: ClusterNode) => (await metricValue(n.healthPort, "petrel_agent_nodejs_heap_size_used_bytes")) / 2 ** 20;
-
-export function routePrefixes(count: number): string[] {
+export function blockPrefixes(count: number): string[] {
   if (count > 16320) throw new Error("at most 16320 /30s below 198.19.255.0/24");
   return Array.from({ length: count }, (_, i) => {
     const base = i * 4;
@@ -80,15 +79,6 @@ export function routePrefixes(count: number): string[] {
   });
 }
 
-async function countRoutes(netns: string): Promise<number> {
-  const r = await exec(["ip", "-n", netns, "-4", "route", "show", "proto", "88", "root", routesPool]);
-  if (r.status !== 0) throw new Error(`ip route show in ${netns}: ${r.stderr}`);
-  let n = 0;
-  for (const line of r.stdout.split("\n")) if (line.startsWith("198.19.")) n++;
-  return n;
-}
-
-/** Runs `fn` over `items` with at most `concurrency` calls in flight. */
 async function inParallel<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
@@ -99,55 +89,17 @@ async function inParallel<T>(items: readonly T[], concurrency: number, fn: (item
   }));
 }
 
-interface PollResult {
-  /** Wall-clock ms of the first poll at which node-1's gobgpd / kernel met the target, and the kernel first changed. */
-  bgpAt: number;
-  kernelAt: number;
-  kernelFirstAt: number;
-  bystanderMax: number;
-}
-
-/**
- * Polls node-1's gobgpd (routes accepted from the source) and node-1's kernel (routes in the range)
- * every 100 ms until both reach `target`; also counts node-2's routes in the range.
- */
-async function pollUntil(node: ClusterNode, bystander: ClusterNode, bgp: GobgpClient, target: number, timeoutMs: number): Promise<PollResult> {
-  let bgpAt = NaN;
-  let kernelAt = NaN;
-  let kernelFirstAt = NaN;
-  let bystanderMax = 0;
-  const initial = await countRoutes(node.netns);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [peer, kernel, other] = await Promise.all([
-      Number.isNaN(bgpAt) ? bgp.getPeer(sourceAddress) : Promise.resolve(undefined),
-      Number.isNaN(kernelAt) ? countRoutes(node.netns) : Promise.resolve(-1),
-      countRoutes(bystander.netns),
-    ]);
-    const now = wallMs();
-    bystanderMax = Math.max(bystanderMax, other);
-    const accepted = peer?.state === "Established" ? peer.prefixes.accepted : 0;
-    if (Number.isNaN(bgpAt) && peer !== undefined && accepted === target) bgpAt = now;
-    if (Number.isNaN(kernelFirstAt) && kernel >= 0 && kernel !== initial) kernelFirstAt = now;
-    if (Number.isNaN(kernelAt) && kernel === target) kernelAt = now;
-    if (!Number.isNaN(bgpAt) && !Number.isNaN(kernelAt)) return { bgpAt, kernelAt, kernelFirstAt: Number.isNaN(kernelFirstAt) ? kernelAt : kernelFirstAt, bystanderMax };
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${target}: ${node.name}'s gobgpd accepted ${peer?.prefixes.accepted ?? "?"} (${peer?.state ?? "?"}), kernel has ${kernel}`);
-    await sleep(100);
-  }
-}
-
-async function idleCpuPct(nodes: readonly ClusterNode[], windowS: number): Promise<number[]> {
-  const before = nodes.map((n) => cpuSeconds(n.agent.pid));
+async function idleCpu(pids: readonly number[], windowS: number): Promise<number[]> {
+  const before = pids.map((p) => cpuSeconds(p));
   await sleep(windowS * 1000);
-  return nodes.map((n, i) => ((cpuSeconds(n.agent.pid) - (before[i] as number)) / windowS) * 100);
+  return pids.map((p, i) => ((cpuSeconds(p) - (before[i] as number)) / windowS) * 100);
 }
 
-async function waitEstablished(src: GobgpClient, peer: string, timeoutMs: number): Promise<number> {
+async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean> | boolean): Promise<number> {
   const t = Date.now();
   for (;;) {
-    const p = await src.getPeer(peer);
-    if (p?.state === "Established") return Date.now() - t;
-    if (Date.now() - t > timeoutMs) throw new Error(`route source never reached Established with ${peer} (state ${p?.state})`);
+    if (await probe()) return Date.now() - t;
+    if (Date.now() - t > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(100);
   }
 }
@@ -158,127 +110,159 @@ export async function runManyRoutes(
   cleanup: Cleanup,
   say: (line: string) => void,
 ): Promise<ManyRoutesResult> {
-  const nodes = cluster.nodes.slice(0, 2);
-  const [n1, n2] = nodes;
+  const [n1, n2] = cluster.nodes;
   if (n1 === undefined || n2 === undefined) throw new Error("part 2 needs two nodes");
-  const prefixes = routePrefixes(opts.routes);
+  // The controller would reclaim or move blocks it did not cut; the blocks here are the test's.
+  await cluster.controller?.stop();
+  cluster.controller = undefined;
+  const agentIdle = footprint(n1.agent.pid);
+  const gobgpdIdle = footprint(n1.gobgpd.proc.pid);
+  const prefixes = blockPrefixes(opts.routes);
+  await cluster.rig.addNode(sourceNode, { "petrel.dev/bench": "source" }, { internalIP: sourceAddress });
   await cluster.rig.kubectlOk(["apply", "-f", "-"], JSON.stringify({
     apiVersion: "petrel.dev/v1alpha1", kind: "IPPool", metadata: { name: "bench-routes" },
-    spec: { cidr: routesPool, blockSize: 30, nodeSelector: { matchLabels: { "petrel.dev/bench": "no-node-has-this" } } },
+    spec: { cidr: routesPool, blockSize: 30, nodeSelector: { matchLabels: { "petrel.dev/bench": "source" } } },
   }));
-  // Both agents must have put the new pool into gobgpd's import prefix set first.
-  for (const n of nodes) {
-    const c = connectGobgp({ address: n.gobgpd.address });
-    try {
-      const t = Date.now();
-      for (;;) {
-        const sets = await c.listDefinedSets("prefix");
-        if (sets.some((s) => s.type === "prefix" && s.prefixes.some((p) => p.prefix === routesPool))) break;
-        if (Date.now() - t > 30_000) throw new Error(`${n.name}'s gobgpd never got ${routesPool} into its prefix sets`);
-        await sleep(200);
-      }
-    } finally {
-      c.close();
-    }
-  }
+  say(`  creating ${opts.routes} IPAMBlocks of ${sourceNode} through the API`);
+  const t0 = Date.now();
+  await inParallel(prefixes, 16, async (cidr) => {
+    const name = cidr.replace(/[.:/]/g, "-");
+    const r = await cluster.rig.request("POST", "/apis/petrel.dev/v1alpha1/ipamblocks", {
+      apiVersion: "petrel.dev/v1alpha1", kind: "IPAMBlock",
+      metadata: { name, labels: { "petrel.dev/node": sourceNode, "petrel.dev/pool": "bench-routes" } },
+      spec: { cidr, pool: "bench-routes", node: sourceNode },
+    });
+    if (r.status !== 201) throw new Error(`creating IPAMBlock ${name}: HTTP ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`);
+  });
+  const blocksCreateMs = Date.now() - t0;
+  // node-1's agent has every block in gobgpd's import policy (it refuses what it cannot verify).
+  const n1bgp = connectGobgp({ address: n1.gobgpd.address });
+  const setName = `petrel-blocks-v4-${sourceNode}`;
+  const blocksInPolicyMs = await waitFor("node-1's import policy to hold every block", 120_000, async () =>
+    (await n1bgp.listDefinedSets("prefix", setName)).some((set) => set.type === "prefix" && set.prefixes.length === opts.routes));
+  say(`  ${opts.routes} blocks created in ${(blocksCreateMs / 1000).toFixed(1)} s; in node-1's import policy ${(blocksInPolicyMs / 1000).toFixed(1)} s later`);
+  const agentBlocks = footprint(n1.agent.pid);
+
   const srcNs = cluster.ns.create();
   cluster.plugUnderlay(srcNs, "src", sourceAddress);
+  const birdNs = cluster.ns.create();
+  cluster.plugUnderlay(birdNs, "bn", birdAddress);
   const source = await startGobgpd("route-source", srcNs, cluster.dir);
   const stopSource = cleanup.add("route source gobgpd", () => killGobgpd(source));
+  let bird: BirdNode | undefined;
+  const stopBird = cleanup.add("BIRD node", async () => {
+    if (bird !== undefined && bird.proc.exitInfo() === undefined) bird.proc.child.kill("SIGTERM");
+    await bird?.proc.exited;
+  });
   const removePeer = cleanup.add("BGPPeer bench-source", async () => {
     await cluster.rig.kubectlOk(["delete", "bgppeer", "bench-source", "--ignore-not-found"]);
   });
-  const src = connectGobgp({ address: source.address });
-  // Read-only view of node-1's gobgpd, for its count of routes accepted from the source.
-  const n1bgp = connectGobgp({ address: n1.gobgpd.address });
+  const src: GobgpClient = connectGobgp({ address: source.address });
+  const counters: RouteCounter[] = [];
   try {
+    bird = await startBirdNode(birdNs, cluster.dir, birdAddress, birdAsn, { address: sourceAddress, asn: sourceAsn }, `${routesPool}{30,30}`);
     await src.startBgp({ asn: sourceAsn, routerId: sourceAddress, listenPort: 179 });
     const exportAll = (on: boolean) => src.setPolicyAssignment({ direction: "export", policies: [], defaultAction: on ? "accept" : "reject" });
-    await exportAll(true);
+    await exportAll(false);
     await src.addPeer({ address: n1.address, asn: 64512, timers: { connectRetry: 5 } });
+    await src.addPeer({ address: birdAddress, asn: birdAsn, timers: { connectRetry: 5 } });
+    await inParallel(prefixes, opts.concurrency, (prefix) => src.addPath({ prefix, nextHop: sourceAddress }));
     await cluster.rig.kubectlOk(["apply", "-f", "-"], JSON.stringify({
       apiVersion: "petrel.dev/v1alpha1", kind: "BGPPeer", metadata: { name: "bench-source" },
       spec: { peerIP: sourceAddress, asNumber: sourceAsn, node: n1.name },
     }));
-    say(`  route source ${sourceAddress} Established with ${n1.name} after ${(await waitEstablished(src, n1.address, 60_000) / 1000).toFixed(1)} s`);
-    await sleep(3000); // the initial exchange (node-1's own block) settles
-    const memoryOf = () => Promise.all(nodes.map(async (n): Promise<Memory> => ({ node: n.name, ...memoryMiB(n.agent.pid), heap: await heapMiB(n), gobgpdRss: memoryMiB(n.gobgpd.proc.pid).rss })));
-    const memoryBefore = await memoryOf();
-    say(`  agents idle for ${opts.idleWindowS} s without the routes`);
-    const idleEmpty = await idleCpuPct(nodes, opts.idleWindowS);
+    const established = async () => (await src.listPeers()).filter((p) => p.state === "Established").length === 2 && birdSessionState(bird as BirdNode) === "Established";
+    say(`  route source Established with node-1 and the BIRD node after ${((await waitFor("the route source's sessions", 90_000, established)) / 1000).toFixed(1)} s`);
+    await sleep(3000);
+    const birdPid = bird.proc.pid;
+    const emptyWindowS = Math.min(10, opts.idleWindowS);
+    say(`  idle ${emptyWindowS} s without the routes`);
+    const [agentEmpty = NaN, birdEmpty = NaN] = await idleCpu([n1.agent.pid, birdPid], emptyWindowS);
+    const birdIdle = footprint(birdPid);
+    const petrelCount = await RouteCounter.start(n1.netns, routesPool);
+    const birdCount = await RouteCounter.start(birdNs, routesPool);
+    const bystander = await RouteCounter.start(n2.netns, routesPool);
+    counters.push(petrelCount, birdCount, bystander);
     const rounds: ManyRoutesRound[] = [];
-    let idleFull: number[] = [];
-    const cpu = () => cpuSeconds(n1.agent.pid);
-    const kinds: ("stream" | "burst")[] = ["stream", ...Array.from({ length: opts.rounds }, () => "burst" as const)];
-    for (const [r, kind] of kinds.entries()) {
-      const cpu0 = cpu();
-      let first: number;
-      let last: number;
-      let installed: Promise<PollResult>;
-      if (kind === "stream") {
-        first = wallMs();
-        installed = pollUntil(n1, n2, n1bgp, opts.routes, 120_000);
-        await inParallel(prefixes, opts.concurrency, (prefix) => src.addPath({ prefix, nextHop: sourceAddress }));
-        last = wallMs();
-      } else {
-        await exportAll(true);
-        first = wallMs();
-        installed = pollUntil(n1, n2, n1bgp, opts.routes, 120_000);
-        await src.resetPeer(n1.address, { soft: "out" });
-        last = wallMs();
+    let agentRoutes = agentBlocks;
+    let birdRoutes = birdIdle;
+    let gobgpdRoutes = gobgpdIdle;
+    let heap = NaN;
+    let idle = { agent: NaN, bird: NaN, gobgpd: NaN };
+    for (let r = 0; r < opts.rounds; r++) {
+      const first: "petrel" | "bird" = r % 2 === 0 ? "petrel" : "bird";
+      const order = first === "petrel" ? [n1.address, birdAddress] : [birdAddress, n1.address];
+      const cpu0 = { agent: cpuSeconds(n1.agent.pid), bird: cpuSeconds(birdPid) };
+      await exportAll(true);
+      const resetAt = new Map<string, number>();
+      for (const peer of order) {
+        resetAt.set(peer, wallMs());
+        await src.resetPeer(peer, { soft: "out" });
       }
-      const at = await installed;
-      const cpu1 = cpu();
-      const rss = memoryMiB(n1.agent.pid).rss;
-      const heap = await heapMiB(n1);
-      say(`  ${kind} ${r}: announced in ${(last - first).toFixed(0)} ms; all accepted by ${n1.name}'s gobgpd after ${(at.bgpAt - first).toFixed(0)} ms, all in its kernel after ${(at.kernelAt - first).toFixed(0)} ms`);
-      if (r === kinds.length - 1) {
-        say(`  agents idle for ${opts.idleWindowS} s with the routes`);
-        idleFull = await idleCpuPct(nodes, opts.idleWindowS);
+      const gobgpdAll = (async () => {
+        const t = resetAt.get(n1.address) ?? 0;
+        for (;;) {
+          const p = await n1bgp.getPeer(sourceAddress);
+          if (p?.state === "Established" && p.prefixes.accepted === opts.routes) return wallMs() - t;
+          if (wallMs() - t > 120_000) return NaN;
+          await sleep(100);
+        }
+      })();
+      const [petrelAt, birdAt] = await Promise.all([petrelCount.waitCount(opts.routes, 120_000), birdCount.waitCount(opts.routes, 120_000)]);
+      const gobgpdAllMs = await gobgpdAll;
+      const cpu1 = { agent: cpuSeconds(n1.agent.pid), bird: cpuSeconds(birdPid) };
+      const firstP = (petrelCount.firstChangeAt ?? petrelAt) - (resetAt.get(n1.address) ?? 0);
+      const firstB = (birdCount.firstChangeAt ?? birdAt) - (resetAt.get(birdAddress) ?? 0);
+      say(`  round ${r} (${first} first): all in the Petrel node's kernel after ${(petrelAt - (resetAt.get(n1.address) ?? 0)).toFixed(0)} ms, the BIRD node's after ${(birdAt - (resetAt.get(birdAddress) ?? 0)).toFixed(0)} ms`);
+      if (r === opts.rounds - 1) {
+        await sleep(2000);
+        say(`  idle ${opts.idleWindowS} s with the routes`);
+        const [a = NaN, b = NaN, g = NaN] = await idleCpu([n1.agent.pid, birdPid, n1.gobgpd.proc.pid], opts.idleWindowS);
+        idle = { agent: a, bird: b, gobgpd: g };
+        agentRoutes = footprint(n1.agent.pid);
+        birdRoutes = footprint(birdPid);
+        gobgpdRoutes = footprint(n1.gobgpd.proc.pid);
+        heap = (await metricValue(n1.healthPort, "petrel_agent_nodejs_heap_size_used_bytes")) / 2 ** 20;
       } else {
         await sleep(2000);
       }
-      const cpu2 = cpu();
+      petrelCount.reset();
+      birdCount.reset();
+      const cpu2 = { agent: cpuSeconds(n1.agent.pid), bird: cpuSeconds(birdPid) };
       await exportAll(false);
-      const delFirst = wallMs();
-      const removed = pollUntil(n1, n2, n1bgp, 0, 120_000);
-      await src.resetPeer(n1.address);
-      const goneAt = await removed;
-      const cpu3 = cpu();
-      say(`  ${kind} ${r}: session reset; none left in ${n1.name}'s gobgpd after ${(goneAt.bgpAt - delFirst).toFixed(0)} ms, in its kernel after ${(goneAt.kernelAt - delFirst).toFixed(0)} ms`);
+      const dropAt = new Map<string, number>();
+      for (const peer of order) {
+        dropAt.set(peer, wallMs());
+        await src.resetPeer(peer);
+      }
+      const [petrelGone, birdGone] = await Promise.all([petrelCount.waitCount(0, 120_000), birdCount.waitCount(0, 120_000)]);
+      const cpu3 = { agent: cpuSeconds(n1.agent.pid), bird: cpuSeconds(birdPid) };
       rounds.push({
-        kind,
-        announceMs: last - first,
-        bgpAllMs: at.bgpAt - first,
-        kernelFirstMs: at.kernelFirstAt - first,
-        kernelAllMs: at.kernelAt - first,
-        fromLastAddMs: kind === "stream" ? at.kernelAt - last : NaN,
-        bgpGoneMs: goneAt.bgpAt - delFirst,
-        kernelGoneMs: goneAt.kernelAt - delFirst,
-        rssAfterMiB: rss,
-        heapAfterMiB: heap,
-        cpuAddS: cpu1 - cpu0,
-        cpuDelS: cpu3 - cpu2,
-        bystanderMax: Math.max(at.bystanderMax, goneAt.bystanderMax),
+        first,
+        gobgpdAllMs,
+        bystanderMax: bystander.count,
+        petrel: { allMs: petrelAt - (resetAt.get(n1.address) ?? 0), firstMs: firstP, goneMs: petrelGone - (dropAt.get(n1.address) ?? 0), cpuAddS: cpu1.agent - cpu0.agent, cpuDelS: cpu3.agent - cpu2.agent },
+        bird: { allMs: birdAt - (resetAt.get(birdAddress) ?? 0), firstMs: firstB, goneMs: birdGone - (dropAt.get(birdAddress) ?? 0), cpuAddS: cpu1.bird - cpu0.bird, cpuDelS: cpu3.bird - cpu2.bird },
       });
-      await waitEstablished(src, n1.address, 60_000);
+      await waitFor("the route source's sessions back", 90_000, established);
       await sleep(1000);
     }
-    const memoryAfter = await memoryOf();
     return {
       routes: opts.routes,
-      concurrency: opts.concurrency,
+      blocksCreateMs,
+      blocksInPolicyMs,
       rounds,
-      memoryBefore,
-      memoryAfter,
-      idleCpu: nodes.map((n, i) => ({ node: n.name, emptyPct: idleEmpty[i] as number, fullPct: idleFull[i] as number })),
-      idleWindowS: opts.idleWindowS,
+      memory: { agentIdle, agentBlocks, agentRoutes, agentHeapRoutesMiB: heap, birdIdle, birdRoutes, gobgpdIdle, gobgpdRoutes },
+      idleCpu: { agentEmpty, birdEmpty, agentRoutes: idle.agent, birdRoutes: idle.bird, gobgpdRoutes: idle.gobgpd, emptyWindowS, routesWindowS: opts.idleWindowS },
     };
   } finally {
+    for (const c of counters) await c.stop();
     src.close();
     n1bgp.close();
     await removePeer();
     await stopSource();
+    await stopBird();
     cluster.ns.remove(srcNs);
+    cluster.ns.remove(birdNs);
   }
 }

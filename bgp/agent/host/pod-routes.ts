@@ -7,8 +7,8 @@
 import { execFile } from "node:child_process";
 import { statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { retiredPairsDue, retiredStampName, retiredVethGroup } from "../../common/pod-veth.ts";
-import { podRouteProtocol } from "../../common/route-protocols.ts";
+import { retiredPairsDue, retiredStampName, retiredVethGroup } from "../../../common/pod-veth.ts";
+import { podRouteProtocol } from "../../../common/route-protocols.ts";
 
 function ip(netns: string | undefined, args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
   const argv = [...(netns === undefined ? [] : ["-n", netns]), ...args];

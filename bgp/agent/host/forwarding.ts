@@ -6,9 +6,9 @@
 import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
-import type { IpFamily } from "../../common/cidr.ts";
-import { errorMessage } from "../../common/errors.ts";
-import { forwardingSysctl, type ForwardingReading } from "../agent/forwarding.ts";
+import type { IpFamily } from "../../../common/cidr.ts";
+import { errorMessage } from "../../../common/errors.ts";
+import { forwardingSysctl, type ForwardingReading } from "../forwarding.ts";
 
 const run = promisify(execFile);
 

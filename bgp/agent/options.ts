@@ -1,9 +1,9 @@
 /** The agent's command line (commander), validated with errors that name the flag and the fix. */
-import { VERSION_FLAG, VERSION_HELP, commanderVersion } from "../common/build-info.ts";
+import { VERSION_FLAG, VERSION_HELP, commanderVersion } from "../../common/build-info.ts";
 import { Command, Option } from "commander";
-import { parseDuration } from "../common/duration.ts";
-import { InvalidInputError } from "../common/errors.ts";
-import { logLevels, type LogLevel } from "../common/logger.ts";
+import { parseDuration } from "../../common/duration.ts";
+import { InvalidInputError } from "../../common/errors.ts";
+import { logLevels, type LogLevel } from "../../common/logger.ts";
 
 export interface AgentOptions {
   readonly kubeconfig: string | undefined;
@@ -18,6 +18,7 @@ export interface AgentOptions {
   readonly routeSettleMs: number;
   readonly statusIntervalMs: number;
   readonly heartbeatMs: number;
+  readonly nodeAddressGraceMs: number;
   /** The IPAM check (records against Pods, blocks and routes) runs at least this often. */
   readonly ipamCheckMs: number;
   /** A record whose pod is gone is freed after this long (0: never, only counted). */
@@ -25,22 +26,26 @@ export interface AgentOptions {
   readonly logLevel: LogLevel;
 }
 
+/** Where the chart puts gobgpd's API: a unix socket in a directory only the agent and gobgpd share. */
+export const defaultGobgpAddress = "unix:///run/petrel/gobgp/gobgpd.sock";
+
 export function agentCommand(): Command {
   return new Command("petrel-agent")
     .version(commanderVersion("petrel-agent"), VERSION_FLAG, VERSION_HELP)
     .description("Petrel's node agent: drives gobgpd over gRPC to advertise this node's blocks and programs the kernel with the other nodes' routes.")
     .option("--kubeconfig <file>", "kubeconfig to use (default: $KUBECONFIG, else the in-cluster service account)")
     .option("--node-name <name>", "this node's name (default: $NODE_NAME)")
-    .option("--gobgp-address <target>", "gobgpd's gRPC API: host:port or unix:///path", "127.0.0.1:50051")
+    .option("--gobgp-address <target>", "gobgpd's gRPC API: unix:///path (private to the agent and gobgpd) or host:port", defaultGobgpAddress)
     .option("--gobgp-proto-dir <dir>", "directory of gobgp's .proto files (default: $PETREL_GOBGP_PROTO_DIR, else Debian's)")
     .option("--state-dir <dir>", "node state directory shared with the CNI plugin (blocks.json, allocations/)", "/var/lib/petrel")
     .option("--netns <name>", "program routes in this named network namespace instead of the agent's own (tests, demo)")
     .option("--namespace <ns>", "namespace of Secrets holding BGP passwords (default: $POD_NAMESPACE, else kube-system)")
     .option("--health-address <host:port>", "address of /healthz, /readyz and /metrics", "0.0.0.0:9095")
-    .option("--resync-period <d>", "full reconcile at least this often (gobgpd, routes, status)", "10s")
+    .option("--resync-period <d>", "the slow full comparison (gobgpd's RIB and configuration against the kernel and the cluster) at least this often", "5m")
     .option("--route-settle-time <d>", "after a start or a gobgpd restart, remove no route for this long (sessions re-learn them)", "30s")
     .option("--status-interval <d>", "minimum time between two status writes of one object", "2s")
     .option("--heartbeat-period <d>", "the node status is rewritten at least this often", "60s")
+    .option("--node-address-grace <d>", "a Node that reports no InternalIP keeps its last address (peer, routes) this long", "5m")
     .option("--ipam-check-period <d>", "check the CNI plugin's allocation records against the node's Pods, blocks and pod routes at least this often", "30s")
     .option("--pod-gc-grace-period <d>", "free the address of a pod that is gone (no CNI DEL) after this long; 0 only counts them", "5m")
     .addOption(new Option("--log-level <level>", "log level").choices(logLevels).default("info"));
@@ -63,7 +68,7 @@ export function agentOptions(flags: Record<string, unknown>, env: NodeJS.Process
   return {
     kubeconfig: str("kubeconfig"),
     nodeName,
-    gobgpAddress: str("gobgpAddress") ?? "127.0.0.1:50051",
+    gobgpAddress: str("gobgpAddress") ?? defaultGobgpAddress,
     gobgpProtoDir: str("gobgpProtoDir"),
     stateDir: str("stateDir") ?? "/var/lib/petrel",
     netns: str("netns"),
@@ -73,6 +78,7 @@ export function agentOptions(flags: Record<string, unknown>, env: NodeJS.Process
     routeSettleMs: parseDuration(str("routeSettleTime") ?? "", "--route-settle-time"),
     statusIntervalMs: positive("statusInterval", "--status-interval"),
     heartbeatMs: positive("heartbeatPeriod", "--heartbeat-period"),
+    nodeAddressGraceMs: parseDuration(str("nodeAddressGrace") ?? "", "--node-address-grace"),
     ipamCheckMs: positive("ipamCheckPeriod", "--ipam-check-period"),
     podGcGraceMs: parseDuration(str("podGcGracePeriod") ?? "", "--pod-gc-grace-period"),
     logLevel: (str("logLevel") ?? "info") as LogLevel,

@@ -6,9 +6,9 @@
 import { spawn } from "node:child_process";
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { allocationsDir, decodeRecord, isRecordName, lockedCommand, recordName, type DecodedRecord } from "../../common/allocation-record.ts";
-import type { IpAddress } from "../../common/cidr.ts";
-import { nodeBlocksFileName } from "../../common/node-blocks.ts";
+import { allocationsDir, decodeRecord, isRecordName, lockedCommand, recordName, type DecodedRecord } from "../../../common/allocation-record.ts";
+import type { IpAddress } from "../../../common/cidr.ts";
+import { nodeBlocksFileName } from "../../../common/node-blocks.ts";
 
 /** Writes `blocks.json` with write, fsync, rename, fsync(dir): a reader never sees half a file. */
 export function writeBlocksFile(stateDir: string, content: string): void {

@@ -3,7 +3,7 @@
 import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { retiredStampName } from "../../common/pod-veth.ts";
+import { retiredStampName } from "../../../common/pod-veth.ts";
 import { reapRetiredPairs } from "./pod-routes.ts";
 
 let dir = "";

@@ -1,0 +1,138 @@
+// The agent's coordination, on in-memory gobgpd, kernel and cluster: what each event touches.
+import type { PetrelNodeStatus } from "../../common/api/index.ts";
+import { encodeWatch } from "../gobgp/testing/fake-transport.ts";
+import type { RouteUpdate } from "../gobgp/types.ts";
+import { Agent, type AgentMetrics } from "./agent.ts";
+import type { ClusterView } from "./cluster-view.ts";
+import { FakeGobgpd, RecordingLogger } from "./testing/fake-gobgpd.ts";
+import { FakeKernel } from "./testing/fake-kernel.ts";
+import { threeNodeCluster } from "./testing/fixtures.ts";
+
+const best = (prefix: string, nextHop: string, peer = nextHop): RouteUpdate => ({ family: "ipv4-unicast", prefix, nextHop, peer, withdrawal: false, stale: false, best: true });
+
+let gobgpd: FakeGobgpd;
+let kernel: FakeKernel;
+let synced: boolean;
+let view: ClusterView;
+let refused: string[];
+let statuses: PetrelNodeStatus[];
+let agent: Agent;
+let forwardingChecks: string[];
+
+const metrics: AgentMetrics = {
+  routeChanges: () => {}, routes: () => {}, sessions: () => {}, kubeWrite: () => {}, state: () => {}, pass: () => {}, forwarding: () => {},
+  refused: (r) => refused.push(r),
+};
+
+beforeEach(() => {
+  gobgpd = new FakeGobgpd();
+  kernel = new FakeKernel();
+  synced = true;
+  view = threeNodeCluster();
+  refused = [];
+  statuses = [];
+  forwardingChecks = [];
+  agent = new Agent({
+    cluster: { snapshot: () => view, synced: () => synced, unsynced: () => (synced ? [] : ["IPAMBlocks (metadata)"]) },
+    bgp: gobgpd.client(),
+    kernel,
+    state: { writeBlocks: () => {}, allocated: () => [] },
+    nat: { apply: async () => {} },
+    forwarding: { ensure: async (families) => { forwardingChecks.push(families.join(",")); return families.map((family) => ({ family, enabled: false, turnedOn: false, error: "EROFS" })); } },
+    kube: { patchNodeStatus: async (_n, s) => { statuses.push(s); return true; }, patchBlockStatus: async () => true, secretValue: async () => undefined },
+    log: new RecordingLogger(),
+  }, { nodeName: "node-a", routeSettleMs: 0, statusIntervalMs: 1, heartbeatMs: 60_000, nodeAddressGraceMs: 60_000 }, metrics);
+  // The metadata watch's view of every block (node-a's two from the fixture, one of node-b).
+  for (const b of view.blocks) agent.blockEvent("upsert", b.metadata.name, { "petrel.dev/node": b.spec.node, "petrel.dev/pool": b.spec.pool });
+  agent.blockEvent("upsert", "198-18-1-0-26", { "petrel.dev/node": "node-b", "petrel.dev/pool": "default" });
+});
+
+describe("Agent", () => {
+  it("changes nothing while the cluster cannot be read, and says why", async () => {
+    synced = false;
+    kernel.petrel.set("198.18.9.0/26", { prefix: "198.18.9.0/26", kind: "via", gateway: "192.0.2.99" });
+    await agent.fullPass();
+    await agent.configPass();
+    await agent.routePass();
+    expect(kernel.applied).toEqual([]);
+    expect(gobgpd.transport.calls.filter((c) => c.method === "StartBgp")).toEqual([]);
+    expect(agent.readiness()).toBe("waiting for the API server: IPAMBlocks (metadata) not listed yet, so routes cannot be verified; the 1 Petrel routes already in the kernel are kept and none is removed");
+  });
+
+  it("configures gobgpd with route trust, installs the owner's route and the node's blackholes", async () => {
+    agent.watchBgp();
+    await agent.configPass();
+    expect(gobgpd.sets.get("petrel-blocks-v4-node-b")).toEqual([{ ipPrefix: "198.18.1.0/26", maskLengthMin: 26, maskLengthMax: 26 }]);
+    gobgpd.transport.rawStreams[0]?.handlers.onData(encodeWatch({ kind: "routes", routes: [best("198.18.1.0/26", "192.0.2.12")] }));
+    await agent.routePass();
+    expect(kernel.table()).toEqual({ "198.18.0.0/26": "blackhole", "198.18.0.64/26": "blackhole", "198.18.1.0/26": "192.0.2.12" });
+    expect(agent.readiness()).toBeUndefined();
+  });
+
+  it("a new block touches its owner's prefix set and its own route only", async () => {
+    agent.watchBgp();
+    await agent.configPass();
+    gobgpd.transport.rawStreams[0]?.handlers.onData(encodeWatch({ kind: "routes", routes: [best("198.18.1.0/26", "192.0.2.12"), best("198.18.2.0/26", "192.0.2.13")] }));
+    await agent.routePass();
+    expect(kernel.table()["198.18.2.0/26"]).toBeUndefined(); // no such block yet: refused
+    const mark = gobgpd.transport.calls.length;
+    const applied = kernel.applied.length;
+    agent.blockEvent("upsert", "198-18-2-0-26", { "petrel.dev/node": "node-c", "petrel.dev/pool": "default" });
+    await agent.routePass();
+    expect(kernel.applied.slice(applied)).toEqual([[{ op: "add", route: { prefix: "198.18.2.0/26", kind: "via", gateway: "192.0.2.13" } }]]);
+    await agent.configPass();
+    const calls = gobgpd.methodsSince(mark).filter((m) => !["GetBgp", "ListPeer"].includes(m));
+    expect(calls).toEqual(["AddDefinedSet", "AddPolicy", "ResetPeer"]); // node-c's first block: its set and statement, its session re-read
+    agent.blockEvent("delete", "198-18-2-0-26", {});
+    await agent.routePass();
+    expect(kernel.table()["198.18.2.0/26"]).toBeUndefined();
+  });
+
+  it("judges what peers send before gobgpd's policy, counts each refusal and reports it in the status", async () => {
+    agent.watchBgp();
+    await agent.configPass();
+    gobgpd.transport.rawStreams[1]?.handlers.onData(encodeWatch({ kind: "routes", routes: [
+      best("198.18.1.0/26", "192.0.2.12"),
+      best("198.18.1.5/32", "192.0.2.250"),
+      best("198.18.0.0/26", "192.0.2.250"),
+      best("0.0.0.0/0", "192.0.2.250"),
+    ] }));
+    expect(refused).toEqual(["longer_than_block", "own_block", "default_route"]);
+    await agent.statusPass();
+    const s = statuses.at(-1);
+    expect(s?.routes?.refusedByReason).toEqual({ default_route: 1, longer_than_block: 1, own_block: 1 });
+    expect(s?.refusedRoutes?.map((r) => [r.peerIP, r.prefix, r.reason])).toEqual([
+      ["192.0.2.250", "0.0.0.0/0", "default_route"],
+      ["192.0.2.250", "198.18.0.0/26", "own_block"],
+      ["192.0.2.250", "198.18.1.5/32", "longer_than_block"],
+    ]);
+    // Withdrawn: no longer in force; the counts stay.
+    gobgpd.transport.rawStreams[1]?.handlers.onData(encodeWatch({ kind: "routes", routes: [{ ...best("0.0.0.0/0", ""), peer: "192.0.2.250", withdrawal: true }] }));
+    await agent.statusPass();
+    expect(statuses.at(-1)?.refusedRoutes?.map((r) => r.prefix)).toEqual(["198.18.0.0/26", "198.18.1.5/32"]);
+    expect(statuses.at(-1)?.routes?.refused).toBe(3);
+  });
+
+  it("checks forwarding before it is ready and on every status pass, and reports it", async () => {
+    await agent.configPass();
+    expect(forwardingChecks).toEqual(["4"]);
+    await agent.configPass();
+    expect(forwardingChecks).toEqual(["4"]); // the families did not change
+    await agent.statusPass();
+    expect(forwardingChecks).toEqual(["4", "4"]);
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === "IPForwarding")).toMatchObject({ status: "False", reason: "ForwardingDisabled" });
+  });
+
+  it("keeps a node's peer and routes while its InternalIP is missing", async () => {
+    agent.watchBgp();
+    await agent.configPass();
+    gobgpd.transport.rawStreams[0]?.handlers.onData(encodeWatch({ kind: "routes", routes: [best("198.18.1.0/26", "192.0.2.12")] }));
+    await agent.routePass();
+    view = threeNodeCluster({ nodes: threeNodeCluster().nodes.map((n) => (n.name === "node-b" ? { ...n, address: undefined } : n)) });
+    await agent.configPass();
+    await agent.routePass();
+    expect(gobgpd.peers.has("192.0.2.12")).toBe(true);
+    expect(kernel.table()["198.18.1.0/26"]).toBe("192.0.2.12");
+  });
+});
+

@@ -1,0 +1,100 @@
+/**
+ * gobgpd's best path per prefix, as the agent follows it: each best-path event updates the
+ * prefixes it carries (and returns them, so that only those are re-checked), and a full listing
+ * (after a reconnect, in the slow anti-entropy pass) replaces the table without losing the events
+ * that arrive while the listing is in flight: a prefix touched by an event during a refresh keeps
+ * the event's answer, since the event is at least as new as the listing. Pure.
+ */
+import type { RouteUpdate } from "../gobgp/types.ts";
+
+export interface BestRoute {
+  readonly prefix: string;
+  readonly nextHop: string;
+  /** The neighbour it came from; undefined for a path this node originates. */
+  readonly peer: string | undefined;
+  readonly stale: boolean;
+}
+
+export interface Refresh {
+  readonly id: number;
+}
+
+export class BestTable {
+  readonly #best = new Map<string, BestRoute>();
+  /** Prefixes touched by events since the current refresh began (undefined: no refresh). */
+  #touched: Set<string> | undefined;
+  #refreshId = 0;
+
+  get size(): number {
+    return this.#best.size;
+  }
+
+  get(prefix: string): BestRoute | undefined {
+    return this.#best.get(prefix);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.#best.keys();
+  }
+
+  values(): IterableIterator<BestRoute> {
+    return this.#best.values();
+  }
+
+  /** Applies best-path events; returns the prefixes whose best route changed. */
+  apply(updates: readonly RouteUpdate[]): string[] {
+    const changed: string[] = [];
+    for (const u of updates) {
+      this.#touched?.add(u.prefix);
+      const had = this.#best.get(u.prefix);
+      if (u.withdrawal) {
+        if (had !== undefined) {
+          this.#best.delete(u.prefix);
+          changed.push(u.prefix);
+        }
+        continue;
+      }
+      if (had !== undefined && had.nextHop === u.nextHop && had.peer === u.peer && had.stale === u.stale) continue;
+      this.#best.set(u.prefix, { prefix: u.prefix, nextHop: u.nextHop, peer: u.peer, stale: u.stale });
+      changed.push(u.prefix);
+    }
+    return changed;
+  }
+
+  /** Starts a refresh: from now on, events are remembered so the listing cannot overwrite them. */
+  beginRefresh(): Refresh {
+    this.#touched = new Set();
+    return { id: ++this.#refreshId };
+  }
+
+  /**
+   * Ends a refresh with gobgpd's full listing (every path; only `best` ones count). Returns the
+   * prefixes whose best route changed. A refresh that a newer one replaced changes nothing.
+   */
+  finishRefresh(r: Refresh, listing: readonly RouteUpdate[]): string[] {
+    const touched = this.#touched;
+    if (r.id !== this.#refreshId || touched === undefined) return [];
+    this.#touched = undefined;
+    const fresh = new Map<string, RouteUpdate>();
+    for (const u of listing) if (u.best && !u.withdrawal) fresh.set(u.prefix, u);
+    const changed: string[] = [];
+    for (const [prefix, u] of fresh) {
+      if (touched.has(prefix)) continue;
+      const had = this.#best.get(prefix);
+      if (had !== undefined && had.nextHop === u.nextHop && had.peer === u.peer && had.stale === u.stale) continue;
+      this.#best.set(prefix, { prefix, nextHop: u.nextHop, peer: u.peer, stale: u.stale });
+      changed.push(prefix);
+    }
+    for (const prefix of [...this.#best.keys()]) {
+      if (fresh.has(prefix) || touched.has(prefix)) continue;
+      this.#best.delete(prefix);
+      changed.push(prefix);
+    }
+    return changed;
+  }
+
+  /** Abandons a refresh whose listing failed. */
+  abortRefresh(r: Refresh): void {
+    if (r.id === this.#refreshId) this.#touched = undefined;
+  }
+}

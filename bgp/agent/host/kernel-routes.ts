@@ -1,0 +1,131 @@
+/**
+ * The node's routes, through iproute2 (KernelPort). Listing reads the whole main table once
+ * (numeric, so Petrel's protocol is recognised whatever /etc/iproute2/rt_protos calls it) and
+ * splits it into Petrel's routes and the prefixes other routes hold; prefixes are made canonical
+ * here, once. Changes go to one `ip -force -batch` run; its per-line errors say which prefixes
+ * the kernel refused because another route holds them (EEXIST on `add`) and which failed.
+ * With `netns` set (tests and the demo, where a "node" is a network namespace), every command
+ * runs as `ip -n <netns>`: the one "run in this netns" place.
+ */
+import { spawn } from "node:child_process";
+import { formatCidr, parseCidr } from "../../../common/cidr.ts";
+import { TransientError } from "../../../common/errors.ts";
+import { agentRouteProtocol } from "../../../common/route-protocols.ts";
+import { batchLines, changePrefix, type ApplyResult, type KernelRoute, type RouteChange } from "../route-plan.ts";
+
+interface IpResult {
+  code: number;
+  out: string;
+  err: string;
+}
+
+function ip(netns: string | undefined, args: readonly string[], input?: string): Promise<IpResult> {
+  const argv = [...(netns === undefined ? [] : ["-n", netns]), ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn("ip", argv, { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => (err += d));
+    child.on("error", (e) => reject(new TransientError(`ip ${argv.slice(0, 6).join(" ")}: ${e.message} (is iproute2 installed?)`, { cause: e })));
+    child.on("close", (code) => resolve({ code: code ?? 1, out, err }));
+    if (input !== undefined && child.stdin !== null) {
+      // An `ip` that dies early closes its stdin; the close handler reports that, not EPIPE.
+      child.stdin.on("error", () => {});
+      child.stdin.end(input);
+    }
+  });
+}
+
+interface IpRoute {
+  dst?: string;
+  type?: string;
+  gateway?: string;
+  protocol?: string;
+}
+
+/** `ip`'s dst as canonical CIDR text ("default" and host routes without a length included). */
+export function canonicalDst(dst: string, family: 4 | 6): string | undefined {
+  if (dst === "default") return family === 4 ? "0.0.0.0/0" : "::/0";
+  const text = dst.includes("/") ? dst : `${dst}/${family === 4 ? 32 : 128}`;
+  if (family === 4) return text;
+  try {
+    return formatCidr(parseCidr(text, "dst", false));
+  } catch {
+    return undefined;
+  }
+}
+
+/** RTN_BLACKHOLE, as `ip -N` prints the route type. */
+const blackholeType = "6";
+
+/** Splits a numeric (`ip -N -j route show`) listing into Petrel's routes and other routes' prefixes. */
+export function splitRoutes(json: string, family: 4 | 6): { petrel: KernelRoute[]; foreign: string[] } {
+  const petrel: KernelRoute[] = [];
+  const foreign: string[] = [];
+  for (const r of JSON.parse(json.trim() === "" ? "[]" : json) as IpRoute[]) {
+    if (r.dst === undefined) continue;
+    const prefix = canonicalDst(r.dst, family);
+    if (prefix === undefined) continue;
+    if (r.protocol !== String(agentRouteProtocol)) {
+      foreign.push(prefix);
+    } else if (r.type === blackholeType || r.type === "blackhole") {
+      petrel.push({ prefix, kind: "blackhole" });
+    } else if (r.gateway !== undefined) {
+      petrel.push({ prefix, kind: "via", gateway: r.gateway });
+    } else {
+      // A Petrel-tagged route of another shape (made by hand?): listed so that it is replaced or removed.
+      petrel.push({ prefix, kind: "via", gateway: "" });
+    }
+  }
+  return { petrel, foreign };
+}
+
+export async function listRoutes(netns: string | undefined): Promise<{ petrel: KernelRoute[]; foreign: Set<string> }> {
+  const petrel: KernelRoute[] = [];
+  const foreign = new Set<string>();
+  for (const family of [4, 6] as const) {
+    const r = await ip(netns, ["-N", "-j", `-${family}`, "route", "show", "table", "main"]);
+    if (r.code !== 0) throw new TransientError(`ip -N -j -${family} route show table main failed (${r.code}): ${r.err.trim().slice(0, 500)}`);
+    const split = splitRoutes(r.out, family);
+    petrel.push(...split.petrel);
+    for (const p of split.foreign) foreign.add(p);
+  }
+  return { petrel, foreign };
+}
+
+/**
+ * Which lines of an `ip -force -batch` run failed, from its stderr: each failure is one or more
+ * message lines followed by `Command failed -:<line>`.
+ */
+export function batchFailures(stderr: string): Map<number, string> {
+  const out = new Map<number, string>();
+  let message: string[] = [];
+  for (const line of stderr.split("\n")) {
+    const m = /^Command failed -:(\d+)$/.exec(line.trim());
+    if (m !== null) {
+      out.set(Number(m[1]), message.join(" ").trim());
+      message = [];
+    } else if (line.trim() !== "") {
+      message.push(line.trim());
+    }
+  }
+  return out;
+}
+
+export async function applyChanges(netns: string | undefined, changes: readonly RouteChange[]): Promise<ApplyResult> {
+  if (changes.length === 0) return { exists: [], failed: [] };
+  const r = await ip(netns, ["-force", "-batch", "-"], `${batchLines(changes).join("\n")}\n`);
+  const failures = batchFailures(r.err);
+  if (r.code !== 0 && failures.size === 0) throw new TransientError(`ip -batch failed (${r.code}): ${r.err.trim().slice(0, 1000)}`);
+  const exists: string[] = [];
+  const failed: { prefix: string; error: string }[] = [];
+  for (const [line, message] of failures) {
+    const c = changes[line - 1];
+    if (c === undefined) continue;
+    if (c.op === "remove" && /No such process/.test(message)) continue; // already gone
+    if (c.op === "add" && /File exists/.test(message)) exists.push(changePrefix(c));
+    else failed.push({ prefix: changePrefix(c), error: message });
+  }
+  return { exists, failed };
+}
