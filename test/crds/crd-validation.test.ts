@@ -383,11 +383,14 @@ describe("IPAMBlock protection policy (crds/admission/ipamblock-protection.yaml)
     await rig().kubectlOk(["apply", "-f", join(CRD_DIR, "admission", "ipamblock-protection.yaml")]);
     // The policy starts asynchronously: retry until it refuses a wrongly labelled block, with
     // server-side dry runs (admission runs, nothing is stored): a probe that was let in could
-    // otherwise not be deleted again once the policy is up (an undrained block).
+    // otherwise not be deleted again once the policy is up (an undrained block). Policies also
+    // stop asynchronously: the labels policy of the route-bounds tests, deleted just before, may
+    // still refuse the probe for a moment with its own message, so wait for this policy's.
+    const mine = "the label petrel.dev/node must be the block's spec.node (node-a)";
     let refused: ProcessResult | undefined;
     for (let i = 0; i < 50; i++) {
       refused = await rig().kubectl(["create", "--dry-run=server", "-f", "-"], labelled("node-b"));
-      if (refused.status !== 0) break;
+      if (refused.status !== 0 && refused.stderr.includes(mine)) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(refused?.stderr).toContain("the label petrel.dev/node must be the block's spec.node (node-a)");
