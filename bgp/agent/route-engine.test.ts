@@ -237,4 +237,50 @@ describe("RouteEngine", () => {
     await engine.pass();
     expect(kernel.table()).toEqual({});
   });
+  it("keeps the changes that arrive while it asks whether to keep withdrawn routes (bench:routes: 517 routes left after a withdrawal)", async () => {
+    // gobgpd withdraws a peer's 10,000 paths in many stream messages. The first ones start a
+    // pass whose keepWithdrawn question is a gRPC call (ListPeer); the messages read meanwhile
+    // mark their prefixes dirty, and the pass must not forget them when it goes on.
+    const during: RouteUpdate[][] = [];
+    engine = new RouteEngine(kernel, new RecordingLogger(), {
+      now: () => now,
+      keepWithdrawn: async () => {
+        await new Promise((r) => setTimeout(r, 1)); // the call is in flight: events arrive
+        for (const updates of during.splice(0)) engine.onBestPaths(updates);
+        return new Set(); // gobgpd still has the peer: its withdrawals are followed
+      },
+    });
+    engine.setTrust(trust(blocks));
+    engine.onBestPaths([best("198.18.0.64/26", "192.0.2.12"), best("198.18.0.128/26", "192.0.2.13")]);
+    await engine.pass();
+    expect(kernel.table()).toEqual({ "198.18.0.64/26": "192.0.2.12", "198.18.0.128/26": "192.0.2.13" });
+    engine.onBestPaths([gone("198.18.0.64/26")]);
+    during.push([{ ...gone("198.18.0.128/26"), peer: "192.0.2.13" }]);
+    await engine.pass();
+    expect(kernel.table()).toEqual({ "198.18.0.128/26": "192.0.2.13" });
+    expect(engine.pending).toBe(1); // the withdrawal that came during the pass waits for the next
+    await engine.pass();
+    expect(kernel.table()).toEqual({});
+    expect(engine.pending).toBe(0);
+  });
+  it("does not remove a route announced again while it asks whether to keep it", async () => {
+    let back = false;
+    engine = new RouteEngine(kernel, new RecordingLogger(), {
+      now: () => now,
+      keepWithdrawn: async () => {
+        await new Promise((r) => setTimeout(r, 1));
+        if (back) engine.onBestPaths([best("198.18.0.64/26", "192.0.2.12")]);
+        return new Set();
+      },
+    });
+    engine.setTrust(trust(blocks));
+    engine.onBestPaths([best("198.18.0.64/26", "192.0.2.12")]);
+    await engine.pass();
+    engine.onBestPaths([gone("198.18.0.64/26")]);
+    back = true;
+    await engine.pass();
+    await engine.pass();
+    expect(kernel.table()).toEqual({ "198.18.0.64/26": "192.0.2.12" });
+    expect(kernel.applied.flat().filter((c) => c.op === "remove")).toEqual([]);
+  });
 });

@@ -264,10 +264,15 @@ export class RouteEngine {
       }
     }
     this.#dirty.clear();
-    // Routes withdrawn because gobgpd lost its peers (it is stopping) stay for now.
+    // Routes withdrawn because gobgpd lost its peers (it is stopping) stay for now. Asking is a
+    // gRPC call: the best-path events read meanwhile mark their prefixes dirty for the next pass,
+    // and stay so (clearing them here once lost hundreds of withdrawals in a 10,000-route burst
+    // until the 5-minute anti-entropy pass).
     const kept = await this.#keptWithdrawals(removals, now);
     let keepWake: number | undefined;
     for (const prefix of removals) {
+      // Changed again while we asked (announced anew?): the next pass decides with what is new.
+      if (this.#dirty.has(prefix)) continue;
       const until = kept.get(prefix);
       if (until === undefined) {
         changes.push({ op: "remove", prefix });
@@ -277,7 +282,6 @@ export class RouteEngine {
         keepWake = Math.min(keepWake ?? Infinity, until - now);
       }
     }
-    this.#dirty.clear();
     let clean = true;
     let retry = false;
     let again = false;

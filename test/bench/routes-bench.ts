@@ -134,6 +134,7 @@ function printManyRoutes(r: ManyRoutesResult): void {
       col((x) => x.petrel.cpuAddS, q, 2), col((x) => x.bird.cpuAddS, q, 2), col((x) => x.petrel.goneMs, q), col((x) => x.bird.goneMs, q), col((x) => x.petrel.cpuDelS, q, 2), col((x) => x.bird.cpuDelS, q, 2), col((x) => x.bystanderMax, q)]);
   }
   console.log(table(["round", "in node-1 gobgpd", "Petrel 1st", "Petrel all", "BIRD 1st", "BIRD all", "Petrel/BIRD", "agent CPU s", "BIRD CPU s", "Petrel gone", "BIRD gone", "agent CPU s", "BIRD CPU s", "node-2 saw"], rows));
+  for (const note of r.notes) console.log(`note: ${note}`);
   const m = r.memory;
   const c = r.idleCpu;
   console.log("\nFootprint (RSS MiB; CPU % of one core while idle):");

@@ -58,6 +58,8 @@ export interface ManyRoutesResult {
   blocksCreateMs: number;
   blocksInPolicyMs: number;
   rounds: ManyRoutesRound[];
+  /** Where a time came from a kernel listing because `ip monitor` lost changes (route-counter.ts). */
+  notes: string[];
   memory: {
     agentIdle: Footprint; agentBlocks: Footprint; agentRoutes: Footprint; agentHeapRoutesMiB: number;
     birdIdle: Footprint; birdRoutes: Footprint; gobgpdIdle: Footprint; gobgpdRoutes: Footprint;
@@ -184,6 +186,12 @@ export async function runManyRoutes(
     const bystander = await RouteCounter.start(n2.netns, routesPool);
     counters.push(petrelCount, birdCount, bystander);
     const rounds: ManyRoutesRound[] = [];
+    const notes: string[] = [];
+    const noteLoss = (r: number, phase: string) => {
+      for (const [side, c] of [["Petrel", petrelCount], ["BIRD", birdCount]] as const) {
+        if (c.approximate) notes.push(`round ${r} ${phase}: the ${side} node's ip monitor overflowed (${c.overflows} time(s) so far); its time is when a kernel listing first showed the count (up to ~0.3 s late)`);
+      }
+    };
     let agentRoutes = agentBlocks;
     let birdRoutes = birdIdle;
     let gobgpdRoutes = gobgpdIdle;
@@ -193,6 +201,9 @@ export async function runManyRoutes(
       const first: "petrel" | "bird" = r % 2 === 0 ? "petrel" : "bird";
       const order = first === "petrel" ? [n1.address, birdAddress] : [birdAddress, n1.address];
       const cpu0 = { agent: cpuSeconds(n1.agent.pid), bird: cpuSeconds(birdPid) };
+      // A new phase: the first change and ip's stamps are this arrival's (not the last withdrawal's).
+      petrelCount.reset();
+      birdCount.reset();
       await exportAll(true);
       const resetAt = new Map<string, number>();
       for (const peer of order) {
@@ -210,6 +221,7 @@ export async function runManyRoutes(
       })();
       const [petrelAt, birdAt] = await Promise.all([petrelCount.waitCount(opts.routes, 120_000), birdCount.waitCount(opts.routes, 120_000)]);
       const gobgpdAllMs = await gobgpdAll;
+      noteLoss(r, "arrival");
       const cpu1 = { agent: cpuSeconds(n1.agent.pid), bird: cpuSeconds(birdPid) };
       const firstP = (petrelCount.firstChangeAt ?? petrelAt) - (resetAt.get(n1.address) ?? 0);
       const firstB = (birdCount.firstChangeAt ?? birdAt) - (resetAt.get(birdAddress) ?? 0);
@@ -236,6 +248,7 @@ export async function runManyRoutes(
         await src.resetPeer(peer);
       }
       const [petrelGone, birdGone] = await Promise.all([petrelCount.waitCount(0, 120_000), birdCount.waitCount(0, 120_000)]);
+      noteLoss(r, "withdrawal");
       const cpu3 = { agent: cpuSeconds(n1.agent.pid), bird: cpuSeconds(birdPid) };
       rounds.push({
         first,
@@ -252,6 +265,7 @@ export async function runManyRoutes(
       blocksCreateMs,
       blocksInPolicyMs,
       rounds,
+      notes,
       memory: { agentIdle, agentBlocks, agentRoutes, agentHeapRoutesMiB: heap, birdIdle, birdRoutes, gobgpdIdle, gobgpdRoutes },
       idleCpu: { agentEmpty, birdEmpty, agentRoutes: idle.agent, birdRoutes: idle.bird, gobgpdRoutes: idle.gobgpd, emptyWindowS, routesWindowS: opts.idleWindowS },
     };
