@@ -34,7 +34,7 @@ afterAll(() => h.stop(), 180_000);
 
 const kubectl = (args: readonly string[], input?: string) => h.kubectl(args, input);
 const state = () => agentNodeState(h.kubelet.netns);
-const describe = (s: AgentNodeState) => `${s.via.length} via [${s.via.join(", ")}], blackholes [${s.blackholes.join(", ")}], nft table ${s.natTable ? "present" : "absent"}`;
+const show = (s: AgentNodeState) => `${s.via.length} via [${s.via.join(", ")}], blackholes [${s.blackholes.join(", ")}], nft table ${s.natTable ? "present" : "absent"}`;
 
 /** Samples the node's Petrel state every 200 ms while `during` runs: the fewest routes and blackholes seen, and how often the table was missing. */
 async function sampled(during: () => Promise<void>): Promise<{ samples: number; minVia: number; minBlackholes: number; natMissing: number }> {
@@ -84,7 +84,7 @@ test("helm install: the agent programs the other nodes' blocks, its own block's 
   remotePod = await h.cluster.addPod(netnsNodes[0] as ClusterNode);
   expect(h.cluster.ping(remotePod, target.ip)).toBe(true);
   before = state();
-  say(`kubelet node before: ${describe(before)}; pod routes ${podRoutes(h.kubelet.netns).join(", ")}`);
+  say(`kubelet node before: ${show(before)}; pod routes ${podRoutes(h.kubelet.netns).join(", ")}`);
   expect(before.via.length).toBeGreaterThanOrEqual(2);
   expect(before.blackholes).toContain(own);
   expect(podRoutes(h.kubelet.netns).some((r) => r.startsWith(`${target?.ip}/32 dev `) || r.startsWith(`${target?.ip} dev `))).toBe(true);
@@ -148,6 +148,8 @@ test("helm uninstall: no route of protocol 88, no blackhole, no nft table, no CN
   const aside = join(h.work, "cni-aside");
   mkdirSync(aside);
   for (const d of [h.cniBinDir, h.cniConfDir]) for (const f of readdirSync(d)) copyFileSync(join(d, f), join(aside, f));
+  const last = state();
+  expect(last.via.length).toBeGreaterThanOrEqual(2);
   const t0 = Date.now();
   await helmOk(["uninstall", "petrel", "--namespace", NS, "--wait", "--timeout=4m"], h.cluster.rig.kubeconfigPath);
   say(`helm uninstall --wait took ${Date.now() - t0} ms`);
@@ -155,7 +157,7 @@ test("helm uninstall: no route of protocol 88, no blackhole, no nft table, no CN
     (await kubectl(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=node", "-o", "name"])).trim() === "" ? true : undefined);
   await h.stopFollowingLogs();
   const after = state();
-  say(`kubelet node after: ${describe(after)}; pool blackholes [${after.poolBlackholes.join(", ")}]; pod routes ${podRoutes(h.kubelet.netns).join(", ")}`);
+  say(`kubelet node after: ${show(after)}; pool blackholes [${after.poolBlackholes.join(", ")}]; pod routes ${podRoutes(h.kubelet.netns).join(", ")}`);
   const cleaned = agentSaid("release uninstalled: removed this node's Petrel routes and nft table");
   say(`agent: ${JSON.stringify(cleaned.at(-1)?.json ?? h.logLines("agent").slice(-3).map((l) => l.text))}`);
   const installer = h.logLines("install-cni").filter((l) => l.json?.["message"] === "uninstalled: removed the CNI files this installer wrote");
@@ -163,7 +165,7 @@ test("helm uninstall: no route of protocol 88, no blackhole, no nft table, no CN
   expect(after).toEqual({ via: [], blackholes: [], poolBlackholes: [], natTable: false });
   expect(must(["ip", "-n", h.kubelet.netns, "-6", "route", "show", "proto", "88"]).trim()).toBe("");
   expect(cleaned).toHaveLength(1);
-  expect(cleaned[0]?.json?.["removedRoutes"]).toEqual({ via: before?.via.length, blackhole: before?.blackholes.length });
+  expect(cleaned[0]?.json?.["removedRoutes"]).toEqual({ via: last.via.length, blackhole: last.blackholes.length });
   expect(installer).toHaveLength(1);
   expect(readdirSync(h.cniConfDir)).toEqual([]);
   expect(readdirSync(h.cniBinDir)).toEqual([]);
