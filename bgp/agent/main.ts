@@ -6,6 +6,7 @@
 import { InvalidInputError, errorMessage } from "../../common/errors.ts";
 import { startHealthServer } from "../../common/host/health-server.ts";
 import { KubeRest, loadKubeRestConfig } from "../../common/host/kube-rest.ts";
+import { OwnerDaemonSet } from "../../common/host/owner-daemonset.ts";
 import { createLogger } from "../../common/logger.ts";
 import { ReconcileLoop } from "../../common/reconcile-loop.ts";
 import { connectGobgp } from "../gobgp/host/connect-gobgp.ts";
@@ -22,6 +23,8 @@ import { allocatedAddresses, readBlocksFile, readRecords, releaseRecord, withPlu
 import { PodGc } from "./pod-gc.ts";
 import { hostVethName } from "../../common/pod-veth.ts";
 import { createAgentMetrics } from "./metrics.ts";
+import { cleanNode } from "./node-cleanup.ts";
+import type { KernelPort } from "./route-plan.ts";
 import { agentCommand, agentOptions } from "./options.ts";
 
 async function main(): Promise<void> {
@@ -50,10 +53,12 @@ async function main(): Promise<void> {
   const bgp = connectGobgp({ address: options.gobgpAddress, ...(options.gobgpProtoDir === undefined ? {} : { protoDir: options.gobgpProtoDir }) });
   const writer = new AgentKubeWriter(rest, options.namespace);
   const netns = options.netns;
+  const kernel: KernelPort = { list: () => listRoutes(netns), apply: (changes) => applyChanges(netns, changes) };
+  const nat = { apply: (script: string) => applyNft(netns, script) };
   const agent = new Agent({
     cluster,
     bgp,
-    kernel: { list: () => listRoutes(netns), apply: (changes) => applyChanges(netns, changes) },
+    kernel,
     state: {
       writeBlocks: (text) => writeBlocksFile(options.stateDir, text),
       readBlocks: () => readBlocksFile(options.stateDir),
@@ -61,7 +66,7 @@ async function main(): Promise<void> {
       allocatedAfterBarrier: () => withPluginLocks(options.stateDir, 30, () => allocatedAddresses(options.stateDir)),
     },
     kube: writer,
-    nat: { apply: (script) => applyNft(netns, script) },
+    nat,
     forwarding: { ensure: (families) => ensureForwarding(netns, families) },
     log,
   }, {
@@ -116,6 +121,9 @@ async function main(): Promise<void> {
   log.info("starting", { gobgp: options.gobgpAddress, stateDir: options.stateDir, netns: options.netns ?? "(own)" });
   void cluster.start();
   void podWatch.start();
+  // Watched from the start: at SIGTERM after helm uninstall the RBAC may already be gone.
+  const owner = options.daemonset === undefined ? undefined : new OwnerDaemonSet(rest, options.namespace, options.daemonset, log);
+  owner?.start();
   agent.watchBgp();
   // The kernel is listed first (full pass), so that routes already there are known, and kept,
   // before anything can be verified.
@@ -129,12 +137,25 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    // Routes and gobgpd's state stay as they are: a restarting agent must not disturb traffic.
-    log.info("stopping; routes and BGP sessions are left in place", { signal });
+    // Read at once, while the loops stop (nothing may program the kernel once cleanup starts);
+    // decided after, with whatever the watch has seen by then.
+    const read = owner?.read();
     agent.stopWatching();
     await Promise.all([config.stop(), routes.stop(), full.stop(), status.stop(), ipam.stop()]);
     cluster.stop();
     await podWatch.stop();
+    const decision = owner === undefined || read === undefined ? undefined : owner.decide(await read);
+    owner?.stop();
+    if (decision?.gone === true) {
+      // helm uninstall: the node's Petrel routes, blackholes and nft table go (node-cleanup.ts).
+      const r = await cleanNode({ kernel, nat });
+      const fields = { signal, why: decision.reason, removedRoutes: r.removed, natTableRemoved: r.natRemoved };
+      if (r.errors.length === 0) log.info("release uninstalled: removed this node's Petrel routes and nft table", fields);
+      else log.error("release uninstalled, but some of this node's Petrel state could not be removed: remove it by hand (docs/upgrade.md, Uninstalling)", { ...fields, left: r.left, errors: r.errors });
+    } else {
+      // Routes and gobgpd's state stay as they are: a restarting agent must not disturb traffic.
+      log.info("stopping; routes and BGP sessions are left in place", { signal, why: decision?.reason ?? "no --daemonset: never cleans up" });
+    }
     rest.close();
     bgp.close();
     server.close();
