@@ -3,10 +3,11 @@
  * blocks the plugin may allocate from) atomically, and reads the plugin's allocation records
  * (their layout: common/allocation-record.ts) to count addresses in use and find leaks.
  */
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { allocationsDir, decodeRecord, isRecordName, recordName, type DecodedRecord } from "../../../common/allocation-record.ts";
+import { allocationsDir, decodeRecord, recordName, type DecodedRecord } from "../../../common/allocation-record.ts";
 import type { IpAddress } from "../../../common/cidr.ts";
+import { readAllocationEntries } from "../../../common/host/allocation-records.ts";
 import { withPluginLocks as holdPluginLocks } from "../../../common/host/plugin-locks.ts";
 import { nodeBlocksFileName } from "../../../common/node-blocks.ts";
 
@@ -48,30 +49,7 @@ export interface RecordEntry {
 
 /** Every entry of the allocations directory that is meant to be a record (decoded, or undefined when it is not one). */
 export function readRecords(stateDir: string): RecordEntry[] {
-  const dir = allocationsDir(stateDir);
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw err;
-  }
-  const out: RecordEntry[] = [];
-  for (const name of names) {
-    if (!isRecordName(name)) continue;
-    let target: string;
-    let mtimeMs: number | undefined;
-    try {
-      target = readlinkSync(join(dir, name));
-      mtimeMs = lstatSync(join(dir, name)).mtimeMs;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // released while we listed
-      out.push({ name, record: undefined, mtimeMs: undefined });
-      continue;
-    }
-    out.push({ name, record: decodeRecord(name, target), mtimeMs });
-  }
-  return out;
+  return readAllocationEntries(stateDir).map(({ name, target, mtimeMs }) => ({ name, record: target === undefined ? undefined : decodeRecord(name, target), mtimeMs }));
 }
 
 /** Addresses with an allocation record (the names of the plugin's records). */
