@@ -132,8 +132,18 @@ describe("RBAC is least privilege", () => {
     const cm = find(defaults, "ConfigMap", "petrel-node-cni");
     const conflist = JSON.parse(String(at(cm, "data", "00-petrel.conflist"))) as { cniVersion: string; cniVersions: string[] };
     expect([conflist.cniVersion, conflist.cniVersions]).toEqual(["1.0.0", ["1.0.0", "1.1.0"]]);
-    expect(at(find(defaults, "ValidatingAdmissionPolicy", "petrel-ipamblock-protection"), "spec", "matchConstraints", "resourceRules", 0, "operations")).toEqual(["CREATE", "UPDATE", "DELETE"]);
+    expect(at(find(defaults, "ValidatingAdmissionPolicy", "petrel-ipamblock-protection"), "spec", "matchConstraints", "resourceRules", 0, "operations")).toEqual(["DELETE"]);
   });
+
+  test("block protection keeps the petrel.dev/node label through the labels policy, also without route bounds", async () => {
+    const ours = ["petrel-ipamblock-labels", "petrel-ipamblock-protection", "petrel-service-cidrs-outside-pools"];
+    const rendered = async (set: string) => parse(await renderChart(["--set", set]))
+      .filter((o) => o.kind === "ValidatingAdmissionPolicy" && ours.includes(o.metadata.name)).map((o) => o.metadata.name).sort();
+    expect(ours.map((n) => find(defaults, "ValidatingAdmissionPolicy", n).metadata.name)).toEqual(ours);
+    expect(await rendered("admission.routeBounds=false")).toEqual(["petrel-ipamblock-labels", "petrel-ipamblock-protection"]);
+    expect(await rendered("admission.blockProtection=false")).toEqual(["petrel-ipamblock-labels", "petrel-service-cidrs-outside-pools"]);
+    expect(await rendered("admission.routeBounds=false,admission.blockProtection=false")).toEqual([]);
+  }, 60_000);
 
   test("the agent reads no Secret unless named in values, and then only those", () => {
     const secretRules = (objs: Obj[]) => roles(objs).flatMap((r) => (at(r, "rules") as Rule[]).filter((x) => x.resources.includes("secrets")));

@@ -7,34 +7,15 @@
  * With `netns` set (tests and the demo, where a "node" is a network namespace), every command
  * runs as `ip -n <netns>`: the one "run in this netns" place.
  */
-import { spawn } from "node:child_process";
 import { formatCidr, parseCidr } from "../../../common/cidr.ts";
 import { TransientError } from "../../../common/errors.ts";
 import { agentRouteProtocol } from "../../../common/route-protocols.ts";
 import { batchLines, changePrefix, type ApplyResult, type KernelRoute, type RouteChange } from "../route-plan.ts";
+import { runProgram, type ProgramResult } from "./run-program.ts";
 
-interface IpResult {
-  code: number;
-  out: string;
-  err: string;
-}
-
-function ip(netns: string | undefined, args: readonly string[], input?: string): Promise<IpResult> {
+function ip(netns: string | undefined, args: readonly string[], input?: string): Promise<ProgramResult> {
   const argv = [...(netns === undefined ? [] : ["-n", netns]), ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn("ip", argv, { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr?.setEncoding("utf8").on("data", (d: string) => (err += d));
-    child.on("error", (e) => reject(new TransientError(`ip ${argv.slice(0, 6).join(" ")}: ${e.message} (is iproute2 installed?)`, { cause: e })));
-    child.on("close", (code) => resolve({ code: code ?? 1, out, err }));
-    if (input !== undefined && child.stdin !== null) {
-      // An `ip` that dies early closes its stdin; the close handler reports that, not EPIPE.
-      child.stdin.on("error", () => {});
-      child.stdin.end(input);
-    }
-  });
+  return runProgram("ip", argv, { ...(input === undefined ? {} : { input }), what: `ip ${argv.slice(0, 6).join(" ")}`, hint: "is iproute2 installed?" });
 }
 
 interface IpRoute {
