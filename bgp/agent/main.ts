@@ -12,6 +12,7 @@ import { connectGobgp } from "../gobgp/host/connect-gobgp.ts";
 import { Agent } from "./agent.ts";
 import { AgentClusterWatch } from "./host/cluster-watch.ts";
 import { ensureForwarding } from "./host/forwarding.ts";
+import { IpBatch } from "./host/ip-batch.ts";
 import { applyChanges, listRoutes } from "./host/kernel-routes.ts";
 import { AgentKubeWriter } from "./host/kube-status.ts";
 import { applyNft } from "./host/nftables.ts";
@@ -50,10 +51,11 @@ async function main(): Promise<void> {
   const bgp = connectGobgp({ address: options.gobgpAddress, ...(options.gobgpProtoDir === undefined ? {} : { protoDir: options.gobgpProtoDir }) });
   const writer = new AgentKubeWriter(rest, options.namespace);
   const netns = options.netns;
+  const routeBatch = new IpBatch({ netns });
   const agent = new Agent({
     cluster,
     bgp,
-    kernel: { list: () => listRoutes(netns), apply: (changes) => applyChanges(netns, changes) },
+    kernel: { list: () => listRoutes(netns), apply: (changes) => applyChanges(routeBatch, changes) },
     state: {
       writeBlocks: (text) => writeBlocksFile(options.stateDir, text),
       readBlocks: () => readBlocksFile(options.stateDir),
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
     await podWatch.stop();
     rest.close();
     bgp.close();
+    routeBatch.close();
     server.close();
     process.exit(0);
   };
