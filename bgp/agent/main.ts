@@ -100,6 +100,10 @@ async function main(): Promise<void> {
   const routes = new ReconcileLoop(() => agent.routePass(), log, { ...backoff, debounceMs: 5, resyncMs: options.resyncMs });
   const full = new ReconcileLoop(() => agent.fullPass(), log, { ...backoff, debounceMs: 50, resyncMs: options.resyncMs });
   const status = new ReconcileLoop(() => agent.statusPass(), log, { ...backoff, debounceMs: 50, resyncMs: Math.max(options.statusIntervalMs, 10_000) });
+  // The received-routes audit (received-audit.ts): every 5 s, and a second after a session
+  // changes. A pass reads the peers' counters (one ListPeer); it lists a peer's routes only when
+  // gobgpd refused some and they changed.
+  const audit = new ReconcileLoop(() => agent.auditPass(), log, { ...backoff, debounceMs: 1000, resyncMs: 5000 });
   // The IPAM check (flow 5) at least every --ipam-check-period, and a second after a change of
   // the node's Pods or of the cluster.
   const ipam = new ReconcileLoop(() => (cluster.synced() ? podGc.pass() : Promise.resolve({ clean: false })), log, { ...backoff, debounceMs: 1000, resyncMs: options.ipamCheckMs });
@@ -109,6 +113,7 @@ async function main(): Promise<void> {
     routes: (ms) => routes.trigger(ms),
     full: (ms) => full.trigger(ms),
     status: (ms) => status.trigger(ms),
+    audit: (ms) => audit.trigger(ms),
   };
 
   const server = await startHealthServer(options.healthAddress, metrics.registry, {
@@ -125,6 +130,7 @@ async function main(): Promise<void> {
   routes.start();
   config.start();
   status.start();
+  audit.start();
   ipam.start();
 
   let stopping = false;
@@ -134,7 +140,7 @@ async function main(): Promise<void> {
     // Routes and gobgpd's state stay as they are: a restarting agent must not disturb traffic.
     log.info("stopping; routes and BGP sessions are left in place", { signal });
     agent.stopWatching();
-    await Promise.all([config.stop(), routes.stop(), full.stop(), status.stop(), ipam.stop()]);
+    await Promise.all([config.stop(), routes.stop(), full.stop(), status.stop(), audit.stop(), ipam.stop()]);
     cluster.stop();
     await podWatch.stop();
     rest.close();
