@@ -13,6 +13,7 @@ import { connectGobgp } from "../gobgp/host/connect-gobgp.ts";
 import { Agent } from "./agent.ts";
 import { AgentClusterWatch } from "./host/cluster-watch.ts";
 import { ensureForwarding } from "./host/forwarding.ts";
+import { IpBatch } from "./host/ip-batch.ts";
 import { applyChanges, listRoutes } from "./host/kernel-routes.ts";
 import { AgentKubeWriter } from "./host/kube-status.ts";
 import { applyNft } from "./host/nftables.ts";
@@ -53,7 +54,8 @@ async function main(): Promise<void> {
   const bgp = connectGobgp({ address: options.gobgpAddress, ...(options.gobgpProtoDir === undefined ? {} : { protoDir: options.gobgpProtoDir }) });
   const writer = new AgentKubeWriter(rest, options.namespace);
   const netns = options.netns;
-  const kernel: KernelPort = { list: () => listRoutes(netns), apply: (changes) => applyChanges(netns, changes) };
+  const routeBatch = new IpBatch({ netns });
+  const kernel: KernelPort = { list: () => listRoutes(netns), apply: (changes) => applyChanges(routeBatch, changes) };
   const nat = { apply: (script: string) => applyNft(netns, script) };
   const agent = new Agent({
     cluster,
@@ -103,6 +105,10 @@ async function main(): Promise<void> {
   const routes = new ReconcileLoop(() => agent.routePass(), log, { ...backoff, debounceMs: 5, resyncMs: options.resyncMs });
   const full = new ReconcileLoop(() => agent.fullPass(), log, { ...backoff, debounceMs: 50, resyncMs: options.resyncMs });
   const status = new ReconcileLoop(() => agent.statusPass(), log, { ...backoff, debounceMs: 50, resyncMs: Math.max(options.statusIntervalMs, 10_000) });
+  // The received-routes audit (received-audit.ts): every 5 s, and a second after a session
+  // changes. A pass reads the peers' counters (one ListPeer); it lists a peer's routes only when
+  // gobgpd refused some and they changed.
+  const audit = new ReconcileLoop(() => agent.auditPass(), log, { ...backoff, debounceMs: 1000, resyncMs: 5000 });
   // The IPAM check (flow 5) at least every --ipam-check-period, and a second after a change of
   // the node's Pods or of the cluster.
   const ipam = new ReconcileLoop(() => (cluster.synced() ? podGc.pass() : Promise.resolve({ clean: false })), log, { ...backoff, debounceMs: 1000, resyncMs: options.ipamCheckMs });
@@ -112,6 +118,7 @@ async function main(): Promise<void> {
     routes: (ms) => routes.trigger(ms),
     full: (ms) => full.trigger(ms),
     status: (ms) => status.trigger(ms),
+    audit: (ms) => audit.trigger(ms),
   };
 
   const server = await startHealthServer(options.healthAddress, metrics.registry, {
@@ -131,6 +138,7 @@ async function main(): Promise<void> {
   routes.start();
   config.start();
   status.start();
+  audit.start();
   ipam.start();
 
   let stopping = false;
@@ -141,7 +149,7 @@ async function main(): Promise<void> {
     // decided after, with whatever the watch has seen by then.
     const read = owner?.read();
     agent.stopWatching();
-    await Promise.all([config.stop(), routes.stop(), full.stop(), status.stop(), ipam.stop()]);
+    await Promise.all([config.stop(), routes.stop(), full.stop(), status.stop(), audit.stop(), ipam.stop()]);
     cluster.stop();
     await podWatch.stop();
     const decision = owner === undefined || read === undefined ? undefined : owner.decide(await read);
@@ -158,6 +166,7 @@ async function main(): Promise<void> {
     }
     rest.close();
     bgp.close();
+    routeBatch.close();
     server.close();
     process.exit(0);
   };

@@ -2,14 +2,16 @@
  * The node's routes, through iproute2 (KernelPort). Listing reads the whole main table once
  * (numeric, so Petrel's protocol is recognised whatever /etc/iproute2/rt_protos calls it) and
  * splits it into Petrel's routes and the prefixes other routes hold; prefixes are made canonical
- * here, once. Changes go to one `ip -force -batch` run; its per-line errors say which prefixes
- * the kernel refused because another route holds them (EEXIST on `add`) and which failed.
+ * here, once. Changes go to the agent's long-lived `ip -force -batch -` (ip-batch.ts); its
+ * per-line errors say which prefixes the kernel refused because another route holds them
+ * (EEXIST on `add`) and which failed.
  * With `netns` set (tests and the demo, where a "node" is a network namespace), every command
  * runs as `ip -n <netns>`: the one "run in this netns" place.
  */
 import { formatCidr, parseCidr } from "../../../common/cidr.ts";
 import { TransientError } from "../../../common/errors.ts";
 import { agentRouteProtocol } from "../../../common/route-protocols.ts";
+import type { IpBatch } from "./ip-batch.ts";
 import { batchLines, changePrefix, type ApplyResult, type KernelRoute, type RouteChange } from "../route-plan.ts";
 import { runProgram, type ProgramResult } from "./run-program.ts";
 
@@ -76,29 +78,12 @@ export async function listRoutes(netns: string | undefined): Promise<{ petrel: K
 }
 
 /**
- * Which lines of an `ip -force -batch` run failed, from its stderr: each failure is one or more
- * message lines followed by `Command failed -:<line>`.
+ * Applies changes through the agent's long-lived `ip -batch` (ip-batch.ts). A batch ip could
+ * not finish throws a TransientError: the engine lists the kernel again and retries.
  */
-export function batchFailures(stderr: string): Map<number, string> {
-  const out = new Map<number, string>();
-  let message: string[] = [];
-  for (const line of stderr.split("\n")) {
-    const m = /^Command failed -:(\d+)$/.exec(line.trim());
-    if (m !== null) {
-      out.set(Number(m[1]), message.join(" ").trim());
-      message = [];
-    } else if (line.trim() !== "") {
-      message.push(line.trim());
-    }
-  }
-  return out;
-}
-
-export async function applyChanges(netns: string | undefined, changes: readonly RouteChange[]): Promise<ApplyResult> {
+export async function applyChanges(batch: IpBatch, changes: readonly RouteChange[]): Promise<ApplyResult> {
   if (changes.length === 0) return { exists: [], failed: [] };
-  const r = await ip(netns, ["-force", "-batch", "-"], `${batchLines(changes).join("\n")}\n`);
-  const failures = batchFailures(r.err);
-  if (r.code !== 0 && failures.size === 0) throw new TransientError(`ip -batch failed (${r.code}): ${r.err.trim().slice(0, 1000)}`);
+  const failures = await batch.run(batchLines(changes));
   const exists: string[] = [];
   const failed: { prefix: string; error: string }[] = [];
   for (const [line, message] of failures) {
