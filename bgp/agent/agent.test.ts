@@ -18,6 +18,7 @@ let refused: string[];
 let statuses: PetrelNodeStatus[];
 let agent: Agent;
 let forwardingChecks: string[];
+let forwardingCheckMs = 0;
 
 const metrics: AgentMetrics = {
   routeChanges: () => {}, routes: () => {}, sessions: () => {}, kubeWrite: () => {}, state: () => {}, pass: () => {}, forwarding: () => {},
@@ -32,7 +33,11 @@ beforeEach(() => {
   refused = [];
   statuses = [];
   forwardingChecks = [];
-  agent = new Agent({
+  agent = makeAgent();
+});
+
+function makeAgent(): Agent {
+  const a = new Agent({
     cluster: { snapshot: () => view, synced: () => synced, unsynced: () => (synced ? [] : ["IPAMBlocks (metadata)"]) },
     bgp: gobgpd.client(),
     kernel,
@@ -41,11 +46,12 @@ beforeEach(() => {
     forwarding: { ensure: async (families) => { forwardingChecks.push(families.join(",")); return families.map((family) => ({ family, enabled: false, turnedOn: false, error: "EROFS" })); } },
     kube: { patchNodeStatus: async (_n, s) => { statuses.push(s); return true; }, patchBlockStatus: async () => true, secretValue: async () => undefined },
     log: new RecordingLogger(),
-  }, { nodeName: "node-a", routeSettleMs: 0, statusIntervalMs: 1, heartbeatMs: 60_000, nodeAddressGraceMs: 60_000 }, metrics);
+  }, { nodeName: "node-a", routeSettleMs: 0, statusIntervalMs: 1, heartbeatMs: 60_000, nodeAddressGraceMs: 60_000, forwardingCheckMs: forwardingCheckMs }, metrics);
   // The metadata watch's view of every block (node-a's two from the fixture, one of node-b).
-  for (const b of view.blocks) agent.blockEvent("upsert", b.metadata.name, { "petrel.dev/node": b.spec.node, "petrel.dev/pool": b.spec.pool });
-  agent.blockEvent("upsert", "198-18-1-0-26", { "petrel.dev/node": "node-b", "petrel.dev/pool": "default" });
-});
+  for (const b of view.blocks) a.blockEvent("upsert", b.metadata.name, { "petrel.dev/node": b.spec.node, "petrel.dev/pool": b.spec.pool });
+  a.blockEvent("upsert", "198-18-1-0-26", { "petrel.dev/node": "node-b", "petrel.dev/pool": "default" });
+  return a;
+}
 
 describe("Agent", () => {
   it("changes nothing while the cluster cannot be read, and says why", async () => {
@@ -149,6 +155,19 @@ describe("Agent", () => {
     await agent.statusPass();
     expect(forwardingChecks).toEqual(["4", "4"]);
     expect(statuses.at(-1)?.conditions?.find((c) => c.type === "IPForwarding")).toMatchObject({ status: "False", reason: "ForwardingDisabled" });
+  });
+
+  it("checks forwarding at most every forwardingCheckMs on status passes", async () => {
+    forwardingCheckMs = 60_000;
+    try {
+      agent = makeAgent();
+      await agent.configPass();
+      await agent.statusPass();
+      await agent.statusPass();
+      expect(forwardingChecks).toEqual(["4"]); // the config pass's; the status passes came too soon
+    } finally {
+      forwardingCheckMs = 0;
+    }
   });
 
   it("keeps a node's peer and routes while its InternalIP is missing", async () => {
