@@ -46,7 +46,7 @@ function makeAgent(): Agent {
     forwarding: { ensure: async (families) => { forwardingChecks.push(families.join(",")); return families.map((family) => ({ family, enabled: false, turnedOn: false, error: "EROFS" })); } },
     kube: { patchNodeStatus: async (_n, s) => { statuses.push(s); return true; }, patchBlockStatus: async () => true, secretValue: async () => undefined },
     log: new RecordingLogger(),
-  }, { nodeName: "node-a", routeSettleMs: 0, statusIntervalMs: 1, heartbeatMs: 60_000, nodeAddressGraceMs: 60_000, forwardingCheckMs: forwardingCheckMs }, metrics);
+  }, { nodeName: "node-a", routeSettleMs: 0, statusIntervalMs: 1, heartbeatMs: 60_000, nodeAddressGraceMs: 60_000, forwardingCheckMs: forwardingCheckMs, receivedAuditIntervalMs: 0 }, metrics);
   // The metadata watch's view of every block (node-a's two from the fixture, one of node-b).
   for (const b of view.blocks) a.blockEvent("upsert", b.metadata.name, { "petrel.dev/node": b.spec.node, "petrel.dev/pool": b.spec.pool });
   a.blockEvent("upsert", "198-18-1-0-26", { "petrel.dev/node": "node-b", "petrel.dev/pool": "default" });
@@ -104,15 +104,14 @@ describe("Agent", () => {
       best("198.18.0.0/26", rogue),
       best("0.0.0.0/0", rogue),
     ].map((r) => ({ ...r, peer: rogue, best: false }));
-    // gobgpd took in everything the peer sent: nothing to list.
-    gobgpd.peerCounters.set(rogue, { received: 3, accepted: 3, updates: 2 });
-    gobgpd.received = sent;
+    // Nothing sent yet: nothing to list.
+    gobgpd.peerCounters.set(rogue, { received: 0, accepted: 0, updates: 0 });
     let mark = gobgpd.transport.calls.length;
     await agent.auditPass();
     expect(gobgpd.requestsSince(mark, "raw:ListPath")).toEqual([]);
-    expect(refused).toEqual([]);
-    // It refused all three: the peer's Adj-RIB-In is listed and judged.
-    gobgpd.peerCounters.set(rogue, { received: 3, accepted: 0, updates: 2 });
+    // It sent three: its Adj-RIB-In is listed and judged.
+    gobgpd.received = sent;
+    gobgpd.peerCounters.set(rogue, { received: 3, accepted: 3, updates: 2 });
     mark = gobgpd.transport.calls.length;
     await agent.auditPass();
     expect(gobgpd.requestsSince(mark, "raw:ListPath")).toMatchObject([{ tableType: "ADJ_IN", name: rogue }]);
@@ -125,24 +124,22 @@ describe("Agent", () => {
       ["192.0.2.250", "198.18.0.0/26", "own_block"],
       ["192.0.2.250", "198.18.1.5/32", "longer_than_block"],
     ]);
-    // Nothing moved: not listed again, not counted again.
+    // Nothing sent since: not listed again, not counted again.
     mark = gobgpd.transport.calls.length;
     await agent.auditPass();
     expect(gobgpd.requestsSince(mark, "raw:ListPath")).toEqual([]);
     expect(refused).toHaveLength(3);
     // Withdrawn: no longer in force; the counts stay.
     gobgpd.received = sent.filter((r) => r.prefix !== "0.0.0.0/0");
-    gobgpd.peerCounters.set(rogue, { received: 2, accepted: 0, updates: 3 });
+    gobgpd.peerCounters.set(rogue, { received: 2, accepted: 2, updates: 3 });
     await agent.auditPass();
     await agent.statusPass();
     expect(statuses.at(-1)?.refusedRoutes?.map((r) => r.prefix)).toEqual(["198.18.0.0/26", "198.18.1.5/32"]);
     expect(statuses.at(-1)?.routes?.refused).toBe(3);
-    // All withdrawn: gobgpd has nothing refused from it; the refusals end without a listing.
+    // All withdrawn: nothing left to list; the refusals end.
     gobgpd.received = [];
     gobgpd.peerCounters.set(rogue, { received: 0, accepted: 0, updates: 4 });
-    mark = gobgpd.transport.calls.length;
     await agent.auditPass();
-    expect(gobgpd.requestsSince(mark, "raw:ListPath")).toEqual([]);
     await agent.statusPass();
     expect(statuses.at(-1)?.refusedRoutes ?? []).toEqual([]);
   });

@@ -82,6 +82,8 @@ export interface AgentSettings {
    * bench:routes (6 s of 36 s over a 6-minute run).
    */
   readonly forwardingCheckMs?: number;
+  /** A peer's Adj-RIB-In is listed for the received-routes audit at most this often (default 15 s). */
+  readonly receivedAuditIntervalMs?: number;
 }
 
 export interface AgentMetrics extends RouteEngineMetrics {
@@ -112,7 +114,7 @@ export class Agent {
   readonly #now: () => number;
   readonly #sync: GobgpSync;
   readonly #engine: RouteEngine;
-  readonly #audit = new ReceivedAudit();
+  readonly #audit: ReceivedAudit;
   #forwardingCheckedAt = -Infinity;
   readonly #addresses: NodeAddressBook;
   readonly #refusals: RefusalLog;
@@ -150,6 +152,7 @@ export class Agent {
     this.#s = settings;
     this.#m = metrics;
     this.#now = ports.now ?? Date.now;
+    this.#audit = new ReceivedAudit(settings.receivedAuditIntervalMs);
     this.#sync = new GobgpSync(ports.bgp, ports.log);
     this.#addresses = new NodeAddressBook(settings.nodeAddressGraceMs);
     this.#blocks = new BlockIndex(this.#bounds);
@@ -278,17 +281,16 @@ export class Agent {
 
   /**
    * The received-routes audit: the refusals of what peers send that gobgpd's import policy
-   * dropped (received-audit.ts). Peers' counters every pass; a peer's Adj-RIB-In only when
-   * gobgpd refused some of its paths and its counters moved.
+   * dropped (received-audit.ts). Peers' UPDATE counters every pass; a peer's Adj-RIB-In when it
+   * sent UPDATEs since, at most once per 15 s.
    */
   async auditPass(): Promise<LoopPassResult> {
     const trust = this.#trust;
     if (trust === undefined) return { clean: true };
     const peers = await this.#p.bgp.listPeers();
-    const counts = new Map(peers.map((p) => [p.address, {
-      address: p.address, established: p.state === "Established", received: p.prefixes.received, accepted: p.prefixes.accepted, updates: p.messages.received.update,
-    }]));
-    const plan = this.#audit.plan([...counts.values()]);
+    const now = this.#now();
+    const counts = new Map(peers.map((p) => [p.address, { address: p.address, established: p.state === "Established", updates: p.messages.received.update }]));
+    const plan = this.#audit.plan([...counts.values()], now);
     for (const c of plan.clear) for (const prefix of c.prefixes) this.#refusals.clear(c.peer, prefix, "received");
     for (const address of plan.list) {
       const peer = peers.find((p) => p.address === address);
@@ -296,7 +298,7 @@ export class Agent {
       if (peer === undefined || c === undefined) continue;
       const paths = [];
       for (const f of peer.families) if (f.received > 0) paths.push(...(await this.#p.bgp.listReceived(address, f.family)));
-      const found = this.#audit.judge(c, paths.filter((r) => !r.withdrawal), (prefix, nextHop) => judgeRoute(trust, prefix, nextHop));
+      const found = this.#audit.judge(c, paths.filter((r) => !r.withdrawal), (prefix, nextHop) => judgeRoute(trust, prefix, nextHop), now);
       for (const prefix of found.clear) this.#refusals.clear(address, prefix, "received");
       for (const r of found.record) this.#refusals.record(r, "received");
     }

@@ -6,11 +6,13 @@
  * burst 0.34 → 0.50 s, the last best path 30-50 % later; docs/bench-routes.md) and the agent
  * decode it twice.
  *
- * Instead, on a timer and when a session changes, the agent reads each peer's counters: while
- * gobgpd has accepted every path a peer sent (received == accepted) the peer has no refused
- * routes; otherwise, and only when the peer has sent UPDATEs since the last look, its
- * Adj-RIB-In is listed and judged. A refused path is counted once, when it is first seen (or
- * its next hop changes); one that is gone, or accepted now, stops being in force. Pure.
+ * Instead, on a timer and when a session changes, the agent reads each peer's UPDATE counter
+ * (one ListPeer). A peer that sent UPDATEs since the last look has its Adj-RIB-In listed and
+ * judged, at most once per `minIntervalMs` per peer, so a burst is judged once, after it, and a
+ * busy peer costs one listing per interval. (gobgpd 3.10's per-peer "accepted" count does not
+ * reflect the import policy, only AS-loop and originator checks, so it cannot tell which peers
+ * had paths refused.) A refused path is counted once, when it is first seen (or its next hop
+ * changes); one that is gone, or accepted now, stops being in force. Pure.
  */
 import type { RefusalInput } from "./refusal-log.ts";
 import type { Verdict } from "./route-trust.ts";
@@ -18,8 +20,6 @@ import type { Verdict } from "./route-trust.ts";
 export interface PeerCounts {
   readonly address: string;
   readonly established: boolean;
-  readonly received: number;
-  readonly accepted: number;
   /** UPDATE messages received on the session so far. */
   readonly updates: number;
 }
@@ -32,7 +32,7 @@ export interface ReceivedPath {
 export interface AuditPlan {
   /** Peers whose Adj-RIB-In to list and judge. */
   readonly list: readonly string[];
-  /** Peers with nothing refused any more, and their prefixes whose refusals end. */
+  /** Peers whose session is gone, and their prefixes whose refusals end. */
   readonly clear: readonly { readonly peer: string; readonly prefixes: readonly string[] }[];
 }
 
@@ -44,30 +44,36 @@ export interface AuditFindings {
 }
 
 interface PeerMemory {
-  /** The counters when last listed: UPDATEs, received, accepted (a policy change moves accepted only). */
-  signature: string;
+  /** The UPDATE counter when last listed. */
+  updates: number;
+  listedAt: number;
   /** Refused prefixes in force → next hop. */
   refused: Map<string, string>;
 }
 
 export class ReceivedAudit {
   readonly #peers = new Map<string, PeerMemory>();
+  readonly #minIntervalMs: number;
 
-  plan(peers: readonly PeerCounts[]): AuditPlan {
+  constructor(minIntervalMs = 15_000) {
+    this.#minIntervalMs = minIntervalMs;
+  }
+
+  plan(peers: readonly PeerCounts[], now: number): AuditPlan {
     const list: string[] = [];
     const clear: { peer: string; prefixes: string[] }[] = [];
     const present = new Set<string>();
     for (const p of peers) {
       present.add(p.address);
       const had = this.#peers.get(p.address);
-      if (!p.established || p.received <= p.accepted) {
+      if (!p.established) {
         if (had !== undefined) {
           this.#peers.delete(p.address);
           if (had.refused.size > 0) clear.push({ peer: p.address, prefixes: [...had.refused.keys()] });
         }
         continue;
       }
-      if (had === undefined || had.signature !== signatureOf(p)) list.push(p.address);
+      if (had === undefined ? p.updates > 0 : had.updates !== p.updates && now - had.listedAt >= this.#minIntervalMs) list.push(p.address);
     }
     for (const [address, had] of this.#peers) {
       if (present.has(address)) continue;
@@ -81,19 +87,19 @@ export class ReceivedAudit {
    * A peer's Adj-RIB-In as listed after `plan` asked for it (`counts`: as read before the
    * listing, so an UPDATE that races the listing is looked at again next time).
    */
-  judge(counts: PeerCounts, paths: readonly ReceivedPath[], verdict: (prefix: string, nextHop: string) => Verdict): AuditFindings {
+  judge(counts: PeerCounts, paths: readonly ReceivedPath[], verdict: (prefix: string, nextHop: string) => Verdict, now: number): AuditFindings {
     const peer = counts.address;
     const had = this.#peers.get(peer)?.refused ?? new Map<string, string>();
-    const now = new Map<string, string>();
+    const refused = new Map<string, string>();
     const record: RefusalInput[] = [];
     for (const p of paths) {
       const v = verdict(p.prefix, p.nextHop);
       if (v.accept) continue;
-      now.set(p.prefix, p.nextHop);
+      refused.set(p.prefix, p.nextHop);
       if (had.get(p.prefix) !== p.nextHop) record.push({ peer, prefix: p.prefix, nextHop: p.nextHop, reason: v.reason, detail: v.detail });
     }
-    const clear = [...had.keys()].filter((prefix) => !now.has(prefix));
-    this.#peers.set(peer, { signature: signatureOf(counts), refused: now });
+    const clear = [...had.keys()].filter((prefix) => !refused.has(prefix));
+    this.#peers.set(peer, { updates: counts.updates, listedAt: now, refused });
     return { record, clear };
   }
 
@@ -101,8 +107,4 @@ export class ReceivedAudit {
   forget(peer: string): void {
     this.#peers.delete(peer);
   }
-}
-
-function signatureOf(p: PeerCounts): string {
-  return `${p.updates}/${p.received}/${p.accepted}`;
 }

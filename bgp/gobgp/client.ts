@@ -243,7 +243,8 @@ export class GobgpClient {
     const address = checkAddress(peer, "peer");
     let answers: Uint8Array[];
     try {
-      answers = await this.transport.listRaw("ListPath", { tableType: "ADJ_IN", name: address, family: apiFamily(f), prefixes: [], enableFiltered: true });
+      // enableFiltered false: gobgpd would run its import policy again on every path to mark it.
+      answers = await this.transport.listRaw("ListPath", { tableType: "ADJ_IN", name: address, family: apiFamily(f), prefixes: [], enableFiltered: false });
     } catch (err) {
       throw fromGrpcError(err, "ListPath", this.transport.target, "peer");
     }
