@@ -41,8 +41,8 @@ export interface RefusalLogOptions {
   readonly maxActive?: number;
   /** At most one log line per peer and reason this often. Default 60 s. */
   readonly logIntervalMs?: number;
-  /** A refusal was counted (for the metric). */
-  readonly onCounted?: (reason: RefusalReason) => void;
+  /** A refusal was counted (for the metrics: by reason, and by peer; peer "" when unknown). */
+  readonly onCounted?: (reason: RefusalReason, peer: string) => void;
   /** The refusals in force changed (for status). */
   readonly onChange?: () => void;
 }
@@ -89,7 +89,7 @@ export class RefusalLog {
     }
     if (!duplicate) {
       this.#totals.set(r.reason, (this.#totals.get(r.reason) ?? 0) + 1);
-      this.#onCounted?.(r.reason);
+      this.#onCounted?.(r.reason, r.peer);
       this.#maybeLog(r, now);
     }
     this.#onChange?.();
