@@ -29,9 +29,12 @@ export interface PeerRoutes {
   readonly state: ViewSessionState;
   /** Whole seconds since the session reached Established; absent unless it is Established. */
   readonly uptimeSeconds?: number;
-  /** Prefixes the peer sent (before the import policy), accepted by it, and sent to the peer. */
+  /**
+   * Prefixes the peer sent and did not withdraw (gobgpd's adj-RIB-in, before the import policy),
+   * of those the announcements route trust refused (in force), and prefixes sent to the peer.
+   */
   readonly received: number;
-  readonly accepted: number;
+  readonly refused: number;
   readonly advertised: number;
 }
 
@@ -215,7 +218,7 @@ function parsePeer(v: unknown, where: string): PeerRoutes {
     state: oneOf(o, "state", sessionStates, where),
     uptimeSeconds: uptime,
     received: count(o, "received", where),
-    accepted: count(o, "accepted", where),
+    refused: count(o, "refused", where),
     advertised: count(o, "advertised", where),
   });
 }

@@ -134,6 +134,17 @@ describe("Agent", () => {
     expect(v.refusedTotals).toEqual({ default_route: 1 });
   });
 
+  it("drops the refusals of a peer that is no longer configured (gobgpd sends no session event for a deleted peer)", async () => {
+    agent.watchBgp();
+    await agent.configPass();
+    gobgpd.transport.rawStreams[1]?.handlers.onData(encodeWatch({ kind: "routes", routes: [best("0.0.0.0/0", "192.0.2.13"), best("0.0.0.0/0", "192.0.2.12")] }));
+    expect((await agent.routesView()).refused.map((r) => r.peer)).toEqual(["192.0.2.12", "192.0.2.13"]);
+    view = threeNodeCluster({ nodes: threeNodeCluster().nodes.filter((n) => n.name !== "node-c"), petrelNodes: threeNodeCluster().petrelNodes.filter((p) => p.metadata.name !== "node-c") });
+    await agent.configPass();
+    expect((await agent.routesView()).refused.map((r) => r.peer)).toEqual(["192.0.2.12"]);
+    expect((await agent.routesView()).refusedTotals).toEqual({ default_route: 2 });
+  });
+
   it("hands the configured peers and their sessions to the per-peer metrics on every status pass", async () => {
     agent.watchBgp();
     await agent.configPass();

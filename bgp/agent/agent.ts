@@ -190,7 +190,7 @@ export class Agent {
       now: this.#now,
       onWrite: (k) => metrics?.kubeWrite(k),
       onSessions: (s) => metrics?.sessions(s),
-      onPeers: (peers, sessions) => metrics?.peers(peerSamples(peers, sessions)),
+      onPeers: (peers, sessions) => metrics?.peers(peerSamples(peers, sessions, this.#refusals.activeByPeer())),
     }, { nodeName: settings.nodeName, statusIntervalMs: settings.statusIntervalMs, heartbeatMs: settings.heartbeatMs, countsRefreshMs: Math.min(30_000, settings.heartbeatMs) });
   }
 
@@ -396,6 +396,10 @@ export class Agent {
           this.#settleUntilSessionsUp();
         }
         this.#bgpConfigured = true;
+        // A peer gobgpd no longer has (its BGPPeer deleted) sent its last word: gobgpd sends no
+        // session event for a deleted peer, so its refusals would otherwise stay in force.
+        const wantedPeers = new Set(d.peers.map((p) => p.address));
+        for (const peer of this.#refusals.activeByPeer().keys()) if (!wantedPeers.has(peer)) this.#refusals.clearPeer(peer);
       } catch (err) {
         clean = false;
         this.#allSetsChanged = true;
@@ -541,7 +545,7 @@ export class Agent {
       routesHeld: !this.#engine.verified,
       settling: this.#engine.settling,
       ...(gobgpdError === undefined ? {} : { gobgpdError }),
-      peers: peerSamples(this.#desired?.peers ?? [], sessions),
+      peers: peerSamples(this.#desired?.peers ?? [], sessions, this.#refusals.activeByPeer()),
       advertised: this.#sync.advertisedPaths(),
       ownBlocks: new Set(this.#desired?.ownBlocks ?? []),
       best: this.#engine.best.values(),

@@ -4,7 +4,7 @@ import { createAgentMetrics } from "./metrics.ts";
 import type { PeerSample } from "./peer-sessions.ts";
 
 const sample = (peer: string, state: PeerSample["state"], more: Partial<PeerSample> = {}): PeerSample => ({
-  peer, peerAs: 64512, kind: "NodeMesh", source: `Node ${peer}`, state, establishedAtMs: undefined, received: 0, accepted: 0, advertised: 0, ...more,
+  peer, peerAs: 64512, kind: "NodeMesh", source: `Node ${peer}`, state, establishedAtMs: undefined, received: 0, refused: 0, advertised: 0, ...more,
 });
 
 let now = 0;
@@ -22,12 +22,12 @@ async function peerLines(): Promise<string[]> {
 }
 
 describe("per-peer metrics", () => {
-  test("state set, uptime, received, accepted, advertised and refused for each configured peer", async () => {
-    m.peers([sample("192.0.2.12", "Established", { establishedAtMs: 40_000, received: 2, accepted: 1, advertised: 3 }), sample("192.0.2.254", "Active", { peerAs: 65000 })]);
+  test("state set, uptime, received, refused (in force and counted) and advertised for each configured peer", async () => {
+    m.peers([sample("192.0.2.12", "Established", { establishedAtMs: 40_000, received: 2, refused: 1, advertised: 3 }), sample("192.0.2.254", "Active", { peerAs: 65000 })]);
     now = 160_500;
     expect(await peerLines()).toEqual([
-      'petrel_agent_bgp_peer_routes_accepted{peer="192.0.2.12",peer_as="64512"} 1',
-      'petrel_agent_bgp_peer_routes_accepted{peer="192.0.2.254",peer_as="65000"} 0',
+      'petrel_agent_bgp_peer_refused_routes{peer="192.0.2.12",peer_as="64512"} 1',
+      'petrel_agent_bgp_peer_refused_routes{peer="192.0.2.254",peer_as="65000"} 0',
       'petrel_agent_bgp_peer_routes_advertised{peer="192.0.2.12",peer_as="64512"} 3',
       'petrel_agent_bgp_peer_routes_advertised{peer="192.0.2.254",peer_as="65000"} 0',
       'petrel_agent_bgp_peer_routes_received{peer="192.0.2.12",peer_as="64512"} 2',

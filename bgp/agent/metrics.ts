@@ -45,11 +45,11 @@ export function createAgentMetrics(node: string, now: () => number = Date.now): 
       for (const p of peers) this.set(peerLabels(p), uptimeSeconds(p, at));
     },
   });
-  const peerReceived = new Gauge({ name: "petrel_agent_bgp_peer_routes_received", help: "Prefixes the peer has sent and not withdrawn, before the import policy (gobgpd's adj-RIB-in).", labelNames: peerLabelNames, registers: [registry] });
-  const peerAccepted = new Gauge({ name: "petrel_agent_bgp_peer_routes_accepted", help: "Prefixes from the peer that the import policy (route trust) accepted.", labelNames: peerLabelNames, registers: [registry] });
+  const peerReceived = new Gauge({ name: "petrel_agent_bgp_peer_routes_received", help: "Prefixes the peer has sent and not withdrawn, before the import policy (gobgpd's adj-RIB-in); those refused are in petrel_agent_bgp_peer_refused_routes.", labelNames: peerLabelNames, registers: [registry] });
+  const peerRefusedNow = new Gauge({ name: "petrel_agent_bgp_peer_refused_routes", help: "Announcements from the peer refused by route trust and still in force (not withdrawn).", labelNames: peerLabelNames, registers: [registry] });
   const peerAdvertised = new Gauge({ name: "petrel_agent_bgp_peer_routes_advertised", help: "Prefixes advertised to the peer.", labelNames: peerLabelNames, registers: [registry] });
   const peerRefused = new Counter({ name: "petrel_agent_bgp_peer_routes_refused_total", help: "Route announcements from the peer refused by route trust (by reason: petrel_agent_routes_refused_total).", labelNames: peerLabelNames, registers: [registry] });
-  const peerGauges = [peerReceived, peerAccepted, peerAdvertised];
+  const peerGauges = [peerReceived, peerRefusedNow, peerAdvertised];
   released.inc(0);
   for (const reason of refusalReasons) refused.inc({ reason }, 0);
   for (const op of ["add", "replace", "remove"]) changes.inc({ op }, 0);
@@ -77,7 +77,7 @@ export function createAgentMetrics(node: string, now: () => number = Date.now): 
         const labels = peerLabels(p);
         for (const s of stateValues(p.state)) peerState.set({ ...labels, state: s.state }, s.value);
         peerReceived.set(labels, p.received);
-        peerAccepted.set(labels, p.accepted);
+        peerRefusedNow.set(labels, p.refused);
         peerAdvertised.set(labels, p.advertised);
         peerRefused.inc(labels, 0);
       }

@@ -10,10 +10,11 @@ describe("peerSamples", () => {
     const samples = peerSamples(
       [peer("192.0.2.12"), peer("192.0.2.254", 65000, "GlobalPeer")],
       [peerStatus("192.0.2.254", "Active"), peerStatus("192.0.2.12", "Established", { since, accepted: 3, advertised: 2 }), peerStatus("192.0.2.99", "Established")],
+      new Map([["192.0.2.254", 2], ["192.0.2.99", 5]]),
     );
     expect(samples).toEqual([
-      { peer: "192.0.2.12", peerAs: 64512, kind: "NodeMesh", source: "Node 192.0.2.12", state: "Established", establishedAtMs: 1_000_000, received: 3, accepted: 3, advertised: 2 },
-      { peer: "192.0.2.254", peerAs: 65000, kind: "GlobalPeer", source: "Node 192.0.2.254", state: "Active", establishedAtMs: undefined, received: 0, accepted: 0, advertised: 0 },
+      { peer: "192.0.2.12", peerAs: 64512, kind: "NodeMesh", source: "Node 192.0.2.12", state: "Established", establishedAtMs: 1_000_000, received: 3, refused: 0, advertised: 2 },
+      { peer: "192.0.2.254", peerAs: 65000, kind: "GlobalPeer", source: "Node 192.0.2.254", state: "Active", establishedAtMs: undefined, received: 0, refused: 2, advertised: 0 },
     ]);
   });
 
@@ -22,9 +23,9 @@ describe("peerSamples", () => {
     expect(samples.map((s) => [s.peer, s.peerAs, s.state])).toEqual([["192.0.2.12", 64512, "Idle"], ["192.0.2.13", 64512, "Idle"]]);
   });
 
-  test("received counts the prefixes before the import policy, accepted after it", () => {
-    const s = { ...peerStatus("192.0.2.250", "Established"), prefixes: { received: 7, accepted: 0, advertised: 0 } };
-    expect(peerSamples([peer("192.0.2.250", 65099)], [s])[0]).toMatchObject({ received: 7, accepted: 0 });
+  test("received is gobgpd's adj-RIB-in count (its own accepted leaves in what the import policy rejects)", () => {
+    const s = { ...peerStatus("192.0.2.250", "Established"), prefixes: { received: 7, accepted: 6, advertised: 1 } };
+    expect(peerSamples([peer("192.0.2.250", 65099)], [s], new Map([["192.0.2.250", 6]]))[0]).toMatchObject({ received: 7, refused: 6, advertised: 1 });
   });
 });
 

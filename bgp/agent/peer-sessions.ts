@@ -16,9 +16,14 @@ export interface PeerSample {
   readonly state: ViewSessionState;
   /** Epoch ms when the session reached Established; undefined unless it is Established. */
   readonly establishedAtMs: number | undefined;
-  /** Prefixes received from the peer (before the import policy), accepted, and advertised to it. */
+  /**
+   * Prefixes the peer sent and did not withdraw, before the import policy (gobgpd's adj-RIB-in:
+   * gobgpd's own "accepted" only leaves out AS-path loops, not what the import policy rejects),
+   * the announcements of the peer that route trust refused and that are in force, and the
+   * prefixes advertised to it.
+   */
   readonly received: number;
-  readonly accepted: number;
+  readonly refused: number;
   readonly advertised: number;
 }
 
@@ -27,7 +32,8 @@ export function viewState(state: string | undefined): ViewSessionState {
   return sessionStates.find((s) => s === state) ?? "Idle";
 }
 
-export function peerSamples(desired: readonly DesiredPeer[], sessions: readonly PeerStatus[]): PeerSample[] {
+/** @param refusedInForce refusals in force by the peer that sent them (refusal-log.ts) */
+export function peerSamples(desired: readonly DesiredPeer[], sessions: readonly PeerStatus[], refusedInForce: ReadonlyMap<string, number> = new Map()): PeerSample[] {
   const byAddress = new Map(sessions.map((s) => [s.address, s]));
   const seen = new Set<string>();
   const out: PeerSample[] = [];
@@ -44,7 +50,7 @@ export function peerSamples(desired: readonly DesiredPeer[], sessions: readonly 
       state,
       establishedAtMs: state === "Established" ? s?.since?.getTime() : undefined,
       received: s?.prefixes.received ?? 0,
-      accepted: s?.prefixes.accepted ?? 0,
+      refused: refusedInForce.get(p.address) ?? 0,
       advertised: s?.prefixes.advertised ?? 0,
     });
   }

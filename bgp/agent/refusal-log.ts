@@ -160,6 +160,13 @@ export class RefusalLog {
     return all.slice(0, limit);
   }
 
+  /** Refusals in force by the peer that sent them (those of an unknown sender left out). */
+  activeByPeer(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const e of this.#active.values()) if (e.value.peer !== "") out.set(e.value.peer, (out.get(e.value.peer) ?? 0) + 1);
+    return out;
+  }
+
   get activeCount(): number {
     return this.#active.size;
   }

@@ -8,8 +8,8 @@ const inputs = (more: Partial<RoutesViewInputs> = {}): RoutesViewInputs => ({
   routesHeld: false,
   settling: false,
   peers: [
-    { peer: "192.0.2.12", peerAs: 64512, kind: "NodeMesh", source: "Node node-b", state: "Established", establishedAtMs: Date.parse("2026-01-02T03:00:00Z"), received: 2, accepted: 1, advertised: 2 },
-    { peer: "192.0.2.250", peerAs: 65099, kind: "GlobalPeer", source: "BGPPeer rogue", state: "OpenSent", establishedAtMs: undefined, received: 0, accepted: 0, advertised: 0 },
+    { peer: "192.0.2.12", peerAs: 64512, kind: "NodeMesh", source: "Node node-b", state: "Established", establishedAtMs: Date.parse("2026-01-02T03:00:00Z"), received: 2, refused: 1, advertised: 2 },
+    { peer: "192.0.2.250", peerAs: 65099, kind: "GlobalPeer", source: "BGPPeer rogue", state: "OpenSent", establishedAtMs: undefined, received: 0, refused: 0, advertised: 0 },
   ],
   advertised: [
     { prefix: "198.18.0.64/26", nextHop: "192.0.2.11", communities: [], largeCommunities: [] },
@@ -46,8 +46,8 @@ describe("routesView", () => {
     const v = routesView(inputs());
     expect(v.generatedAt).toBe("2026-01-02T03:04:05Z");
     expect(v.peers).toEqual([
-      { address: "192.0.2.12", asn: 64512, kind: "NodeMesh", source: "Node node-b", state: "Established", uptimeSeconds: 245, received: 2, accepted: 1, advertised: 2 },
-      { address: "192.0.2.250", asn: 65099, kind: "GlobalPeer", source: "BGPPeer rogue", state: "OpenSent", received: 0, accepted: 0, advertised: 0 },
+      { address: "192.0.2.12", asn: 64512, kind: "NodeMesh", source: "Node node-b", state: "Established", uptimeSeconds: 245, received: 2, refused: 1, advertised: 2 },
+      { address: "192.0.2.250", asn: 65099, kind: "GlobalPeer", source: "BGPPeer rogue", state: "OpenSent", received: 0, refused: 0, advertised: 0 },
     ]);
     expect(v.advertised).toEqual([
       { prefix: "198.18.0.0/26", nextHop: "192.0.2.11", kind: "block" },

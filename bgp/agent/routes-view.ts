@@ -65,7 +65,7 @@ export function routesView(i: RoutesViewInputs): RoutesView {
     state: p.state,
     ...(p.state === "Established" && p.establishedAtMs !== undefined ? { uptimeSeconds: uptimeSeconds(p, i.now) } : {}),
     received: p.received,
-    accepted: p.accepted,
+    refused: p.refused,
     advertised: p.advertised,
   }));
   const advertised: AdvertisedRoute[] = byPrefix(i.advertised, (p) => p.prefix).map((p) => ({

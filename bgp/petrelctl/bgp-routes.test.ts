@@ -6,7 +6,7 @@ const nodeB: RoutesView = {
   ...sampleView,
   node: "node-b",
   settling: true,
-  peers: [{ address: "192.0.2.11", asn: 64512, kind: "NodeMesh", source: "Node node-a", state: "Established", uptimeSeconds: 7300, received: 2, accepted: 2, advertised: 1 }],
+  peers: [{ address: "192.0.2.11", asn: 64512, kind: "NodeMesh", source: "Node node-a", state: "Established", uptimeSeconds: 7300, received: 2, refused: 0, advertised: 1 }],
   advertised: [{ prefix: "198.18.0.64/26", nextHop: "192.0.2.12", kind: "block" }],
   learned: [],
   refused: [],
@@ -18,10 +18,10 @@ const report: BgpRoutesReport = { nodes: [{ node: "node-a", routes: sampleView }
 describe("renderBgpRoutes", () => {
   test("sessions, advertised, learned and refused routes of every node, then what to know", () => {
     expect(renderBgpRoutes(report, false)).toBe(`\
-NODE     PEER          AS      KIND         STATE         UPTIME   RECEIVED/ACCEPTED/ADVERTISED
-node-a   192.0.2.12    64512   NodeMesh     Established   5m5s     1/1/2
-node-a   2001:db8::1   65000   GlobalPeer   Active        -        0/0/0
-node-b   192.0.2.11    64512   NodeMesh     Established   121m     2/2/1
+NODE     PEER          AS      KIND         STATE         UPTIME   RECEIVED   REFUSED   ADVERTISED
+node-a   192.0.2.12    64512   NodeMesh     Established   5m5s     1          0         2
+node-a   2001:db8::1   65000   GlobalPeer   Active        -        0          0         0
+node-b   192.0.2.11    64512   NodeMesh     Established   121m     2          0         1
 
 NODE     ADVERTISED PREFIX   NEXT HOP     KIND
 node-a   198.18.0.0/26       192.0.2.11   block
@@ -45,8 +45,8 @@ WARNING: node-c: not asked: no Petrel node pod runs on node-c
 
   test("-o wide: the peer's source, communities, stale, first seen and the refusal's detail", () => {
     const out = renderBgpRoutes({ nodes: [{ node: "node-a", routes: sampleView }] }, true);
-    expect(out).toMatch(/^NODE +PEER +AS +KIND +STATE +UPTIME +RECEIVED\/ACCEPTED\/ADVERTISED +SOURCE$/m);
-    expect(out).toMatch(/^node-a +192\.0\.2\.12 +64512 +NodeMesh +Established +5m5s +1\/1\/2 +Node node-b$/m);
+    expect(out).toMatch(/^NODE +PEER +AS +KIND +STATE +UPTIME +RECEIVED +REFUSED +ADVERTISED +SOURCE$/m);
+    expect(out).toMatch(/^node-a +192\.0\.2\.12 +64512 +NodeMesh +Established +5m5s +1 +0 +2 +Node node-b$/m);
     expect(out).toMatch(/^node-a +198\.19\.0\.0\/24 +192\.0\.2\.11 +service +64512:100$/m);
     expect(out).toMatch(/^node-a +198\.18\.1\.0\/26 +192\.0\.2\.12 +192\.0\.2\.99 +refused \(wrong_next_hop\) +yes$/m);
     expect(out).toMatch(/^node-a +0\.0\.0\.0\/0 +192\.0\.2\.250 +192\.0\.2\.250 +default_route +2 +5s ago +4m5s ago +a default route$/m);

@@ -94,9 +94,9 @@ export function renderBgpRoutes(r: BgpRoutesReport, wide: boolean): string {
   section(
     ok.flatMap(({ node, v }) => v.peers.map((p) => [
       node, p.address, String(p.asn), p.kind, p.state, p.uptimeSeconds === undefined ? "-" : humanDuration(p.uptimeSeconds * 1000),
-      `${p.received}/${p.accepted}/${p.advertised}`, ...(wide ? [p.source] : []),
+      String(p.received), String(p.refused), String(p.advertised), ...(wide ? [p.source] : []),
     ])),
-    ["NODE", "PEER", "AS", "KIND", "STATE", "UPTIME", "RECEIVED/ACCEPTED/ADVERTISED", ...(wide ? ["SOURCE"] : [])],
+    ["NODE", "PEER", "AS", "KIND", "STATE", "UPTIME", "RECEIVED", "REFUSED", "ADVERTISED", ...(wide ? ["SOURCE"] : [])],
     "No BGP peers configured.",
   );
   section(

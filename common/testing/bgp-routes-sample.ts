@@ -9,8 +9,8 @@ export const sampleView: RoutesView = {
   routesHeld: false,
   settling: false,
   peers: [
-    { address: "192.0.2.12", asn: 64512, kind: "NodeMesh", source: "Node node-b", state: "Established", uptimeSeconds: 305, received: 1, accepted: 1, advertised: 2 },
-    { address: "2001:db8::1", asn: 65000, kind: "GlobalPeer", source: "BGPPeer tor", state: "Active", received: 0, accepted: 0, advertised: 0 },
+    { address: "192.0.2.12", asn: 64512, kind: "NodeMesh", source: "Node node-b", state: "Established", uptimeSeconds: 305, received: 1, refused: 0, advertised: 2 },
+    { address: "2001:db8::1", asn: 65000, kind: "GlobalPeer", source: "BGPPeer tor", state: "Active", received: 0, refused: 0, advertised: 0 },
   ],
   advertised: [
     { prefix: "198.18.0.0/26", nextHop: "192.0.2.11", kind: "block" },

@@ -87,7 +87,7 @@ test("bgp routes --local: sessions Established, the node's blocks advertised wit
   const table = ctl(["bgp", "routes", "--local", "--agent-address", `127.0.0.1:${n1.healthPort}`]);
   console.log(`petrelctl bgp routes --local on node-1:\n${table.stdout}`);
   expect(table.status).toBe(0);
-  expect(table.stdout).toMatch(new RegExp(`^node-1 +${torAddress.replaceAll(".", "\\.")} +65000 +GlobalPeer +Established +\\S+ +\\d+/\\d+/\\d+$`, "m"));
+  expect(table.stdout).toMatch(new RegExp(`^node-1 +${torAddress.replaceAll(".", "\\.")} +65000 +GlobalPeer +Established +\\S+ +\\d+ +0 +\\d+$`, "m"));
   for (const prefix of own) expect(table.stdout).toMatch(new RegExp(`^node-1 +${prefix.replaceAll(".", "\\.")} +192\\.0\\.2\\.11 +block$`, "m"));
   for (const b of others) expect(table.stdout).toMatch(new RegExp(`^node-1 +${b.spec.cidr.replaceAll(".", "\\.")} +(\\S+) +\\1 +installed$`, "m"));
   expect(table.stdout).toContain("No announcement refused (in force).");
@@ -111,7 +111,8 @@ test("per-peer metrics in a real scrape; a rogue peer's announcements refused in
   const mesh = node(1).address;
   expect(sumSamples(text, "petrel_agent_bgp_peer_state", { peer: mesh, peer_as: "64512", state: "Established" })).toBe(1);
   expect(sumSamples(text, "petrel_agent_bgp_peer_state", { peer: mesh })).toBe(1); // exactly one state is 1
-  expect(sumSamples(text, "petrel_agent_bgp_peer_routes_accepted", { peer: mesh })).toBeGreaterThanOrEqual(1);
+  expect(sumSamples(text, "petrel_agent_bgp_peer_routes_received", { peer: mesh })).toBeGreaterThanOrEqual(1);
+  expect(sumSamples(text, "petrel_agent_bgp_peer_refused_routes", { peer: mesh })).toBe(0);
   expect(sumSamples(text, "petrel_agent_bgp_peer_routes_advertised", { peer: torAddress, peer_as: "65000" })).toBeGreaterThanOrEqual(1);
   const uptime = sumSamples(text, "petrel_agent_bgp_peer_uptime_seconds", { peer: mesh });
   await new Promise((r) => setTimeout(r, 2100));
@@ -136,7 +137,7 @@ test("per-peer metrics in a real scrape; a rogue peer's announcements refused in
       return v.refused.filter((r) => r.peer === rogueAddress).length === Object.keys(hostile).length || JSON.stringify(v.refused);
     });
     const v = localRoutes(n1);
-    expect(v.peers.find((p) => p.address === rogueAddress)).toMatchObject({ asn: 65099, kind: "NodePeer", source: "BGPPeer rogue", state: "Established" });
+    expect(v.peers.find((p) => p.address === rogueAddress)).toMatchObject({ asn: 65099, kind: "NodePeer", source: "BGPPeer rogue", state: "Established", received: Object.keys(hostile).length, refused: Object.keys(hostile).length });
     for (const [prefix, reason] of Object.entries(hostile)) {
       // (A policy change re-evaluates what the rogue sent, so one announcement may be judged twice.)
       expect(v.refused.find((r) => r.prefix === prefix && r.peer === rogueAddress)).toMatchObject({ nextHop: rogueAddress, reason, times: expect.any(Number) });
@@ -145,11 +146,12 @@ test("per-peer metrics in a real scrape; a rogue peer's announcements refused in
     for (const reason of new Set(Object.values(hostile))) expect([reason, (v.refusedTotals[reason] ?? 0) >= 1]).toEqual([reason, true]);
     const table = ctl(["bgp", "routes", "--local", "--agent-address", `127.0.0.1:${n1.healthPort}`, "-o", "wide"]);
     console.log(`petrelctl bgp routes --local -o wide on node-1, the rogue peering:\n${table.stdout}`);
-    expect(table.stdout).toMatch(/^node-1 +0\.0\.0\.0\/0 +192\.0\.2\.250 +192\.0\.2\.250 +default_route +\d+ +\S+ ago +\S+ ago +a default route/m);
+    expect(table.stdout).toMatch(/^node-1 +0\.0\.0\.0\/0 +192\.0\.2\.250 +192\.0\.2\.250 +default_route +\d+ +\S+ ago +\S+ ago +0\.0\.0\.0\/0 is a default route$/m);
     expect(table.stdout).toMatch(/^node-1 +198\.18\.15\.7\/32 +192\.0\.2\.250 +192\.0\.2\.250 +longer_than_block /m);
+    expect(table.stdout).toMatch(/^node-1 +192\.0\.2\.250 +65099 +NodePeer +Established +\S+ +6 +6 +\d+ +BGPPeer rogue$/m);
     expect(table.stdout).toMatch(/^node-1: refused since its agent started: .*default_route=\d+/m);
 
-    // The scrape: the rogue's session, what it sent (before and after the import policy), what was refused.
+    // The scrape: the rogue's session, what it sent, what of it is refused (in force, and counted).
     await waitFor("the rogue's per-peer series", 30_000, async () => {
       text = await scrape(n1);
       return sumSamples(text, "petrel_agent_bgp_peer_routes_received", { peer: rogueAddress }) === Object.keys(hostile).length || text.split("\n").filter((l) => l.includes(rogueAddress)).join("\n");
@@ -157,7 +159,7 @@ test("per-peer metrics in a real scrape; a rogue peer's announcements refused in
     const rogueLabels = { peer: rogueAddress, peer_as: "65099" };
     expect(sumSamples(text, "petrel_agent_bgp_peer_state", { ...rogueLabels, state: "Established" })).toBe(1);
     expect(sumSamples(text, "petrel_agent_bgp_peer_state", { ...rogueLabels, state: "Idle" })).toBe(0);
-    expect(sumSamples(text, "petrel_agent_bgp_peer_routes_accepted", rogueLabels)).toBe(0);
+    expect(sumSamples(text, "petrel_agent_bgp_peer_refused_routes", rogueLabels)).toBe(Object.keys(hostile).length);
     const refusedByRogue = v.refused.filter((r) => r.peer === rogueAddress).reduce((n, r) => n + r.times, 0);
     expect(sumSamples(text, "petrel_agent_bgp_peer_routes_refused_total", rogueLabels)).toBeGreaterThanOrEqual(refusedByRogue);
     expect(sumSamples(text, "petrel_agent_bgp_peer_routes_refused_total", { peer: mesh })).toBe(0);

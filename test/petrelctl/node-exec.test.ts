@@ -46,7 +46,7 @@ const agentPort = 19095;
 const routesServer = `require("http").createServer((q, s) => { const ok = q.url === "/bgp/routes"; s.writeHead(ok ? 200 : 404, { "content-type": "application/json" }); s.end(ok ? process.env.ROUTES_VIEW : "{}"); }).listen(${agentPort}, "127.0.0.1")`;
 const standInView: RoutesView = {
   version: 1, node: nodeName, generatedAt: "2026-01-02T03:04:05Z", bgpConfigured: true, routesHeld: false, settling: false,
-  peers: [{ address: "192.0.2.254", asn: 65000, kind: "GlobalPeer", source: "BGPPeer tor", state: "Established", uptimeSeconds: 65, received: 1, accepted: 1, advertised: 1 }],
+  peers: [{ address: "192.0.2.254", asn: 65000, kind: "GlobalPeer", source: "BGPPeer tor", state: "Established", uptimeSeconds: 65, received: 1, refused: 0, advertised: 1 }],
   advertised: [{ prefix: "198.18.0.0/26", nextHop: "198.51.100.2", kind: "block" }],
   learned: [{ prefix: "198.18.0.64/26", peer: "192.0.2.254", nextHop: "192.0.2.254", stale: false, state: "installed", kernelGateway: "192.0.2.254" }],
   refused: [{ peer: "192.0.2.254", prefix: "0.0.0.0/0", nextHop: "192.0.2.254", reason: "default_route", detail: "a default route", times: 1, firstSeen: "2026-01-02T03:04:00Z", lastSeen: "2026-01-02T03:04:00Z" }],
@@ -138,7 +138,7 @@ test("bgp routes --node: the pod's petrelctl reads its agent's routes view on th
   const table = await ctl(["bgp", "routes"]);
   say(`bgp routes:\n${table.stdout}`);
   expect(table.status).toBe(0);
-  expect(table.stdout).toMatch(/^exec-node +192\.0\.2\.254 +65000 +GlobalPeer +Established +65s +1\/1\/1$/m);
+  expect(table.stdout).toMatch(/^exec-node +192\.0\.2\.254 +65000 +GlobalPeer +Established +65s +1 +0 +1$/m);
   expect(table.stdout).toMatch(/^exec-node +198\.18\.0\.64\/26 +192\.0\.2\.254 +192\.0\.2\.254 +installed$/m);
   expect(table.stdout).toMatch(/^exec-node +0\.0\.0\.0\/0 +192\.0\.2\.254 +192\.0\.2\.254 +default_route +1 +5s ago$/m);
 });
