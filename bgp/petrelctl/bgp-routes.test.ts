@@ -69,6 +69,10 @@ WARNING: node-a: the agent cannot verify routes yet (the API server is not liste
 `);
   });
 
+  test("no node answered: only why, no empty tables", () => {
+    expect(renderBgpRoutes({ nodes: [{ node: "node-c", unavailable: "kubectl exec … failed" }] }, false)).toBe("WARNING: node-c: not asked: kubectl exec … failed\n");
+  });
+
   test("a refused route the kernel still has, and a pending one, say what the kernel holds", () => {
     const v: RoutesView = { ...sampleView, learned: [
       { prefix: "198.18.1.0/26", peer: "192.0.2.12", nextHop: "192.0.2.99", stale: false, state: "refused", reason: "wrong_next_hop", kernelGateway: "192.0.2.12" },

@@ -133,5 +133,8 @@ export function renderBgpRoutes(r: BgpRoutesReport, wide: boolean): string {
     else if (v.settling) notes.push(`NOTE: ${node}: BGP is settling after a start or a gobgpd restart: routes are added but none is removed until it ends`);
   }
   for (const n of r.nodes) if (n.routes === undefined) notes.push(`WARNING: ${n.node}: not asked: ${n.unavailable ?? "no answer"}`);
-  return sections.join("\n") + (notes.length > 0 ? `\n${notes.map((l) => `${l}\n`).join("")}` : "");
+  const text = notes.map((l) => `${l}\n`).join("");
+  // No node answered: empty tables would only suggest that there is nothing.
+  if (ok.length === 0) return text;
+  return sections.join("\n") + (notes.length > 0 ? `\n${text}` : "");
 }
