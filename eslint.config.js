@@ -16,11 +16,15 @@ const hostModuleRule = hostModules.map((name) => ({
 }));
 const programs = ["cni-plugin", "controller", "bgp"];
 const noSpawnInPlugin = "The CNI plugin must not run other programs (no ip, no nsenter): use its netlink module.";
-const otherPrograms = (self) =>
-  programs.filter((p) => p !== self).map((p) => ({
+const otherPrograms = (self) => [
+  ...programs.filter((p) => p !== self).map((p) => ({
     group: [`**/${p}/**`],
     message: `${self}/ must not import ${p}/: share code through common/.`,
-  }));
+  })),
+  // common/host/ may run programs for the agent and petrelctl (flock(1) for the plugin's locks);
+  // the plugin takes those locks with flock(2) and runs nothing.
+  ...(self === "cni-plugin" ? [{ group: ["**/common/host/plugin-locks*"], message: noSpawnInPlugin }] : []),
+];
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**"] },

@@ -1,10 +1,9 @@
 import { parseCidr, cidrsOverlap, type Cidr } from "../common/cidr.ts";
 import { InvalidInputError, errorMessage } from "../common/errors.ts";
+import { logLevels, type LogLevel } from "../common/log-types.ts";
 import { CniCode, CniError } from "./cni-error.ts";
 import { isSupportedVersion, supportedVersions, type SpecVersion } from "./spec-version.ts";
 import { validateContainerId, validateInterfaceName } from "./env.ts";
-
-export type LogLevel = "error" | "warn" | "info" | "debug";
 
 /** The network configuration Petrel reads from stdin, validated and defaulted. */
 export interface NetConf {
@@ -29,7 +28,6 @@ export interface Attachment {
 
 export const defaultStateDir = "/var/lib/petrel";
 export const defaultMtu = 1500;
-const logLevels: readonly LogLevel[] = ["error", "warn", "info", "debug"];
 
 function configError(field: string, msg: string): CniError {
   return new CniError(CniCode.invalidConfig, `invalid network config: ${field}: ${msg}`);

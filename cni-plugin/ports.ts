@@ -4,6 +4,7 @@
  */
 import type { Allocation, DecodedRecord } from "../common/allocation-record.ts";
 import type { Cidr, IpAddress } from "../common/cidr.ts";
+import type { Logger as CommonLogger } from "../common/log-types.ts";
 import type { PodWiring } from "./pod-wiring.ts";
 
 export interface AllocationStore {
@@ -66,14 +67,8 @@ export interface PodDataplane {
   inspect(wiring: PodWiring): string[];
 }
 
-export type LogFields = Record<string, string | number | boolean | undefined>;
-
-export interface Logger {
-  error(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  debug(msg: string, fields?: LogFields): void;
-}
+/** The plugin's logs: the programs' logging contract (common/log-types.ts), without `child`. */
+export type Logger = Omit<CommonLogger, "child">;
 
 /** Points where a test can make the plugin wait (never set in production; docs/cni-plugin.md). */
 export interface TestHooks {

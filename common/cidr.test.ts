@@ -1,5 +1,5 @@
 import {
-  addressAt, cidrSize, cidrsOverlap, containsAddress, containsCidr, formatAddress, formatCidr, lastAddress, parseAddress, parseCidr,
+  addressAt, cidrSize, cidrsOverlap, containsAddress, containsCidr, formatAddress, formatCidr, lastAddress, parseAddress, parseCidr, tryParseCidr,
 } from "./cidr.ts";
 import { InvalidInputError } from "./errors.ts";
 
@@ -64,5 +64,18 @@ describe("CIDR arithmetic", () => {
     expect(cidrsOverlap(parseCidr("198.18.0.0/25"), block)).toBe(true);
     expect(cidrsOverlap(parseCidr("198.18.0.0/26"), block)).toBe(false);
     expect(cidrsOverlap(parseCidr("2001:db8::/32"), parseCidr("198.18.0.0/15"))).toBe(false);
+  });
+});
+
+describe("tryParseCidr", () => {
+  it("parses a CIDR and returns undefined for anything else", () => {
+    expect(tryParseCidr("198.18.0.64/26")).toEqual(parseCidr("198.18.0.64/26"));
+    expect(tryParseCidr("198.18.0.65/26")).toBeUndefined();
+    expect(tryParseCidr("not a cidr")).toBeUndefined();
+  });
+
+  it("accepts host bits when not strict, as parseCidr does", () => {
+    expect(tryParseCidr("198.18.0.65/26", false)).toEqual(parseCidr("198.18.0.64/26"));
+    expect(tryParseCidr("2001:db8::/129", false)).toBeUndefined();
   });
 });

@@ -90,6 +90,18 @@ export function parseCidr(text: string, field = "cidr", strict = true): Cidr {
   return { family: addr.family, network, prefixLength };
 }
 
+/**
+ * parseCidr that answers undefined where it would throw: for CIDRs read from objects that are
+ * reported, not used, when they are not CIDRs (the CRD schema validates them; this is the backstop).
+ */
+export function tryParseCidr(text: string, strict = true): Cidr | undefined {
+  try {
+    return parseCidr(text, "cidr", strict);
+  } catch {
+    return undefined;
+  }
+}
+
 export function formatCidr(cidr: Cidr): string {
   return `${formatAddress({ family: cidr.family, value: cidr.network })}/${cidr.prefixLength}`;
 }

@@ -4,21 +4,10 @@
  * pool, prefix). The CNI plugin does not use this: winston costs it about 40 ms per run.
  */
 import winston from "winston";
+import { logLevels, type LogFields, type Logger, type LogLevel } from "./log-types.ts";
 
-export type LogLevel = "error" | "warn" | "info" | "debug";
-export const logLevels: readonly LogLevel[] = ["error", "warn", "info", "debug"];
-
-export type LogFields = Readonly<Record<string, unknown>>;
-
-/** The logging interface the programs' code depends on (tests pass a recording fake). */
-export interface Logger {
-  error(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  info(message: string, fields?: LogFields): void;
-  debug(message: string, fields?: LogFields): void;
-  /** A logger that adds `fields` to every line, e.g. `log.child({ node: "node-a" })`. */
-  child(fields: LogFields): Logger;
-}
+// The types are common/log-types.ts's; re-exported for the programs that import them from here.
+export { logLevels, type LogFields, type Logger, type LogLevel };
 
 class WinstonLogger implements Logger {
   readonly #w: winston.Logger;

@@ -91,15 +91,28 @@ describe("Agent", () => {
     expect(kernel.table()["198.18.2.0/26"]).toBeUndefined();
   });
 
-  it("judges what peers send before gobgpd's policy, counts each refusal and reports it in the status", async () => {
+  it("judges what peers send that gobgpd's policy dropped, counts each refusal once and reports it in the status", async () => {
     agent.watchBgp();
     await agent.configPass();
-    gobgpd.transport.rawStreams[1]?.handlers.onData(encodeWatch({ kind: "routes", routes: [
-      best("198.18.1.0/26", "192.0.2.12"),
-      best("198.18.1.5/32", "192.0.2.250"),
-      best("198.18.0.0/26", "192.0.2.250"),
-      best("0.0.0.0/0", "192.0.2.250"),
-    ] }));
+    const rogue = "192.0.2.250";
+    gobgpd.peers.set(rogue, { conf: { neighborAddress: rogue, peerAsn: 65666 } });
+    const sent = [
+      best("198.18.1.5/32", rogue),
+      best("198.18.0.0/26", rogue),
+      best("0.0.0.0/0", rogue),
+    ].map((r) => ({ ...r, peer: rogue, best: false }));
+    // gobgpd took in everything the peer sent: nothing to list.
+    gobgpd.peerCounters.set(rogue, { received: 3, accepted: 3, updates: 2 });
+    gobgpd.received = sent;
+    let mark = gobgpd.transport.calls.length;
+    await agent.auditPass();
+    expect(gobgpd.requestsSince(mark, "raw:ListPath")).toEqual([]);
+    expect(refused).toEqual([]);
+    // It refused all three: the peer's Adj-RIB-In is listed and judged.
+    gobgpd.peerCounters.set(rogue, { received: 3, accepted: 0, updates: 2 });
+    mark = gobgpd.transport.calls.length;
+    await agent.auditPass();
+    expect(gobgpd.requestsSince(mark, "raw:ListPath")).toMatchObject([{ tableType: "ADJ_IN", name: rogue }]);
     expect(refused).toEqual(["longer_than_block", "own_block", "default_route"]);
     await agent.statusPass();
     const s = statuses.at(-1);
@@ -109,11 +122,26 @@ describe("Agent", () => {
       ["192.0.2.250", "198.18.0.0/26", "own_block"],
       ["192.0.2.250", "198.18.1.5/32", "longer_than_block"],
     ]);
+    // Nothing moved: not listed again, not counted again.
+    mark = gobgpd.transport.calls.length;
+    await agent.auditPass();
+    expect(gobgpd.requestsSince(mark, "raw:ListPath")).toEqual([]);
+    expect(refused).toHaveLength(3);
     // Withdrawn: no longer in force; the counts stay.
-    gobgpd.transport.rawStreams[1]?.handlers.onData(encodeWatch({ kind: "routes", routes: [{ ...best("0.0.0.0/0", ""), peer: "192.0.2.250", withdrawal: true }] }));
+    gobgpd.received = sent.filter((r) => r.prefix !== "0.0.0.0/0");
+    gobgpd.peerCounters.set(rogue, { received: 2, accepted: 0, updates: 3 });
+    await agent.auditPass();
     await agent.statusPass();
     expect(statuses.at(-1)?.refusedRoutes?.map((r) => r.prefix)).toEqual(["198.18.0.0/26", "198.18.1.5/32"]);
     expect(statuses.at(-1)?.routes?.refused).toBe(3);
+    // All withdrawn: gobgpd has nothing refused from it; the refusals end without a listing.
+    gobgpd.received = [];
+    gobgpd.peerCounters.set(rogue, { received: 0, accepted: 0, updates: 4 });
+    mark = gobgpd.transport.calls.length;
+    await agent.auditPass();
+    expect(gobgpd.requestsSince(mark, "raw:ListPath")).toEqual([]);
+    await agent.statusPass();
+    expect(statuses.at(-1)?.refusedRoutes ?? []).toEqual([]);
   });
 
   it("its routes view: what it advertises, what it learned and installed, what it refused and why", async () => {

@@ -30,6 +30,7 @@ import { desiredPolicy, ownerSetName } from "./import-policy.ts";
 import { natRuleset } from "./nat-plan.ts";
 import { NodeAddressBook } from "./node-addresses.ts";
 import { RefusalLog } from "./refusal-log.ts";
+import { ReceivedAudit } from "./received-audit.ts";
 import { RouteEngine, type RouteEngineMetrics } from "./route-engine.ts";
 import { routesView } from "./routes-view.ts";
 import type { KernelPort } from "./route-plan.ts";
@@ -97,6 +98,8 @@ export interface AgentTriggers {
   routes(delayMs?: number): void;
   full(delayMs?: number): void;
   status(delayMs?: number): void;
+  /** The received-routes audit (received-audit.ts). */
+  audit?(delayMs?: number): void;
 }
 
 const noTriggers: AgentTriggers = { config: () => {}, routes: () => {}, full: () => {}, status: () => {} };
@@ -108,6 +111,7 @@ export class Agent {
   readonly #now: () => number;
   readonly #sync: GobgpSync;
   readonly #engine: RouteEngine;
+  readonly #audit = new ReceivedAudit();
   readonly #addresses: NodeAddressBook;
   readonly #refusals: RefusalLog;
   readonly #status: StatusReporter;
@@ -227,10 +231,14 @@ export class Agent {
 
   // --- BGP events -----------------------------------------------------------------------------
 
-  /** Follows gobgpd's best paths (for the kernel) and received paths (for refusals and sessions). */
+  /**
+   * Follows gobgpd's best paths (for the kernel) and its sessions (for status and the
+   * received-routes audit). What peers send that gobgpd's import policy drops is found by the
+   * audit pass, not by watching every received path (received-audit.ts).
+   */
   watchBgp(): void {
     this.#watches.push(this.#p.bgp.watchRoutes((e) => this.#onBest(e)));
-    this.#watches.push(this.#p.bgp.watchReceived((e) => this.#onReceived(e)));
+    this.#watches.push(this.#p.bgp.watchPeers((e) => this.#onPeer(e)));
   }
 
   stopWatching(): void {
@@ -256,31 +264,42 @@ export class Agent {
     }
   }
 
-  #onReceived(e: RouteWatchEvent): void {
-    if (e.type === "routes") {
-      this.#classify(e.routes);
-    } else if (e.type === "peer") {
-      this.#status.sessionsChanged();
-      if (e.state !== "Established") this.#refusals.clearPeer(e.peer);
-      this.triggers.status();
+  #onPeer(e: RouteWatchEvent): void {
+    if (e.type !== "peer") return;
+    this.#status.sessionsChanged();
+    if (e.state !== "Established") {
+      this.#refusals.clearPeer(e.peer);
+      this.#audit.forget(e.peer);
     }
+    this.triggers.status();
+    this.triggers.audit?.(1000);
   }
 
-  /** Judges what peers send (before gobgpd's import policy), so that every refusal is seen. */
-  #classify(routes: readonly RouteUpdate[]): void {
+  /**
+   * The received-routes audit: the refusals of what peers send that gobgpd's import policy
+   * dropped (received-audit.ts). Peers' counters every pass; a peer's Adj-RIB-In only when
+   * gobgpd refused some of its paths and its counters moved.
+   */
+  async auditPass(): Promise<LoopPassResult> {
     const trust = this.#trust;
-    if (trust === undefined) return;
-    for (const r of routes) {
-      if (r.peer === undefined) continue;
-      if (r.withdrawal) {
-        this.#refusals.clear(r.peer, r.prefix, "received");
-        this.#p.log.debug("withdrawn by its peer", { peer: r.peer, prefix: r.prefix });
-        continue;
-      }
-      const v = judgeRoute(trust, r.prefix, r.nextHop);
-      if (v.accept) this.#refusals.clear(r.peer, r.prefix, "received");
-      else this.#refusals.record({ peer: r.peer, prefix: r.prefix, nextHop: r.nextHop, reason: v.reason, detail: v.detail }, "received");
+    if (trust === undefined) return { clean: true };
+    const peers = await this.#p.bgp.listPeers();
+    const counts = new Map(peers.map((p) => [p.address, {
+      address: p.address, established: p.state === "Established", received: p.prefixes.received, accepted: p.prefixes.accepted, updates: p.messages.received.update,
+    }]));
+    const plan = this.#audit.plan([...counts.values()]);
+    for (const c of plan.clear) for (const prefix of c.prefixes) this.#refusals.clear(c.peer, prefix, "received");
+    for (const address of plan.list) {
+      const peer = peers.find((p) => p.address === address);
+      const c = counts.get(address);
+      if (peer === undefined || c === undefined) continue;
+      const paths = [];
+      for (const f of peer.families) if (f.received > 0) paths.push(...(await this.#p.bgp.listReceived(address, f.family)));
+      const found = this.#audit.judge(c, paths.filter((r) => !r.withdrawal), (prefix, nextHop) => judgeRoute(trust, prefix, nextHop));
+      for (const prefix of found.clear) this.#refusals.clear(address, prefix, "received");
+      for (const r of found.record) this.#refusals.record(r, "received");
     }
+    return { clean: true };
   }
 
   // --- cluster events -------------------------------------------------------------------------

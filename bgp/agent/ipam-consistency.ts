@@ -15,7 +15,7 @@
  * - that has been so, with the record unchanged, for the grace period, on the agent's own clock.
  */
 import type { DecodedRecord } from "../../common/allocation-record.ts";
-import { containsAddress, formatAddress, parseAddress, parseCidr, type Cidr, type IpAddress } from "../../common/cidr.ts";
+import { containsAddress, formatAddress, parseAddress, tryParseCidr, type Cidr, type IpAddress } from "../../common/cidr.ts";
 
 export const inconsistencyKinds = [
   "record_without_pod",
@@ -86,13 +86,7 @@ function tryAddress(text: string): IpAddress | undefined {
 }
 
 function tryCidrs(texts: readonly string[]): Cidr[] {
-  return texts.flatMap((t) => {
-    try {
-      return [parseCidr(t)];
-    } catch {
-      return [];
-    }
-  });
+  return texts.flatMap((t) => tryParseCidr(t) ?? []);
 }
 
 /** The identity under which a record is tracked: a record rewritten for another pod starts afresh. */

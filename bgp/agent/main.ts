@@ -7,12 +7,14 @@ import { routesViewPath } from "../../common/bgp-routes.ts";
 import { InvalidInputError, errorMessage } from "../../common/errors.ts";
 import { startHealthServer } from "../../common/host/health-server.ts";
 import { KubeRest, loadKubeRestConfig } from "../../common/host/kube-rest.ts";
+import { OwnerDaemonSet } from "../../common/host/owner-daemonset.ts";
 import { createLogger } from "../../common/logger.ts";
 import { ReconcileLoop } from "../../common/reconcile-loop.ts";
 import { connectGobgp } from "../gobgp/host/connect-gobgp.ts";
 import { Agent } from "./agent.ts";
 import { AgentClusterWatch } from "./host/cluster-watch.ts";
 import { ensureForwarding } from "./host/forwarding.ts";
+import { IpBatch } from "./host/ip-batch.ts";
 import { applyChanges, listRoutes } from "./host/kernel-routes.ts";
 import { AgentKubeWriter } from "./host/kube-status.ts";
 import { applyNft } from "./host/nftables.ts";
@@ -23,6 +25,8 @@ import { allocatedAddresses, readBlocksFile, readRecords, releaseRecord, withPlu
 import { PodGc } from "./pod-gc.ts";
 import { hostVethName } from "../../common/pod-veth.ts";
 import { createAgentMetrics } from "./metrics.ts";
+import { cleanNode } from "./node-cleanup.ts";
+import type { KernelPort } from "./route-plan.ts";
 import { agentCommand, agentOptions } from "./options.ts";
 
 async function main(): Promise<void> {
@@ -51,10 +55,13 @@ async function main(): Promise<void> {
   const bgp = connectGobgp({ address: options.gobgpAddress, ...(options.gobgpProtoDir === undefined ? {} : { protoDir: options.gobgpProtoDir }) });
   const writer = new AgentKubeWriter(rest, options.namespace);
   const netns = options.netns;
+  const routeBatch = new IpBatch({ netns });
+  const kernel: KernelPort = { list: () => listRoutes(netns), apply: (changes) => applyChanges(routeBatch, changes) };
+  const nat = { apply: (script: string) => applyNft(netns, script) };
   const agent = new Agent({
     cluster,
     bgp,
-    kernel: { list: () => listRoutes(netns), apply: (changes) => applyChanges(netns, changes) },
+    kernel,
     state: {
       writeBlocks: (text) => writeBlocksFile(options.stateDir, text),
       readBlocks: () => readBlocksFile(options.stateDir),
@@ -62,7 +69,7 @@ async function main(): Promise<void> {
       allocatedAfterBarrier: () => withPluginLocks(options.stateDir, 30, () => allocatedAddresses(options.stateDir)),
     },
     kube: writer,
-    nat: { apply: (script) => applyNft(netns, script) },
+    nat,
     forwarding: { ensure: (families) => ensureForwarding(netns, families) },
     log,
   }, {
@@ -99,6 +106,10 @@ async function main(): Promise<void> {
   const routes = new ReconcileLoop(() => agent.routePass(), log, { ...backoff, debounceMs: 5, resyncMs: options.resyncMs });
   const full = new ReconcileLoop(() => agent.fullPass(), log, { ...backoff, debounceMs: 50, resyncMs: options.resyncMs });
   const status = new ReconcileLoop(() => agent.statusPass(), log, { ...backoff, debounceMs: 50, resyncMs: Math.max(options.statusIntervalMs, 10_000) });
+  // The received-routes audit (received-audit.ts): every 5 s, and a second after a session
+  // changes. A pass reads the peers' counters (one ListPeer); it lists a peer's routes only when
+  // gobgpd refused some and they changed.
+  const audit = new ReconcileLoop(() => agent.auditPass(), log, { ...backoff, debounceMs: 1000, resyncMs: 5000 });
   // The IPAM check (flow 5) at least every --ipam-check-period, and a second after a change of
   // the node's Pods or of the cluster.
   const ipam = new ReconcileLoop(() => (cluster.synced() ? podGc.pass() : Promise.resolve({ clean: false })), log, { ...backoff, debounceMs: 1000, resyncMs: options.ipamCheckMs });
@@ -108,6 +119,7 @@ async function main(): Promise<void> {
     routes: (ms) => routes.trigger(ms),
     full: (ms) => full.trigger(ms),
     status: (ms) => status.trigger(ms),
+    audit: (ms) => audit.trigger(ms),
   };
 
   const server = await startHealthServer(options.healthAddress, metrics.registry, {
@@ -119,6 +131,9 @@ async function main(): Promise<void> {
   log.info("starting", { gobgp: options.gobgpAddress, stateDir: options.stateDir, netns: options.netns ?? "(own)" });
   void cluster.start();
   void podWatch.start();
+  // Watched from the start: at SIGTERM after helm uninstall the RBAC may already be gone.
+  const owner = options.daemonset === undefined ? undefined : new OwnerDaemonSet(rest, options.namespace, options.daemonset, log);
+  owner?.start();
   agent.watchBgp();
   // The kernel is listed first (full pass), so that routes already there are known, and kept,
   // before anything can be verified.
@@ -126,20 +141,35 @@ async function main(): Promise<void> {
   routes.start();
   config.start();
   status.start();
+  audit.start();
   ipam.start();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    // Routes and gobgpd's state stay as they are: a restarting agent must not disturb traffic.
-    log.info("stopping; routes and BGP sessions are left in place", { signal });
+    // Read at once, while the loops stop (nothing may program the kernel once cleanup starts);
+    // decided after, with whatever the watch has seen by then.
+    const read = owner?.read();
     agent.stopWatching();
-    await Promise.all([config.stop(), routes.stop(), full.stop(), status.stop(), ipam.stop()]);
+    await Promise.all([config.stop(), routes.stop(), full.stop(), status.stop(), audit.stop(), ipam.stop()]);
     cluster.stop();
     await podWatch.stop();
+    const decision = owner === undefined || read === undefined ? undefined : owner.decide(await read);
+    owner?.stop();
+    if (decision?.gone === true) {
+      // helm uninstall: the node's Petrel routes, blackholes and nft table go (node-cleanup.ts).
+      const r = await cleanNode({ kernel, nat });
+      const fields = { signal, why: decision.reason, removedRoutes: r.removed, natTableRemoved: r.natRemoved };
+      if (r.errors.length === 0) log.info("release uninstalled: removed this node's Petrel routes and nft table", fields);
+      else log.error("release uninstalled, but some of this node's Petrel state could not be removed: remove it by hand (docs/upgrade.md, Uninstalling)", { ...fields, left: r.left, errors: r.errors });
+    } else {
+      // Routes and gobgpd's state stay as they are: a restarting agent must not disturb traffic.
+      log.info("stopping; routes and BGP sessions are left in place", { signal, why: decision?.reason ?? "no --daemonset: never cleans up" });
+    }
     rest.close();
     bgp.close();
+    routeBatch.close();
     server.close();
     process.exit(0);
   };

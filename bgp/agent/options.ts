@@ -23,6 +23,8 @@ export interface AgentOptions {
   readonly ipamCheckMs: number;
   /** A record whose pod is gone is freed after this long (0: never, only counted). */
   readonly podGcGraceMs: number;
+  /** The DaemonSet running the agent: once it is gone (helm uninstall), SIGTERM cleans the node. */
+  readonly daemonset: string | undefined;
   readonly logLevel: LogLevel;
 }
 
@@ -39,7 +41,7 @@ export function agentCommand(): Command {
     .option("--gobgp-proto-dir <dir>", "directory of gobgp's .proto files (default: $PETREL_GOBGP_PROTO_DIR, else Debian's)")
     .option("--state-dir <dir>", "node state directory shared with the CNI plugin (blocks.json, allocations/)", "/var/lib/petrel")
     .option("--netns <name>", "program routes in this named network namespace instead of the agent's own (tests, demo)")
-    .option("--namespace <ns>", "namespace of Secrets holding BGP passwords (default: $POD_NAMESPACE, else kube-system)")
+    .option("--namespace <ns>", "the agent's namespace: of the Secrets holding BGP passwords and of --daemonset (default: $POD_NAMESPACE, else kube-system)")
     .option("--health-address <host:port>", "address of /healthz, /readyz and /metrics", "0.0.0.0:9095")
     .option("--resync-period <d>", "the slow full comparison (gobgpd's RIB and configuration against the kernel and the cluster) at least this often", "5m")
     .option("--route-settle-time <d>", "after a start or a gobgpd restart, remove no route for this long (sessions re-learn them)", "30s")
@@ -48,6 +50,7 @@ export function agentCommand(): Command {
     .option("--node-address-grace <d>", "a Node that reports no InternalIP keeps its last address (peer, routes) this long", "5m")
     .option("--ipam-check-period <d>", "check the CNI plugin's allocation records against the node's Pods, blocks and pod routes at least this often", "30s")
     .option("--pod-gc-grace-period <d>", "free the address of a pod that is gone (no CNI DEL) after this long; 0 only counts them", "5m")
+    .option("--daemonset <name>", "the DaemonSet running this agent (in --namespace): when it is gone or being deleted at SIGTERM (helm uninstall), the node's Petrel routes, blackholes and nft table are removed (unset: never)")
     .addOption(new Option("--log-level <level>", "log level").choices(logLevels).default("info"));
 }
 
@@ -81,6 +84,7 @@ export function agentOptions(flags: Record<string, unknown>, env: NodeJS.Process
     nodeAddressGraceMs: parseDuration(str("nodeAddressGrace") ?? "", "--node-address-grace"),
     ipamCheckMs: positive("ipamCheckPeriod", "--ipam-check-period"),
     podGcGraceMs: parseDuration(str("podGcGracePeriod") ?? "", "--pod-gc-grace-period"),
+    daemonset: str("daemonset"),
     logLevel: (str("logLevel") ?? "info") as LogLevel,
   };
 }

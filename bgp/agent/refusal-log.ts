@@ -3,8 +3,8 @@
  * refusals in force (for PetrelNode status and petrelctl), and a log line naming peer, prefix
  * and reason, at most one per peer and reason per interval, with the number held back.
  *
- * Two sources report: the received-routes watch (every announcement a peer sends, judged before
- * gobgpd's import policy; this is where almost all refusals are seen), and the route engine (a
+ * Two sources report: the received-routes audit (what peers send that gobgpd's import policy
+ * dropped, received-audit.ts; this is where almost all refusals are seen), and the route engine (a
  * best path that passed gobgpd but not the agent's own check, e.g. in the moment before gobgpd's
  * policy catches up with a deleted block, or a prefix the kernel holds for another route). The
  * same refusal seen by both is counted once. Pure (the caller passes time and logger).
@@ -72,7 +72,7 @@ export class RefusalLog {
     const key = `${r.peer} ${r.prefix}`;
     const now = this.#now();
     const had = this.#active.get(key);
-    // The engine seeing what the received-routes watch already counted is the same refusal.
+    // The engine seeing what the received-routes audit already counted is the same refusal.
     const duplicate = source === "best" && had !== undefined && had.value.reason === r.reason && had.value.nextHop === r.nextHop;
     if (had !== undefined) {
       this.#active.delete(key); // re-inserted last: the map stays in order of last sighting

@@ -224,6 +224,34 @@ export class GobgpClient {
     return this.track(watchDecoded(this.transport, () => this.transport.unary("GetBgp", {}), { peer: {}, table: { filters: [{ type: "ADJIN", init: true }] } }, this.lean("watchReceived"), onEvent, options));
   }
 
+  /**
+   * The sessions' state changes only, until `stop()`: no paths, so gobgpd converts nothing per
+   * route for this watch (an Adj-RIB-In watch made gobgpd's work for a 10,000-route burst half
+   * as much again and the agent decode every path twice; docs/bench-routes.md).
+   */
+  watchPeers(onEvent: (event: RouteWatchEvent) => void, options: BackoffOptions = {}): WatchHandle {
+    return this.track(watchDecoded(this.transport, () => this.transport.unary("GetBgp", {}), { peer: {} }, this.lean("watchPeers"), onEvent, options));
+  }
+
+  /**
+   * One peer's Adj-RIB-In of one family, before the import policy (what it announced, accepted
+   * or not), decoded lean.
+   */
+  async listReceived(peer: string, family: AddressFamily): Promise<RouteUpdate[]> {
+    const decoder = this.lean("listReceived");
+    const f = parseFamily(family, "family");
+    const address = checkAddress(peer, "peer");
+    let answers: Uint8Array[];
+    try {
+      answers = await this.transport.listRaw("ListPath", { tableType: "ADJ_IN", name: address, family: apiFamily(f), prefixes: [], enableFiltered: true });
+    } catch (err) {
+      throw fromGrpcError(err, "ListPath", this.transport.target, "peer");
+    }
+    const out: RouteUpdate[] = [];
+    for (const a of answers) for (const r of decoder.listPath(a)) out.push({ ...r, peer: r.peer ?? address });
+    return out;
+  }
+
   private track(inner: WatchHandle): WatchHandle {
     const handle: WatchHandle = {
       stop: () => {

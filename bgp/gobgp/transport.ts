@@ -18,8 +18,9 @@ export type ListMethod = "ListPeer" | "ListPath" | "ListDefinedSet" | "ListPolic
 
 export type WatchMethod = "WatchEvent";
 
-export interface StreamHandlers {
-  onData(message: unknown): void;
+/** A stream's answers: decoded objects (`unknown`), or undecoded bytes for the lean decoders. */
+export interface StreamHandlers<T = unknown> {
+  onData(message: T): void;
   /** The stream failed (gobgpd went away, or the call was cancelled). Nothing follows. */
   onError(err: unknown): void;
   /** The server closed the stream without an error. Nothing follows. */
@@ -27,11 +28,7 @@ export interface StreamHandlers {
 }
 
 /** A stream read as undecoded answers (for the lean decoders, which read only what they need). */
-export interface RawStreamHandlers {
-  onData(message: Uint8Array): void;
-  onError(err: unknown): void;
-  onEnd(): void;
-}
+export type RawStreamHandlers = StreamHandlers<Uint8Array>;
 
 /**
  * Decodes the two answers the agent receives in bulk (WatchEvent, ListPath) into RouteUpdates,

@@ -5,7 +5,7 @@
  * controller has not yet republished IPPool.status. Pure.
  */
 import type { IPAMBlock, IPPool } from "../../common/api/index.ts";
-import { cidrSize, parseCidr, type Cidr } from "../../common/cidr.ts";
+import { cidrSize, tryParseCidr, type Cidr } from "../../common/cidr.ts";
 import { renderTable } from "./format.ts";
 
 export interface PoolRow {
@@ -40,13 +40,8 @@ export interface IpamShowReport {
   readonly blocks: readonly BlockRow[];
 }
 
-export function tryCidr(text: string): Cidr | undefined {
-  try {
-    return parseCidr(text, "cidr", false);
-  } catch {
-    return undefined;
-  }
-}
+/** A CIDR as petrelctl reads it from objects: host bits allowed, undefined when it is none. */
+export const tryCidr = (text: string): Cidr | undefined => tryParseCidr(text, false);
 
 /** Capacity of a block: as its agent reports it, else the size of its CIDR. */
 export function blockCapacity(b: IPAMBlock): number {

@@ -1,4 +1,4 @@
-import { planInstall, planUninstall, shouldUninstall, type InstallItem } from "./install-plan.ts";
+import { planInstall, planUninstall, type InstallItem } from "./install-plan.ts";
 
 const petrel: InstallItem = { dest: "/host/bin/petrel", source: "/opt/petrel/cni/petrel", sha256: "p2", policy: "replace" };
 const portmap: InstallItem = { dest: "/host/bin/portmap", source: "/opt/petrel/cni/portmap", sha256: "m2", policy: "if-absent" };
@@ -57,15 +57,5 @@ describe("planUninstall", () => {
   test("removes only recorded files that still hold what we wrote", () => {
     const record = { files: [{ path: "/a", sha256: "1" }, { path: "/b", sha256: "2" }, { path: "/c", sha256: "3" }] };
     expect(planUninstall(record, present([["/a", "1"], ["/b", "changed"], ["/c", undefined]]))).toEqual(["/a"]);
-  });
-});
-
-describe("shouldUninstall", () => {
-  test("only when the DaemonSet is gone or being deleted, or the release's RBAC is", () => {
-    expect(shouldUninstall("revoked")).toBe(true);
-    expect(shouldUninstall("gone")).toBe(true);
-    expect(shouldUninstall("deleting")).toBe(true);
-    expect(shouldUninstall("present")).toBe(false);
-    expect(shouldUninstall(undefined)).toBe(false);
   });
 });

@@ -6,7 +6,8 @@
  *  - Reference plugins shipped for the chain (`portmap`) are written only where the host has none:
  *    a distribution's own plugin is never replaced, and never removed by our uninstall.
  *  - Uninstall removes exactly the files the record says Petrel wrote, and only while they still
- *    hold what Petrel wrote (someone else's later copy stays).
+ *    hold what Petrel wrote (someone else's later copy stays). Whether it is an uninstall at all
+ *    (the DaemonSet gone, not a rolling update, a drain or a restart) is common/release-gone.ts.
  */
 
 export type InstallPolicy = "replace" | "if-absent";
@@ -67,22 +68,4 @@ export function planInstall(items: readonly InstallItem[], present: ReadonlyMap<
 /** Files to delete on uninstall: recorded by us and still holding what we wrote. */
 export function planUninstall(record: InstallRecord, present: ReadonlyMap<string, string | undefined>): string[] {
   return record.files.filter((f) => present.get(f.path) === f.sha256).map((f) => f.path);
-}
-
-/**
- * What the API says about the DaemonSet that runs the installer. "revoked": the API refuses the
- * installer's credentials (401: its ServiceAccount is gone) or its permission (403: its Role is
- * gone) — `helm uninstall` deletes those in the same sweep as the DaemonSet, usually before the
- * pod is stopped, so at that moment the question cannot be answered any other way.
- */
-export type OwnerState = "present" | "deleting" | "gone" | "revoked";
-
-/**
- * A pod of the DaemonSet stops for a rolling update, a node drain, or the uninstall. Only in the
- * last case is its DaemonSet gone or being deleted, or the release's RBAC with it, and only then
- * do the node's CNI files go: removing them on an update would stop new pods from starting until
- * the new pod reinstalls them. When the API cannot be reached at all, keep the files.
- */
-export function shouldUninstall(owner: OwnerState | undefined): boolean {
-  return owner === "gone" || owner === "deleting" || owner === "revoked";
 }

@@ -3,7 +3,8 @@
  * container with restartPolicy Always). It installs the `petrel` executable, the chained
  * reference plugins and the conflist into the host's CNI directories, re-checks them
  * periodically (a deleted or edited conflist comes back), and on SIGTERM removes what it
- * installed if, and only if, its DaemonSet is gone or being deleted: `helm uninstall`.
+ * installed if, and only if, its DaemonSet is gone or being deleted: `helm uninstall`
+ * (common/release-gone.ts, the rule it shares with the agent).
  */
 import { VERSION_FLAG, VERSION_HELP, commanderVersion } from "../../common/build-info.ts";
 import { Command, Option } from "commander";
@@ -11,11 +12,11 @@ import { readdirSync, renameSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseDuration } from "../../common/duration.ts";
 import { errorMessage } from "../../common/errors.ts";
-import { loadKubeConfig } from "../../common/host/kube-config.ts";
+import { KubeRest, loadKubeRestConfig } from "../../common/host/kube-rest.ts";
+import { OwnerDaemonSet } from "../../common/host/owner-daemonset.ts";
 import { createLogger, logLevels, type LogLevel } from "../../common/logger.ts";
-import { planInstall, planUninstall, shouldUninstall, type InstallItem, type OwnerState } from "./install-plan.ts";
+import { planInstall, planUninstall, type InstallItem } from "./install-plan.ts";
 import { installFile, readRecord, removeFile, sha256File, writeRecord } from "./host/install-files.ts";
-import { daemonSetState } from "./host/owner-state.ts";
 import { ASIDE_SUFFIX, planRestore, planTakeover } from "./takeover-plan.ts";
 
 interface Flags {
@@ -72,6 +73,13 @@ async function main(): Promise<void> {
     process.stderr.write("petrel-cni-installer: --daemonset needs --namespace or $POD_NAMESPACE (in a pod: from metadata.namespace through the downward API)\n");
     process.exit(2);
   }
+  let rest: KubeRest | undefined;
+  try {
+    if (flags.daemonset !== undefined && flags.once !== true) rest = new KubeRest(loadKubeRestConfig(flags.kubeconfig));
+  } catch (err) {
+    process.stderr.write(`petrel-cni-installer: ${errorMessage(err)} (--daemonset needs the API)\n`);
+    process.exit(2);
+  }
   const recordPath = join(flags.stateDir, "cni-installed.json");
   const items = (): InstallItem[] => {
     const plugins = readdirSync(flags.pluginsDir).filter((name) => !flags.skip.includes(name)).sort().map((name): InstallItem => {
@@ -115,20 +123,16 @@ async function main(): Promise<void> {
       log.error("re-check of the CNI files failed", { error: errorMessage(err) });
     }
   }, recheckMs);
-  const kc = flags.daemonset === undefined ? undefined : loadKubeConfig(flags.kubeconfig);
+  // Watched from the start: at SIGTERM after helm uninstall the RBAC may already be gone.
+  const owner = rest === undefined || flags.daemonset === undefined || namespace === undefined ? undefined : new OwnerDaemonSet(rest, namespace, flags.daemonset, log);
+  owner?.start();
 
   const shutdown = async (signal: string) => {
     clearInterval(timer);
-    let owner: OwnerState | undefined;
-    if (kc !== undefined && flags.daemonset !== undefined && namespace !== undefined) {
-      try {
-        owner = await daemonSetState(kc, namespace, flags.daemonset);
-      } catch (err) {
-        log.warn("cannot tell whether the DaemonSet is being deleted; keeping the CNI files", { error: errorMessage(err) });
-      }
-    }
-    if (!shouldUninstall(owner)) {
-      log.info("stopping; CNI files stay (update, drain or restart)", { signal, daemonset: owner ?? "unknown" });
+    const decision = owner === undefined ? undefined : owner.decide(await owner.read());
+    owner?.stop();
+    if (decision?.gone !== true) {
+      log.info("stopping; CNI files stay (update, drain or restart)", { signal, why: decision?.reason ?? "no --daemonset: never uninstalls" });
       process.exit(0);
     }
     const record = readRecord(recordPath);
@@ -138,7 +142,7 @@ async function main(): Promise<void> {
     // Whatever --exclusive moved aside goes back, now that Petrel's config is gone.
     const restored = planRestore(readdirSync(flags.confDir));
     for (const { from, to } of restored) renameSync(join(flags.confDir, from), join(flags.confDir, to));
-    log.info("uninstalled: removed the CNI files this installer wrote", { signal, daemonset: owner, files: remove, restored: restored.map((r) => r.to) });
+    log.info("uninstalled: removed the CNI files this installer wrote", { signal, why: decision.reason, files: remove, restored: restored.map((r) => r.to) });
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

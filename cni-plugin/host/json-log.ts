@@ -1,6 +1,6 @@
 import { appendFileSync, renameSync, statSync } from "node:fs";
-import type { LogFields, Logger } from "../ports.ts";
-import type { LogLevel } from "../netconf.ts";
+import type { LogFields, LogLevel } from "../../common/log-types.ts";
+import type { Logger } from "../ports.ts";
 
 /**
  * One JSON object per line, in the same shape as the agent's and controller's winston logs
@@ -29,8 +29,8 @@ function rotateIfFull(file: string): void {
 export function jsonLogger(level: LogLevel, file: string | undefined, base: LogFields): Logger {
   const write = (lvl: LogLevel, message: string, fields?: LogFields): void => {
     if (rank[lvl] > rank[level]) return;
-    const line = `${JSON.stringify({ level: lvl, message, timestamp: new Date().toISOString(), ...base, ...fields })}\n`;
     try {
+      const line = `${JSON.stringify({ level: lvl, message, timestamp: new Date().toISOString(), ...base, ...fields })}\n`;
       if (file !== undefined) {
         rotateIfFull(file);
         appendFileSync(file, line);

@@ -12,22 +12,29 @@ export function statusCodeOf(err: unknown): number | undefined {
   return typeof code === "number" ? code : undefined;
 }
 
-function serverMessage(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body: unknown = err.body;
-    if (typeof body === "string") {
-      try {
-        const parsed = JSON.parse(body) as { message?: unknown };
-        if (typeof parsed.message === "string") return parsed.message;
-      } catch {
-        return body.slice(0, 500);
-      }
+/**
+ * What the API server said in the body of a failed call (ApiException.body): the `message` of its
+ * Status object, as JSON text or parsed; else a text body, cut to `maxChars`; else undefined.
+ */
+export function apiServerMessage(body: unknown, maxChars = 500): string | undefined {
+  if (typeof body === "string") {
+    try {
+      const parsed = JSON.parse(body) as { message?: unknown } | null;
+      if (typeof parsed?.message === "string") return parsed.message;
+    } catch {
+      // not JSON: the text itself
     }
-    if (body !== null && typeof body === "object" && typeof (body as { message?: unknown }).message === "string") {
-      return (body as { message: string }).message;
-    }
+    return body.slice(0, maxChars);
   }
-  return err instanceof Error ? err.message : String(err);
+  if (body !== null && typeof body === "object" && typeof (body as { message?: unknown }).message === "string") {
+    return (body as { message: string }).message;
+  }
+  return undefined;
+}
+
+function serverMessage(err: unknown): string {
+  const said = err instanceof ApiException ? apiServerMessage(err.body) : undefined;
+  return said ?? (err instanceof Error ? err.message : String(err));
 }
 
 /** Wraps an API failure of `what` (e.g. "creating IPAMBlock 198-18-0-0-26"). */

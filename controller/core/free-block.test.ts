@@ -1,6 +1,6 @@
 import { formatCidr, parseCidr } from "../../common/cidr.ts";
 import { blockNameOf } from "../../common/block-name.ts";
-import { hashName, pickFreeBlock, tryParseCidr, type Occupancy } from "./free-block.ts";
+import { hashName, pickFreeBlock, type Occupancy } from "./free-block.ts";
 import { blockAt, poolLayout } from "./pool-layout.ts";
 import { pool } from "./testing/fixtures.ts";
 
@@ -58,13 +58,5 @@ describe("pickFreeBlock", () => {
     const allNames = new Set([0n, 1n, 2n, 3n].map(nameAt));
     expect(pick("node-a", { names: allNames, foreign: [] }, 2)).toBeUndefined();
     expect(pick("node-a", { names: new Set(), foreign: [parseCidr("198.18.0.0/24")] }, 0)).toBeUndefined();
-  });
-});
-
-describe("tryParseCidr", () => {
-  it("parses a CIDR and returns undefined for anything else", () => {
-    expect(tryParseCidr("198.18.0.64/26")).toEqual(parseCidr("198.18.0.64/26"));
-    expect(tryParseCidr("198.18.0.65/26")).toBeUndefined();
-    expect(tryParseCidr("not a cidr")).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@
  * the same block: one create wins, the other gets AlreadyExists and sees the node served, instead
  * of the node ending with two blocks.
  */
-import { cidrsOverlap, parseCidr, type Cidr } from "../../common/cidr.ts";
+import { cidrsOverlap, type Cidr } from "../../common/cidr.ts";
 import { blockNameOf } from "../../common/block-name.ts";
 import { blockAt, type PoolLayout } from "./pool-layout.ts";
 
@@ -39,13 +39,4 @@ export function pickFreeBlock(layout: PoolLayout, node: string, occupancy: Occup
     return candidate;
   }
   return undefined;
-}
-
-/** Parses a block's CIDR, or undefined when it is not a CIDR (such a block is reported, not used). */
-export function tryParseCidr(text: string): Cidr | undefined {
-  try {
-    return parseCidr(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -5,10 +5,9 @@
  * copies these numbers into gauges. Labels are pools and nodes, never pods or addresses, so the
  * series count stays pools × nodes.
  */
-import { cidrSize } from "../../common/cidr.ts";
+import { cidrSize, tryParseCidr } from "../../common/cidr.ts";
 import type { IPAMBlock } from "../../common/api/index.ts";
 import type { ClusterState } from "./cluster-state.ts";
-import { tryParseCidr } from "./free-block.ts";
 import { poolLayout, type PoolLayout } from "./pool-layout.ts";
 
 export interface PoolUsage {

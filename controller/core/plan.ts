@@ -6,10 +6,10 @@
  */
 import type { IPAMBlock, IPPool } from "../../common/api/index.ts";
 import { blockNameOf } from "../../common/block-name.ts";
-import { cidrsOverlap, formatCidr, type Cidr } from "../../common/cidr.ts";
+import { cidrsOverlap, formatCidr, tryParseCidr, type Cidr } from "../../common/cidr.ts";
 import { errorMessage } from "../../common/errors.ts";
 import { poolFinalizer, type Action, type ClusterState, type NodeInfo } from "./cluster-state.ts";
-import { pickFreeBlock, tryParseCidr } from "./free-block.ts";
+import { pickFreeBlock } from "./free-block.ts";
 import { selectorMatches } from "../../common/label-selector.ts";
 import { findPoolOverlaps, type PoolOverlaps } from "./pool-overlap.ts";
 import { blockIndexOf, poolLayout, type PoolLayout } from "./pool-layout.ts";

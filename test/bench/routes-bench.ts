@@ -37,6 +37,8 @@ interface Options {
   iterations: number;
   routes: number;
   rounds: number;
+  /** Part 2: bursts to a gobgpd without an agent, beside BIRD (0: none). */
+  aloneRounds: number;
   concurrency: number;
   idle: number;
   iperfRuns: number;
@@ -46,12 +48,12 @@ interface Options {
   agentFlags: string[];
 }
 
-const usage = "usage: routes-bench.ts [--parts 1,2,3] [--nodes 3,10,20] [--iterations 20] [--routes 10000] [--rounds 4] [--concurrency 64] [--idle 60] [--iperf-runs 5] [--iperf-seconds 5] [--verbose] [--agent-flag=--x=y ...]";
+const usage = "usage: routes-bench.ts [--parts 1,2,3] [--nodes 3,10,20] [--iterations 20] [--routes 10000] [--rounds 4] [--alone-rounds 4] [--concurrency 64] [--idle 60] [--iperf-runs 5] [--iperf-seconds 5] [--verbose] [--agent-flag=--x=y ...]";
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { parts: [1, 2, 3], nodes: [3, 10, 20], iterations: 20, routes: 10_000, rounds: 4, concurrency: 64, idle: 60, iperfRuns: 5, iperfSeconds: 5, verbose: false, agentFlags: [] };
+  const o: Options = { parts: [1, 2, 3], nodes: [3, 10, 20], iterations: 20, routes: 10_000, rounds: 4, aloneRounds: 4, concurrency: 64, idle: 60, iperfRuns: 5, iperfSeconds: 5, verbose: false, agentFlags: [] };
   const keys: Record<string, Exclude<keyof Options, "verbose" | "agentFlags">> = {
-    parts: "parts", nodes: "nodes", iterations: "iterations", routes: "routes", rounds: "rounds", concurrency: "concurrency", idle: "idle", "iperf-runs": "iperfRuns", "iperf-seconds": "iperfSeconds",
+    parts: "parts", nodes: "nodes", iterations: "iterations", routes: "routes", rounds: "rounds", "alone-rounds": "aloneRounds", concurrency: "concurrency", idle: "idle", "iperf-runs": "iperfRuns", "iperf-seconds": "iperfSeconds",
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -135,6 +137,18 @@ function printManyRoutes(r: ManyRoutesResult): void {
   }
   console.log(table(["round", "in node-1 gobgpd", "Petrel 1st", "Petrel all", "BIRD 1st", "BIRD all", "Petrel/BIRD", "agent CPU s", "BIRD CPU s", "Petrel gone", "BIRD gone", "agent CPU s", "BIRD CPU s", "node-2 saw"], rows));
   for (const note of r.notes) console.log(`note: ${note}`);
+  if (r.alone.length > 0) {
+    console.log(`\nPart 2, the floor: the same bursts to a gobgpd with no agent (the agent's import policy; the bench watches its best paths as the agent does), beside the same BIRD node, same run`);
+    const arows = r.alone.map((a, i) => [`${i} ${a.first} first`, fmt(a.acceptedMs), fmt(a.lastBestMs), fmt(a.birdAllMs), fmt(a.lastBestMs / a.birdAllMs, 2), fmt(a.gobgpdCpuS, 2)]);
+    const acol = (f: (a: (typeof r.alone)[number]) => number, q: number, d = 0) => fmt(quantile(r.alone.map(f), q), d);
+    for (const [name, q] of [["median", 0.5], ["max", 1]] as const) {
+      arows.push([name, acol((a) => a.acceptedMs, q), acol((a) => a.lastBestMs, q), acol((a) => a.birdAllMs, q), acol((a) => a.lastBestMs / a.birdAllMs, q, 2), acol((a) => a.gobgpdCpuS, q, 2)]);
+    }
+    console.log(table(["round", "gobgpd accepted all", "last best path read", "BIRD all in kernel", "gobgpd/BIRD", "gobgpd CPU s"], arows));
+    const floor = median(r.alone.map((a) => a.lastBestMs));
+    const petrel = median(r.rounds.map((x) => x.petrel.allMs));
+    console.log(`(medians: gobgpd alone hands its last best path to a watcher after ${fmt(floor)} ms; the Petrel node has all in the kernel after ${fmt(petrel)} ms, so the agent adds about ${fmt(petrel - floor)} ms; BIRD has all in its kernel after ${fmt(median(r.alone.map((a) => a.birdAllMs)))} ms)`);
+  }
   const m = r.memory;
   const c = r.idleCpu;
   console.log("\nFootprint (RSS MiB; CPU % of one core while idle):");
@@ -229,7 +243,7 @@ async function main(): Promise<void> {
           say(`part 2: ${o.routes} routes, ${o.rounds} rounds`);
           const timeline = await RouteTimeline.start(cluster.nodes[0]?.netns ?? "", "198.18.0.0/15"); // plots: routes over time
           try {
-            printManyRoutes(await runManyRoutes(cluster, { routes: o.routes, rounds: o.rounds, concurrency: o.concurrency, idleWindowS: o.idle }, cleanup, say));
+            printManyRoutes(await runManyRoutes(cluster, { routes: o.routes, rounds: o.rounds, aloneRounds: o.aloneRounds, concurrency: o.concurrency, idleWindowS: o.idle }, cleanup, say));
           } catch (err) {
             failed = true;
             console.log(`\nPart 2 failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -346,6 +346,35 @@ describe("gobgpd through GobgpClient", () => {
     expect(states.at(-1)).toBe("Established");
   });
 
+  it("the agent's received-routes audit: counters show what the import policy dropped, a lean Adj-RIB-In listing shows which, the peers watch only sessions", async () => {
+    const events: RouteWatchEvent[] = [];
+    watches.push(b.watchPeers((e) => events.push(e)));
+    await a.addPath({ prefix: "198.19.6.0/24", nextHop: addrA }); // B's import policy rejects it
+    await a.addPath({ prefix: "198.18.9.0/24", nextHop: addrA });
+    const peer = await eventually("B's counters to show one refused path", async () => {
+      const p = await b.getPeer(addrA);
+      return p !== undefined && p.prefixes.received > p.prefixes.accepted && (await b.listReceived(addrA, "ipv4-unicast")).some((x) => x.prefix === "198.18.9.0/24") ? p : undefined;
+    });
+    expect(peer.messages.received.update).toBeGreaterThan(0);
+    const listed = await b.listReceived(addrA, "ipv4-unicast");
+    expect(listed.find((x) => x.prefix === "198.19.6.0/24")).toMatchObject({ family: "ipv4-unicast", nextHop: addrA, peer: addrA, withdrawal: false });
+    expect(listed.find((x) => x.prefix === "198.18.9.0/24")).toMatchObject({ nextHop: addrA, peer: addrA });
+    expect(listed.every((x) => x.peer === addrA)).toBe(true);
+    await expect(b.listReceived("not-an-address", "ipv4-unicast")).rejects.toMatchObject({ field: "peer" });
+    await a.deletePath({ prefix: "198.19.6.0/24" });
+    await a.deletePath({ prefix: "198.18.9.0/24" });
+    await eventually("the refused path gone from B's Adj-RIB-In", async () => ((await b.listReceived(addrA, "ipv4-unicast")).some((x) => x.prefix === "198.19.6.0/24") ? undefined : true));
+    // Only session events on the peers watch, never paths.
+    await a.resetPeer(addrB);
+    const states = await eventually("B's session events on the peers watch", async () => {
+      const s = events.flatMap((e) => (e.type === "peer" && e.peer === addrA ? [e.state] : []));
+      return s.includes("Established") && s.some((x) => x !== "Established") ? s : undefined;
+    });
+    expect(states.at(-1)).toBe("Established");
+    expect(events.some((e) => e.type === "routes" && e.routes.length > 0)).toBe(false);
+    await established(a, addrB);
+  });
+
   it("filters on next hop and route type, with statements added to and removed from an assigned policy", async () => {
     await b.addDefinedSet({ type: "prefix", name: "owner-a", prefixes: [{ prefix: "198.18.6.0/24" }, { prefix: "198.18.7.0/24" }] });
     await b.addPolicy({ name: "trust", statements: [{ name: "trust-local", conditions: { routeType: "local" }, action: "accept" }] });

@@ -17,7 +17,9 @@ beforeAll(async () => {
   rig = await KubeRig.start();
   await rig.kubectlOk(["apply", "-f", "crds/"]);
   await rig.kubectlOk(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
+  // As the chart's admission.blockProtection renders them: the labels policy keeps petrel.dev/node.
   await rig.kubectlOk(["apply", "-f", "crds/admission/ipamblock-protection.yaml"]);
+  await rig.kubectlOk(["apply", "-f", "crds/admission/ipamblock-labels.yaml"]);
   await rig.kubectlOk(["apply", "-f", "-"], JSON.stringify({
     apiVersion: "petrel.dev/v1alpha1",
     kind: "IPPool",

@@ -351,7 +351,7 @@ describe("route bounds admission policies (crds/admission/cidr-bounds.yaml, ipam
       await refusedEventually(dryWrong, async () => undefined);
       const wrong = await block("198-18-5-0-26", "198.18.5.0/26", { "petrel.dev/node": "node-b", "petrel.dev/pool": "v4-explicit" });
       expect(wrong.status).not.toBe(0);
-      expect(wrong.stderr).toContain("metadata.labels[petrel.dev/node] must equal spec.node (node-a)");
+      expect(wrong.stderr).toContain("the label petrel.dev/node must be the block's spec.node (node-a)");
       const noPool = await block("198-18-5-0-26", "198.18.5.0/26", { "petrel.dev/node": "node-a" });
       expect(noPool.stderr).toContain("metadata.labels[petrel.dev/pool] must equal spec.pool (v4-explicit)");
       expect((await block("198-18-5-0-26", "198.18.5.0/26", { "petrel.dev/node": "node-a", "petrel.dev/pool": "v4-explicit" })).status).toBe(0);
@@ -375,27 +375,32 @@ describe("rig", () => {
   });
 });
 
-describe("IPAMBlock protection policy (crds/admission/ipamblock-protection.yaml)", () => {
+describe("IPAMBlock protection (crds/admission/ipamblock-protection.yaml, with ipamblock-labels.yaml as the chart renders them)", () => {
   const name = "198-18-5-0-26";
-  const labelled = (node: string) => JSON.stringify({ apiVersion: API_VERSION, kind: "IPAMBlock", metadata: { name, labels: { "petrel.dev/node": node } }, spec: { cidr: "198.18.5.0/26", pool: "p", node: "node-a" } });
-
-  test("refuses an undrained delete and a wrong label; allows a drained or abandoned delete; a patch with another uid is refused", async () => {
-    await rig().kubectlOk(["apply", "-f", join(CRD_DIR, "admission", "ipamblock-protection.yaml")]);
-    // The policy starts asynchronously: retry until it refuses a wrongly labelled block, with
-    // server-side dry runs (admission runs, nothing is stored): a probe that was let in could
-    // otherwise not be deleted again once the policy is up (an undrained block). Policies also
-    // stop asynchronously: the labels policy of the route-bounds tests, deleted just before, may
-    // still refuse the probe for a moment with its own message, so wait for this policy's.
-    const mine = "the label petrel.dev/node must be the block's spec.node (node-a)";
+  const labelled = (node: string) => JSON.stringify({ apiVersion: API_VERSION, kind: "IPAMBlock", metadata: { name, labels: { "petrel.dev/node": node, "petrel.dev/pool": "p" } }, spec: { cidr: "198.18.5.0/26", pool: "p", node: "node-a" } });
+  /** Retries a server-side dry run (admission runs, nothing is stored or deleted) until it is refused with `message`. */
+  async function refusedWith(args: readonly string[], input: string | undefined, message: string): Promise<ProcessResult | undefined> {
     let refused: ProcessResult | undefined;
     for (let i = 0; i < 50; i++) {
-      refused = await rig().kubectl(["create", "--dry-run=server", "-f", "-"], labelled("node-b"));
-      if (refused.status !== 0 && refused.stderr.includes(mine)) break;
+      refused = await rig().kubectl([...args, "--dry-run=server"], input);
+      if (refused.status !== 0 && refused.stderr.includes(message)) break;
       await new Promise((r) => setTimeout(r, 200));
     }
+    return refused;
+  }
+
+  test("refuses an undrained delete and a wrong label; allows a drained or abandoned delete; a patch with another uid is refused", async () => {
+    // The block protection switch renders both policies: the labels policy is the one that holds
+    // the petrel.dev/node label to spec.node.
+    await rig().kubectlOk(["apply", "-f", join(CRD_DIR, "admission", "ipamblock-protection.yaml")]);
+    await rig().kubectlOk(["apply", "-f", join(CRD_DIR, "admission", "ipamblock-labels.yaml")]);
+    // Policies start asynchronously: probe with server-side dry runs until each refuses, so that no
+    // probe leaves a block behind that could not be deleted again once the policy is up.
+    const refused = await refusedWith(["create", "-f", "-"], labelled("node-b"), "the label petrel.dev/node must be the block's spec.node (node-a)");
     expect(refused?.stderr).toContain("the label petrel.dev/node must be the block's spec.node (node-a)");
     expect((await rig().kubectl(["create", "-f", "-"], labelled("node-b"))).stderr).toContain("the label petrel.dev/node must be the block's spec.node (node-a)");
     await rig().kubectlOk(["create", "-f", "-"], labelled("node-a"));
+    await refusedWith(["delete", "ipamblock", name], undefined, "is in use or not drained");
     await expectRejected(rig().kubectl(["delete", "ipamblock", name]), `IPAMBlock ${name} (198.18.5.0/26, node node-a) is in use or not drained (status.allocated: unknown)`, "kubectl patch ipamblock");
     // Drained: draining, acknowledged for this generation, nothing allocated.
     expect((await patch("ipamblock", name, { spec: { draining: true } })).status).toBe(0);
@@ -415,5 +420,6 @@ describe("IPAMBlock protection policy (crds/admission/ipamblock-protection.yaml)
     expect((await patch("ipamblock", name, { status: { allocated: 0, observedGeneration: gen2 } }, "status")).status).toBe(0);
     expect((await rig().kubectl(["delete", "ipamblock", name])).status).toBe(0);
     await rig().kubectlOk(["delete", "-f", join(CRD_DIR, "admission", "ipamblock-protection.yaml")]);
+    await rig().kubectlOk(["delete", "-f", join(CRD_DIR, "admission", "ipamblock-labels.yaml")]);
   });
 });

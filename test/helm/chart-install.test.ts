@@ -74,6 +74,7 @@ test("default values: server-side dry run, install, uninstall keeps only the CRD
   expect(notes).toContain("kubectl label namespace petrel-system pod-security.kubernetes.io/enforce=privileged");
   expect(notes).toContain('IPPool "default": later defaultPool.* values are ignored');
   expect(notes).toContain("`helm uninstall` keeps the CRDs");
+  expect(notes).toContain("On every node, `helm uninstall` removes the CNI plugin and conflist and the agent's routes (protocol 88), blackholes and nft table");
   // (BLOCK SIZE and BLOCKS are status, written by the controller, which cannot run without a kubelet.)
   expect(await rig().kubectlOk(["get", "ippools"])).toMatch(/^default\s+10\.244\.0\.0\/16\s/m);
   expect(await rig().kubectlOk(["get", "ippool", "default", "-o", "jsonpath={.spec.blockSize} {.spec.natOutgoing}"])).toBe("26 true");

@@ -99,6 +99,26 @@ describe("RBAC is least privilege", () => {
     ]);
   });
 
+  test("uninstall detection: the installer and the agent read and watch their own DaemonSet by name, only when one of them cleans up", async () => {
+    const dsRules = (objs: Obj[]) => roles(objs).flatMap((r) => (at(r, "rules") as Rule[]).filter((x) => x.resources.includes("daemonsets")).map((x) => ({ role: `${r.kind}/${r.metadata.name}`, ...x })));
+    const own = { role: "Role/petrel-node", apiGroups: ["apps"], resources: ["daemonsets"], resourceNames: ["petrel-node"], verbs: ["get", "list", "watch"] };
+    const argsOf = (objs: Obj[], name: string) => {
+      const spec = at(find(objs, "DaemonSet", "petrel-node"), "spec", "template", "spec");
+      return ([...spec.initContainers, ...spec.containers].find((c: { name: string }) => c.name === name)?.args ?? []) as string[];
+    };
+    expect(dsRules(defaults).filter((r) => r.role !== "Role/petrel-test")).toEqual([own]);
+    expect(argsOf(defaults, "agent")).toContain("--daemonset=petrel-node");
+    expect(argsOf(defaults, "install-cni")).toContain("--daemonset=petrel-node");
+    // Full values: cni.uninstall=false, node.uninstall=true — only the agent asks.
+    expect(dsRules(full).filter((r) => r.role !== "Role/petrel-test")).toEqual([own]);
+    expect(argsOf(full, "agent")).toContain("--daemonset=petrel-node");
+    expect(argsOf(full, "install-cni").some((a) => a.startsWith("--daemonset"))).toBe(false);
+    const neither = parse(await renderChart(["--set", "cni.uninstall=false", "--set", "node.uninstall=false"]));
+    expect(dsRules(neither).filter((r) => r.role !== "Role/petrel-test")).toEqual([]);
+    expect(neither.some((o) => o.kind === "Role" && o.metadata.name === "petrel-node")).toBe(false);
+    expect(argsOf(neither, "agent").some((a) => a.startsWith("--daemonset"))).toBe(false);
+  });
+
   test("the agent writes only the status of PetrelNodes and IPAMBlocks, and Events about the pods whose addresses it frees", () => {
     const writes = (at(find(defaults, "ClusterRole", "petrel-node"), "rules") as Rule[])
       .filter((r) => r.verbs.some((v) => !["get", "list", "watch"].includes(v)));
@@ -112,8 +132,18 @@ describe("RBAC is least privilege", () => {
     const cm = find(defaults, "ConfigMap", "petrel-node-cni");
     const conflist = JSON.parse(String(at(cm, "data", "00-petrel.conflist"))) as { cniVersion: string; cniVersions: string[] };
     expect([conflist.cniVersion, conflist.cniVersions]).toEqual(["1.0.0", ["1.0.0", "1.1.0"]]);
-    expect(at(find(defaults, "ValidatingAdmissionPolicy", "petrel-ipamblock-protection"), "spec", "matchConstraints", "resourceRules", 0, "operations")).toEqual(["CREATE", "UPDATE", "DELETE"]);
+    expect(at(find(defaults, "ValidatingAdmissionPolicy", "petrel-ipamblock-protection"), "spec", "matchConstraints", "resourceRules", 0, "operations")).toEqual(["DELETE"]);
   });
+
+  test("block protection keeps the petrel.dev/node label through the labels policy, also without route bounds", async () => {
+    const ours = ["petrel-ipamblock-labels", "petrel-ipamblock-protection", "petrel-service-cidrs-outside-pools"];
+    const rendered = async (set: string) => parse(await renderChart(["--set", set]))
+      .filter((o) => o.kind === "ValidatingAdmissionPolicy" && ours.includes(o.metadata.name)).map((o) => o.metadata.name).sort();
+    expect(ours.map((n) => find(defaults, "ValidatingAdmissionPolicy", n).metadata.name)).toEqual(ours);
+    expect(await rendered("admission.routeBounds=false")).toEqual(["petrel-ipamblock-labels", "petrel-ipamblock-protection"]);
+    expect(await rendered("admission.blockProtection=false")).toEqual(["petrel-ipamblock-labels", "petrel-service-cidrs-outside-pools"]);
+    expect(await rendered("admission.routeBounds=false,admission.blockProtection=false")).toEqual([]);
+  }, 60_000);
 
   test("the agent reads no Secret unless named in values, and then only those", () => {
     const secretRules = (objs: Obj[]) => roles(objs).flatMap((r) => (at(r, "rules") as Rule[]).filter((x) => x.resources.includes("secrets")));

@@ -178,8 +178,8 @@ for n in "${wanted[@]}"; do needs "$n" && todo+=("$n"); done
 log "building ${todo[*]}: kubernetes $K8S_VERSION (staging $staging_version), etcd $ETCD_VERSION, helm $HELM_VERSION, coredns $COREDNS_VERSION, $("$GO" version | cut -d' ' -f3)"
 
 # --- one field out of `go mod download -json` -------------------------------------------------
-json_field() { sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p" | head -n1; }
-go_line() { sed -n 's/^go \([0-9.]*\)$/\1/p' "$1" | head -n1; }
+json_field() { sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p" | sed -n 1p; }
+go_line() { sed -n 's/^go \([0-9.]*\)$/\1/p' "$1" | sed -n 1p; }
 
 # --- kube-apiserver and kubectl --------------------------------------------------------------
 build_kubernetes() {
@@ -356,13 +356,15 @@ if needs etcd; then build_etcd; fi
 if needs helm; then build_helm; fi
 if needs coredns; then build_coredns; fi
 
+# `sed -n 1p`, not `head -n1`: head exits after one line, the program writing the next one
+# dies of SIGPIPE, and under pipefail the build "fails" with 141 (a cold CI run did).
 is_wanted kube-apiserver && "$bin/kube-apiserver" --version >&2
 is_wanted kubectl && "$bin/kubectl" version --client >&2
-is_wanted etcd && { "$bin/etcd" --version | head -n1 >&2; }
+is_wanted etcd && { "$bin/etcd" --version | sed -n 1p >&2; }
 is_wanted kubelet && "$bin/kubelet" --version >&2
 is_wanted helm && "$bin/helm" version --short >&2
 is_wanted kube-proxy && "$bin/kube-proxy" --version >&2
-is_wanted coredns && { "$bin/coredns" -version | head -n1 >&2; }
+is_wanted coredns && { "$bin/coredns" -version | sed -n 1p >&2; }
 
 log "build done in $(since "$t_start") s"
 if [[ $prune == 1 ]]; then

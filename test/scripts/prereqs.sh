@@ -39,7 +39,7 @@ free_gib() {
   while [ ! -d "$d" ]; do d=$(dirname "$d"); done
   df -Pk "$d" | awk 'NR == 2 { printf "%d", $4 / 1048576 }'
 }
-stamps=$(ls "$cache"/k8s-*/bin/.kube-apiserver.version 2>/dev/null | head -n 1)
+stamps=$(ls "$cache"/k8s-*/bin/.kube-apiserver.version 2>/dev/null | sed -n 1p)
 need_cache=3
 [ -n "$stamps" ] || need_cache=12
 have=$(free_gib "$cache")

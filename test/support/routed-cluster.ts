@@ -27,7 +27,10 @@ export const agentBin = join(repoRoot, "dist", "bin", "petrel-agent");
 /** The Node flags of the agent's shebang (test/scripts/build.ts), for running it with the pinned Node. */
 export function agentNodeFlags(): string[] {
   const first = readFileSync(agentBin, "utf8").slice(0, 300).split("\n")[0] ?? "";
-  return (/\bnode\s+(.*)$/.exec(first)?.[1] ?? "").split(/\s+/).filter((f) => f.startsWith("--"));
+  const own = (/\bnode\s+(.*)$/.exec(first)?.[1] ?? "").split(/\s+/).filter((f) => f.startsWith("--"));
+  // Benchmarks only: more Node flags for every agent (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
+  const extra = (process.env.PETREL_BENCH_AGENT_NODE_FLAGS ?? "").split(/\s+/).filter((f) => f.startsWith("--"));
+  return [...own, ...extra];
 }
 
 export interface ClusterNode {

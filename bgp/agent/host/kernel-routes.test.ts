@@ -1,4 +1,4 @@
-import { batchFailures, canonicalDst, splitRoutes } from "./kernel-routes.ts";
+import { canonicalDst, splitRoutes } from "./kernel-routes.ts";
 
 describe("splitRoutes", () => {
   it("splits a numeric listing into Petrel's routes and the prefixes other routes hold", () => {
@@ -21,17 +21,5 @@ describe("splitRoutes", () => {
     expect(canonicalDst("2001:db8:0::/64", 6)).toBe("2001:db8::/64");
     expect(canonicalDst("2001:db8::1", 6)).toBe("2001:db8::1/128");
     expect(canonicalDst("default", 6)).toBe("::/0");
-  });
-});
-
-describe("batchFailures", () => {
-  it("maps each failed line of ip -force -batch to its message", () => {
-    // As iproute2 6.1 printed it for a batch whose lines 2, 3 and 5 failed.
-    const stderr = "RTNETLINK answers: File exists\nCommand failed -:2\nError: Nexthop has invalid gateway.\nCommand failed -:3\nRTNETLINK answers: No such process\nCommand failed -:5\n";
-    expect(batchFailures(stderr)).toEqual(new Map([
-      [2, "RTNETLINK answers: File exists"],
-      [3, "Error: Nexthop has invalid gateway."],
-      [5, "RTNETLINK answers: No such process"],
-    ]));
   });
 });

@@ -2,39 +2,22 @@
  * The node's routes, through iproute2 (KernelPort). Listing reads the whole main table once
  * (numeric, so Petrel's protocol is recognised whatever /etc/iproute2/rt_protos calls it) and
  * splits it into Petrel's routes and the prefixes other routes hold; prefixes are made canonical
- * here, once. Changes go to one `ip -force -batch` run; its per-line errors say which prefixes
- * the kernel refused because another route holds them (EEXIST on `add`) and which failed.
+ * here, once. Changes go to the agent's long-lived `ip -force -batch -` (ip-batch.ts); its
+ * per-line errors say which prefixes the kernel refused because another route holds them
+ * (EEXIST on `add`) and which failed.
  * With `netns` set (tests and the demo, where a "node" is a network namespace), every command
  * runs as `ip -n <netns>`: the one "run in this netns" place.
  */
-import { spawn } from "node:child_process";
 import { formatCidr, parseCidr } from "../../../common/cidr.ts";
 import { TransientError } from "../../../common/errors.ts";
 import { agentRouteProtocol } from "../../../common/route-protocols.ts";
+import type { IpBatch } from "./ip-batch.ts";
 import { batchLines, changePrefix, type ApplyResult, type KernelRoute, type RouteChange } from "../route-plan.ts";
+import { runProgram, type ProgramResult } from "./run-program.ts";
 
-interface IpResult {
-  code: number;
-  out: string;
-  err: string;
-}
-
-function ip(netns: string | undefined, args: readonly string[], input?: string): Promise<IpResult> {
+function ip(netns: string | undefined, args: readonly string[], input?: string): Promise<ProgramResult> {
   const argv = [...(netns === undefined ? [] : ["-n", netns]), ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn("ip", argv, { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr?.setEncoding("utf8").on("data", (d: string) => (err += d));
-    child.on("error", (e) => reject(new TransientError(`ip ${argv.slice(0, 6).join(" ")}: ${e.message} (is iproute2 installed?)`, { cause: e })));
-    child.on("close", (code) => resolve({ code: code ?? 1, out, err }));
-    if (input !== undefined && child.stdin !== null) {
-      // An `ip` that dies early closes its stdin; the close handler reports that, not EPIPE.
-      child.stdin.on("error", () => {});
-      child.stdin.end(input);
-    }
-  });
+  return runProgram("ip", argv, { ...(input === undefined ? {} : { input }), what: `ip ${argv.slice(0, 6).join(" ")}`, hint: "is iproute2 installed?" });
 }
 
 interface IpRoute {
@@ -95,29 +78,12 @@ export async function listRoutes(netns: string | undefined): Promise<{ petrel: K
 }
 
 /**
- * Which lines of an `ip -force -batch` run failed, from its stderr: each failure is one or more
- * message lines followed by `Command failed -:<line>`.
+ * Applies changes through the agent's long-lived `ip -batch` (ip-batch.ts). A batch ip could
+ * not finish throws a TransientError: the engine lists the kernel again and retries.
  */
-export function batchFailures(stderr: string): Map<number, string> {
-  const out = new Map<number, string>();
-  let message: string[] = [];
-  for (const line of stderr.split("\n")) {
-    const m = /^Command failed -:(\d+)$/.exec(line.trim());
-    if (m !== null) {
-      out.set(Number(m[1]), message.join(" ").trim());
-      message = [];
-    } else if (line.trim() !== "") {
-      message.push(line.trim());
-    }
-  }
-  return out;
-}
-
-export async function applyChanges(netns: string | undefined, changes: readonly RouteChange[]): Promise<ApplyResult> {
+export async function applyChanges(batch: IpBatch, changes: readonly RouteChange[]): Promise<ApplyResult> {
   if (changes.length === 0) return { exists: [], failed: [] };
-  const r = await ip(netns, ["-force", "-batch", "-"], `${batchLines(changes).join("\n")}\n`);
-  const failures = batchFailures(r.err);
-  if (r.code !== 0 && failures.size === 0) throw new TransientError(`ip -batch failed (${r.code}): ${r.err.trim().slice(0, 1000)}`);
+  const failures = await batch.run(batchLines(changes));
   const exists: string[] = [];
   const failed: { prefix: string; error: string }[] = [];
   for (const [line, message] of failures) {

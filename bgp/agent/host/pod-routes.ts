@@ -4,20 +4,15 @@
  * destroying the pairs DEL retired.
  * Through iproute2, in `netns` when set (tests, demo).
  */
-import { execFile } from "node:child_process";
 import { statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { retiredPairsDue, retiredStampName, retiredVethGroup } from "../../../common/pod-veth.ts";
 import { podRouteProtocol } from "../../../common/route-protocols.ts";
+import { runProgram, type ProgramResult } from "./run-program.ts";
 
-function ip(netns: string | undefined, args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+function ip(netns: string | undefined, args: readonly string[]): Promise<ProgramResult> {
   const argv = [...(netns === undefined ? [] : ["-n", netns]), ...args];
-  return new Promise((resolve) => {
-    execFile("ip", argv, { encoding: "utf8" }, (error, out, err) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-      resolve({ code, out, err });
-    });
-  });
+  return runProgram("ip", argv, { what: `ip ${argv.slice(0, 6).join(" ")}`, hint: "is iproute2 installed?" });
 }
 
 export async function listPodRoutes(netns: string | undefined): Promise<string[]> {

@@ -3,11 +3,12 @@
  * blocks the plugin may allocate from) atomically, and reads the plugin's allocation records
  * (their layout: common/allocation-record.ts) to count addresses in use and find leaks.
  */
-import { spawn } from "node:child_process";
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { allocationsDir, decodeRecord, isRecordName, lockedCommand, recordName, type DecodedRecord } from "../../../common/allocation-record.ts";
+import { allocationsDir, decodeRecord, recordName, type DecodedRecord } from "../../../common/allocation-record.ts";
 import type { IpAddress } from "../../../common/cidr.ts";
+import { readAllocationEntries } from "../../../common/host/allocation-records.ts";
+import { withPluginLocks as holdPluginLocks } from "../../../common/host/plugin-locks.ts";
 import { nodeBlocksFileName } from "../../../common/node-blocks.ts";
 
 /** Writes `blocks.json` with write, fsync, rename, fsync(dir): a reader never sees half a file. */
@@ -48,30 +49,7 @@ export interface RecordEntry {
 
 /** Every entry of the allocations directory that is meant to be a record (decoded, or undefined when it is not one). */
 export function readRecords(stateDir: string): RecordEntry[] {
-  const dir = allocationsDir(stateDir);
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw err;
-  }
-  const out: RecordEntry[] = [];
-  for (const name of names) {
-    if (!isRecordName(name)) continue;
-    let target: string;
-    let mtimeMs: number | undefined;
-    try {
-      target = readlinkSync(join(dir, name));
-      mtimeMs = lstatSync(join(dir, name)).mtimeMs;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // released while we listed
-      out.push({ name, record: undefined, mtimeMs: undefined });
-      continue;
-    }
-    out.push({ name, record: decodeRecord(name, target), mtimeMs });
-  }
-  return out;
+  return readAllocationEntries(stateDir).map(({ name, target, mtimeMs }) => ({ name, record: target === undefined ? undefined : decodeRecord(name, target), mtimeMs }));
 }
 
 /** Addresses with an allocation record (the names of the plugin's records). */
@@ -80,31 +58,12 @@ export function allocatedAddresses(stateDir: string): string[] {
 }
 
 /**
- * Runs `fn` while no CNI ADD, DEL or GC runs on the node: holds both of the plugin's locks
- * exclusively, through util-linux flock(1) (common/allocation-record.ts, lockedCommand), whose
- * child waits until we close its stdin. The kernel drops the locks if the agent dies meanwhile.
+ * Runs `fn` while no CNI ADD, DEL or GC runs on the node (common/host/plugin-locks.ts). The
+ * agent may come up before the plugin's first ADD: it makes the allocations directory first.
  */
 export async function withPluginLocks<T>(stateDir: string, timeoutSeconds: number, fn: () => T | Promise<T>): Promise<T> {
   mkdirSync(allocationsDir(stateDir), { recursive: true, mode: 0o700 });
-  const [file, ...args] = lockedCommand(stateDir, timeoutSeconds, ["sh", "-c", "echo locked; read _"]);
-  const child = spawn(file as string, args, { stdio: ["pipe", "pipe", "pipe"] });
-  const exited = new Promise<number>((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const locked = await new Promise<boolean>((resolve) => {
-    child.stdout.once("data", () => resolve(true));
-    void exited.then(() => resolve(false));
-    child.once("error", () => resolve(false));
-  });
-  if (!locked) {
-    throw new Error(`could not take the CNI plugin's locks in ${allocationsDir(stateDir)} within ${timeoutSeconds} s: ${stderr.trim() || "flock(1) exited"}; is util-linux installed, and is a CNI operation stuck?`);
-  }
-  try {
-    return await fn();
-  } finally {
-    child.stdin.end();
-    await exited;
-  }
+  return holdPluginLocks(stateDir, timeoutSeconds, "is util-linux installed, and is a CNI operation stuck?", fn);
 }
 
 /** Frees one record the agent found leaked (call inside withPluginLocks); false when it was gone. */

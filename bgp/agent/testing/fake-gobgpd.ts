@@ -33,6 +33,8 @@ export class FakeGobgpd {
   readonly assignments = new Map<string, Msg>();
   /** Routes learned from peers, as ListPath lists them beside the local paths. */
   received: RouteUpdate[] = [];
+  /** A peer's counters as ListPeer reports them (IPv4 unicast), by neighbour address. */
+  readonly peerCounters = new Map<string, { received: number; accepted: number; updates: number }>();
 
   constructor() {
     const t = this.transport;
@@ -69,7 +71,12 @@ export class FakeGobgpd {
     });
     t.answer("DeletePeer", (r: Msg) => (this.peers.delete(str(r, "address")) ? {} : notFound("peer")));
     t.answer("ResetPeer", {});
-    t.answer("ListPeer", () => [...this.peers.values()].map((peer) => ({ peer: { ...peer, state: { sessionState: this.sessionState } } })));
+    t.answer("ListPeer", () => [...this.peers.entries()].map(([address, peer]) => {
+      const c = this.peerCounters.get(address);
+      const state = { sessionState: this.sessionState, messages: { received: { update: c?.updates ?? 0 } } };
+      const afiSafis = c === undefined ? [] : [{ state: { family: { afi: "AFI_IP", safi: "SAFI_UNICAST" }, received: c.received, accepted: c.accepted } }];
+      return { peer: { ...peer, state, afiSafis } };
+    }));
     t.answer("AddPath", (r: Msg) => {
       this.paths.set(prefixOf(r["path"]), field(r, "path") ?? {});
       return { uuid: new Uint8Array(16) };
@@ -135,6 +142,7 @@ export class FakeGobgpd {
     t.answer("ListPolicyAssignment", () => [...this.assignments.values()].map((assignment) => ({ assignment })));
     t.answer("raw:ListPath", (r: Msg) => {
       const family = familyFromApi(r["family"]);
+      if (r["tableType"] === "ADJ_IN") return this.received.filter((x) => x.family === family && x.peer === r["name"]).map((x) => encodeListPath([x]));
       return [...this.paths].filter(([, p]) => familyFromApi(p["family"]) === family).map(([prefix, p]) => {
         const path = decodePath(p);
         const route: RouteUpdate = { family: family ?? "ipv4-unicast", prefix, nextHop: path?.nextHop ?? "", peer: undefined, withdrawal: false, stale: false, best: true };
@@ -155,6 +163,7 @@ export class FakeGobgpd {
     for (const m of [this.peers, this.paths, this.sets, this.policies, this.assignments]) m.clear();
     this.statements.clear();
     this.received = [];
+    this.peerCounters.clear();
   }
 
   /** A client on this fake, with the lean decoder's JSON stand-in. */

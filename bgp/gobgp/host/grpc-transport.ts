@@ -62,53 +62,38 @@ export class GrpcTransport implements GobgpTransport {
 
   list(name: ListMethod, request: Record<string, unknown>): Promise<unknown[]> {
     const m = this.method(name);
-    return new Promise((resolve, reject) => {
-      const out: unknown[] = [];
-      const call = this.client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, request,
-        new Metadata(), { deadline: this.deadline() });
-      call.on("data", (d: unknown) => out.push(d));
-      call.on("error", reject);
-      call.on("end", () => resolve(out));
-    });
+    return this.collect(m, m.responseDeserialize, request);
   }
 
   watch(name: WatchMethod, request: Record<string, unknown>, handlers: StreamHandlers): StreamCall {
     const m = this.method(name);
-    const call: ClientReadableStream<object> = this.client.makeServerStreamRequest(m.path, m.requestSerialize,
-      m.responseDeserialize, request, new Metadata());
-    let done = false;
-    call.on("data", (d: unknown) => {
-      if (!done) handlers.onData(d);
-    });
-    call.on("error", (err: unknown) => {
-      if (done) return;
-      done = true;
-      handlers.onError(err);
-    });
-    call.on("end", () => {
-      if (done) return;
-      done = true;
-      handlers.onEnd();
-    });
-    return { cancel: () => call.cancel() };
+    return this.stream(m, m.responseDeserialize, request, handlers);
   }
 
   listRaw(name: ListMethod, request: Record<string, unknown>): Promise<Uint8Array[]> {
-    const m = this.method(name);
+    return this.collect(this.method(name), raw, request);
+  }
+
+  watchRaw(name: WatchMethod, request: Record<string, unknown>, handlers: RawStreamHandlers): StreamCall {
+    return this.stream(this.method(name), raw, request, handlers);
+  }
+
+  /** A server-streaming call read to its end, within the call deadline. */
+  private collect<T>(m: Method, deserialize: (b: Buffer) => T, request: Record<string, unknown>): Promise<T[]> {
     return new Promise((resolve, reject) => {
-      const out: Uint8Array[] = [];
-      const call = this.client.makeServerStreamRequest(m.path, m.requestSerialize, raw, request, new Metadata(), { deadline: this.deadline() });
-      call.on("data", (d: Uint8Array) => out.push(d));
+      const out: T[] = [];
+      const call = this.client.makeServerStreamRequest(m.path, m.requestSerialize, deserialize, request, new Metadata(), { deadline: this.deadline() });
+      call.on("data", (d: T) => out.push(d));
       call.on("error", reject);
       call.on("end", () => resolve(out));
     });
   }
 
-  watchRaw(name: WatchMethod, request: Record<string, unknown>, handlers: RawStreamHandlers): StreamCall {
-    const m = this.method(name);
-    const call: ClientReadableStream<Uint8Array> = this.client.makeServerStreamRequest(m.path, m.requestSerialize, raw, request, new Metadata());
+  /** A long-lived server-streaming call (no deadline): after an error or the end, nothing more reaches `handlers`. */
+  private stream<T>(m: Method, deserialize: (b: Buffer) => T, request: Record<string, unknown>, handlers: StreamHandlers<T>): StreamCall {
+    const call: ClientReadableStream<T> = this.client.makeServerStreamRequest(m.path, m.requestSerialize, deserialize, request, new Metadata());
     let done = false;
-    call.on("data", (d: Uint8Array) => {
+    call.on("data", (d: T) => {
       if (!done) handlers.onData(d);
     });
     call.on("error", (err: unknown) => {

@@ -6,6 +6,7 @@ import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod 
 import type { IPAMBlock, IPPool, PetrelNode } from "../../../common/api/index.ts";
 import { GROUP, PLURALS, VERSION } from "../../../common/api/index.ts";
 import { PetrelError } from "../../../common/errors.ts";
+import { apiServerMessage } from "../../../common/host/kube-errors.ts";
 import { makeApiClient } from "./api-client.ts";
 import { explainApiFailure, type ApiFailure } from "../api-errors.ts";
 import type { PodInfo } from "../check-model.ts";
@@ -29,21 +30,7 @@ function clientErrorText(err: unknown): string {
 }
 
 export function failureOf(err: unknown): ApiFailure {
-  if (err instanceof ApiException) {
-    const body: unknown = err.body;
-    let message = "";
-    if (typeof body === "string") {
-      try {
-        const parsed = JSON.parse(body) as { message?: unknown };
-        message = typeof parsed.message === "string" ? parsed.message : body.slice(0, 300);
-      } catch {
-        message = body.slice(0, 300);
-      }
-    } else if (body !== null && typeof body === "object" && typeof (body as { message?: unknown }).message === "string") {
-      message = (body as { message: string }).message;
-    }
-    return { status: err.code, message: message || err.message };
-  }
+  if (err instanceof ApiException) return { status: err.code, message: apiServerMessage(err.body, 300) || err.message };
   return { status: undefined, message: clientErrorText(err) };
 }
 

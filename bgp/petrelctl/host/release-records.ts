@@ -1,33 +1,19 @@
 /**
  * Frees allocation records for `ipam check --release-from-report`, on the node, as the agent does:
- * with the CNI plugin's locks held (flock(1), common/allocation-record.ts lockedCommand), first
+ * with the CNI plugin's locks held (common/host/plugin-locks.ts), first
  * the pod's host veth (a missing one is fine), then the record, then fsync of the directory.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { closeSync, fsyncSync, openSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { allocationsDir, decodeRecord, lockedCommand } from "../../../common/allocation-record.ts";
+import { allocationsDir, decodeRecord } from "../../../common/allocation-record.ts";
+import { withPluginLocks as holdPluginLocks } from "../../../common/host/plugin-locks.ts";
 import { hostVethName } from "../../../common/pod-veth.ts";
 import { podRouteProtocol } from "../../../common/route-protocols.ts";
 
-export async function withPluginLocks<T>(stateDir: string, timeoutSeconds: number, fn: () => Promise<T>): Promise<T> {
-  const [file, ...args] = lockedCommand(stateDir, timeoutSeconds, ["sh", "-c", "echo locked; read _"]);
-  const child = spawn(file as string, args, { stdio: ["pipe", "pipe", "pipe"] });
-  const exited = new Promise<number>((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const locked = await new Promise<boolean>((resolve) => {
-    child.stdout.once("data", () => resolve(true));
-    void exited.then(() => resolve(false));
-    child.once("error", () => resolve(false));
-  });
-  if (!locked) throw new Error(`could not take the CNI plugin's locks in ${allocationsDir(stateDir)} within ${timeoutSeconds} s: ${stderr.trim() || "flock(1) exited"}; run as root on the node, with util-linux installed`);
-  try {
-    return await fn();
-  } finally {
-    child.stdin.end();
-    await exited;
-  }
+/** Runs `fn` with the CNI plugin's locks held (common/host/plugin-locks.ts). */
+export function withPluginLocks<T>(stateDir: string, timeoutSeconds: number, fn: () => Promise<T>): Promise<T> {
+  return holdPluginLocks(stateDir, timeoutSeconds, "run as root on the node, with util-linux installed", fn);
 }
 
 export function releaseRecord(stateDir: string, address: string, target: string, netns: string | undefined): void {

@@ -6,6 +6,9 @@
 // counter's count is compared with a kernel listing. A monitor whose netlink socket overflowed
 // (ENOBUFS) misses changes, and a counter that trusts it waits for a count that never comes.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { RouteCounter } from "./route-counter.ts";
 import { exec, execOk, sleep } from "./util.ts";
 
@@ -32,10 +35,15 @@ async function phase(counter: RouteCounter, verb: "add" | "del", target: number)
     const base = i * 4;
     return verb === "add" ? `route add 198.19.${base >> 8}.${base & 255}/30 via 10.99.0.2 proto 89` : `route del 198.19.${base >> 8}.${base & 255}/30`;
   });
+  // A file, not an argument: 10,000 lines are more than one argv string may hold (E2BIG).
+  const dir = mkdtempSync(join(tmpdir(), "petrel-counter-check-"));
+  const file = join(dir, `${verb}.batch`);
+  writeFileSync(file, `${lines.join("\n")}\n`);
   const t = Date.now();
-  const batch = exec(["sh", "-c", `ip -n ${ns} -force -batch - <<'EOF'\n${lines.join("\n")}\nEOF`]);
+  const batch = exec(["ip", "-n", ns, "-force", "-batch", file]);
   busy(stallMs);
   const r = await batch;
+  rmSync(dir, { recursive: true, force: true });
   let reached = true;
   try {
     await counter.waitCount(target, 5000);

@@ -20,6 +20,7 @@ import { startGobgpd, killGobgpd } from "../../support/gobgpd.ts";
 import type { RoutedCluster } from "../../support/routed-cluster.ts";
 import { startBirdNode, birdSessionState, type BirdNode } from "./bird-node.ts";
 import { RouteCounter } from "./route-counter.ts";
+import { runGobgpdAlone, type AloneRound } from "./gobgpd-alone.ts";
 import { type Cleanup, cpuSeconds, memoryMiB, metricValue, sleep, wallMs } from "./util.ts";
 
 export const sourceAddress = "192.0.2.200";
@@ -42,7 +43,7 @@ export interface SideRound {
 export interface ManyRoutesRound {
   petrel: SideRound;
   bird: SideRound;
-  /** node-1's gobgpd had accepted all, ms from node-1's reset call (polled every 100 ms). */
+  /** node-1's gobgpd had accepted all, ms from node-1's reset call (polled every 10 ms). */
   gobgpdAllMs: number;
   first: "petrel" | "bird";
   bystanderMax: number;
@@ -58,6 +59,8 @@ export interface ManyRoutesResult {
   blocksCreateMs: number;
   blocksInPolicyMs: number;
   rounds: ManyRoutesRound[];
+  /** The same bursts to a gobgpd without an agent, beside BIRD (gobgpd-alone.ts): the floor. */
+  alone: AloneRound[];
   /** Where a time came from a kernel listing because `ip monitor` lost changes (route-counter.ts). */
   notes: string[];
   memory: {
@@ -108,7 +111,7 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boo
 
 export async function runManyRoutes(
   cluster: RoutedCluster,
-  opts: { routes: number; rounds: number; concurrency: number; idleWindowS: number },
+  opts: { routes: number; rounds: number; concurrency: number; idleWindowS: number; aloneRounds: number },
   cleanup: Cleanup,
   say: (line: string) => void,
 ): Promise<ManyRoutesResult> {
@@ -216,7 +219,7 @@ export async function runManyRoutes(
           const p = await n1bgp.getPeer(sourceAddress);
           if (p?.state === "Established" && p.prefixes.accepted === opts.routes) return wallMs() - t;
           if (wallMs() - t > 120_000) return NaN;
-          await sleep(100);
+          await sleep(10);
         }
       })();
       const [petrelAt, birdAt] = await Promise.all([petrelCount.waitCount(opts.routes, 120_000), birdCount.waitCount(opts.routes, 120_000)]);
@@ -260,11 +263,19 @@ export async function runManyRoutes(
       await waitFor("the route source's sessions back", 90_000, established);
       await sleep(1000);
     }
+    let alone: AloneRound[] = [];
+    if (opts.aloneRounds > 0) {
+      // node-1 leaves the source: its session must not take a burst meant for the bare gobgpd.
+      await src.deletePeer(n1.address);
+      say(`  the same bursts to a gobgpd without an agent, beside BIRD (${opts.aloneRounds} rounds)`);
+      alone = await runGobgpdAlone({ cluster, src, sourceAddress, sourceAsn, exportAll, bird, birdAddress, birdCount, prefixes }, opts.aloneRounds, say);
+    }
     return {
       routes: opts.routes,
       blocksCreateMs,
       blocksInPolicyMs,
       rounds,
+      alone,
       notes,
       memory: { agentIdle, agentBlocks, agentRoutes, agentHeapRoutesMiB: heap, birdIdle, birdRoutes, gobgpdIdle, gobgpdRoutes },
       idleCpu: { agentEmpty, birdEmpty, agentRoutes: idle.agent, birdRoutes: idle.bird, gobgpdRoutes: idle.gobgpd, emptyWindowS, routesWindowS: opts.idleWindowS },
