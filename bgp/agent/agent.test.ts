@@ -101,15 +101,15 @@ describe("Agent", () => {
       best("198.18.0.0/26", rogue),
       best("0.0.0.0/0", rogue),
     ].map((r) => ({ ...r, peer: rogue, best: false }));
-    // gobgpd took in everything the peer sent: nothing to list.
-    gobgpd.peerCounters.set(rogue, { received: 3, accepted: 3, updates: 2 });
-    gobgpd.received = sent;
+    // Nothing sent yet: nothing to list.
+    gobgpd.peerCounters.set(rogue, { received: 0, accepted: 0, updates: 1 });
     let mark = gobgpd.transport.calls.length;
     await agent.auditPass();
     expect(gobgpd.requestsSince(mark, "raw:ListPath")).toEqual([]);
-    expect(refused).toEqual([]);
-    // It refused all three: the peer's Adj-RIB-In is listed and judged.
-    gobgpd.peerCounters.set(rogue, { received: 3, accepted: 0, updates: 2 });
+    // It sent three, which gobgpd's import policy rejects; gobgpd 3.10 still counts them as
+    // accepted (its counter leaves out AS-path loops only): the Adj-RIB-In is listed and judged.
+    gobgpd.peerCounters.set(rogue, { received: 3, accepted: 3, updates: 2 });
+    gobgpd.received = sent;
     mark = gobgpd.transport.calls.length;
     await agent.auditPass();
     expect(gobgpd.requestsSince(mark, "raw:ListPath")).toMatchObject([{ tableType: "ADJ_IN", name: rogue }]);
@@ -129,7 +129,7 @@ describe("Agent", () => {
     expect(refused).toHaveLength(3);
     // Withdrawn: no longer in force; the counts stay.
     gobgpd.received = sent.filter((r) => r.prefix !== "0.0.0.0/0");
-    gobgpd.peerCounters.set(rogue, { received: 2, accepted: 0, updates: 3 });
+    gobgpd.peerCounters.set(rogue, { received: 2, accepted: 2, updates: 3 });
     await agent.auditPass();
     await agent.statusPass();
     expect(statuses.at(-1)?.refusedRoutes?.map((r) => r.prefix)).toEqual(["198.18.0.0/26", "198.18.1.5/32"]);
@@ -148,7 +148,9 @@ describe("Agent", () => {
     agent.watchBgp();
     await agent.configPass();
     gobgpd.transport.rawStreams[0]?.handlers.onData(encodeWatch({ kind: "routes", routes: [best("198.18.1.0/26", "192.0.2.12")] }));
-    gobgpd.transport.rawStreams[1]?.handlers.onData(encodeWatch({ kind: "routes", routes: [best("198.18.1.0/26", "192.0.2.12"), best("0.0.0.0/0", "192.0.2.13")] }));
+    gobgpd.received = [{ ...best("0.0.0.0/0", "192.0.2.13"), best: false }];
+    gobgpd.peerCounters.set("192.0.2.13", { received: 1, accepted: 1, updates: 1 });
+    await agent.auditPass();
     await agent.routePass();
     const v = await agent.routesView();
     expect(v).toMatchObject({ version: 1, node: "node-a", bgpConfigured: true, routesHeld: false });
@@ -165,8 +167,11 @@ describe("Agent", () => {
   it("drops the refusals of a peer that is no longer configured (gobgpd sends no session event for a deleted peer)", async () => {
     agent.watchBgp();
     await agent.configPass();
-    gobgpd.transport.rawStreams[1]?.handlers.onData(encodeWatch({ kind: "routes", routes: [best("0.0.0.0/0", "192.0.2.13"), best("0.0.0.0/0", "192.0.2.12")] }));
-    expect((await agent.routesView()).refused.map((r) => r.peer)).toEqual(["192.0.2.12", "192.0.2.13"]);
+    gobgpd.received = [{ ...best("0.0.0.0/0", "192.0.2.13"), best: false }, { ...best("0.0.0.0/0", "192.0.2.12"), best: false }];
+    gobgpd.peerCounters.set("192.0.2.13", { received: 1, accepted: 1, updates: 1 });
+    gobgpd.peerCounters.set("192.0.2.12", { received: 1, accepted: 1, updates: 1 });
+    await agent.auditPass();
+    expect((await agent.routesView()).refused.map((r) => r.peer).sort()).toEqual(["192.0.2.12", "192.0.2.13"]);
     view = threeNodeCluster({ nodes: threeNodeCluster().nodes.filter((n) => n.name !== "node-c"), petrelNodes: threeNodeCluster().petrelNodes.filter((p) => p.metadata.name !== "node-c") });
     await agent.configPass();
     expect((await agent.routesView()).refused.map((r) => r.peer)).toEqual(["192.0.2.12"]);

@@ -6,10 +6,13 @@
  * burst 0.34 → 0.50 s, the last best path 30-50 % later; docs/bench-routes.md) and the agent
  * decode it twice.
  *
- * Instead, on a timer and when a session changes, the agent reads each peer's counters: while
- * gobgpd has accepted every path a peer sent (received == accepted) the peer has no refused
- * routes; otherwise, and only when the peer has sent UPDATEs since the last look, its
- * Adj-RIB-In is listed and judged. A refused path is counted once, when it is first seen (or
+ * Instead, on a timer and when a session changes, the agent reads each peer's counters: a peer
+ * that has sent nothing (received == 0) has no refused routes; otherwise, and only when the peer
+ * has sent UPDATEs since the last look (or its counters moved), its Adj-RIB-In is listed and
+ * judged. gobgpd's own "accepted" counter cannot say that nothing was refused: in gobgpd 3.10 it
+ * leaves out only paths with an AS-path loop, not what the import policy rejects (gobgp v3 applies
+ * that on the way to the global RIB, after the Adj-RIB-In count), so a rogue peer whose every
+ * path is rejected shows received == accepted (test/e2e/routed-ops.test.ts). A refused path is counted once, when it is first seen (or
  * its next hop changes); one that is gone, or accepted now, stops being in force. Pure.
  */
 import type { RefusalInput } from "./refusal-log.ts";
@@ -60,7 +63,7 @@ export class ReceivedAudit {
     for (const p of peers) {
       present.add(p.address);
       const had = this.#peers.get(p.address);
-      if (!p.established || p.received <= p.accepted) {
+      if (!p.established || p.received === 0) {
         if (had !== undefined) {
           this.#peers.delete(p.address);
           if (had.refused.size > 0) clear.push({ peer: p.address, prefixes: [...had.refused.keys()] });
