@@ -19,9 +19,11 @@ let statuses: PetrelNodeStatus[];
 let agent: Agent;
 let forwardingChecks: string[];
 let forwardingCheckMs = 0;
+let peerUpdates: string[][];
 
 const metrics: AgentMetrics = {
   routeChanges: () => {}, routes: () => {}, sessions: () => {}, kubeWrite: () => {}, state: () => {}, pass: () => {}, forwarding: () => {},
+  peers: (s) => peerUpdates.push(s.map((p) => `${p.peer} ${p.peerAs} ${p.state}`)),
   refused: (r) => refused.push(r),
 };
 
@@ -33,6 +35,7 @@ beforeEach(() => {
   refused = [];
   statuses = [];
   forwardingChecks = [];
+  peerUpdates = [];
   agent = makeAgent();
 });
 
@@ -142,6 +145,52 @@ describe("Agent", () => {
     await agent.auditPass();
     await agent.statusPass();
     expect(statuses.at(-1)?.refusedRoutes ?? []).toEqual([]);
+  });
+
+  it("its routes view: what it advertises, what it learned and installed, what it refused and why", async () => {
+    agent.watchBgp();
+    await agent.configPass();
+    gobgpd.transport.rawStreams[0]?.handlers.onData(encodeWatch({ kind: "routes", routes: [best("198.18.1.0/26", "192.0.2.12")] }));
+    gobgpd.received = [{ ...best("0.0.0.0/0", "192.0.2.13"), best: false }];
+    gobgpd.peerCounters.set("192.0.2.13", { received: 1, accepted: 1, updates: 1 });
+    await agent.auditPass();
+    await agent.routePass();
+    const v = await agent.routesView();
+    expect(v).toMatchObject({ version: 1, node: "node-a", bgpConfigured: true, routesHeld: false });
+    expect(v.peers.map((p) => [p.address, p.kind, p.state])).toEqual([["192.0.2.12", "NodeMesh", "Established"], ["192.0.2.13", "NodeMesh", "Established"]]);
+    expect(v.advertised).toEqual([
+      { prefix: "198.18.0.0/26", nextHop: "192.0.2.11", kind: "block" },
+      { prefix: "198.18.0.64/26", nextHop: "192.0.2.11", kind: "block" },
+    ]);
+    expect(v.learned).toEqual([{ prefix: "198.18.1.0/26", peer: "192.0.2.12", nextHop: "192.0.2.12", stale: false, state: "installed", kernelGateway: "192.0.2.12" }]);
+    expect(v.refused).toEqual([expect.objectContaining({ peer: "192.0.2.13", prefix: "0.0.0.0/0", nextHop: "192.0.2.13", reason: "default_route", times: 1 })]);
+    expect(v.refusedTotals).toEqual({ default_route: 1 });
+  });
+
+  it("drops the refusals of a peer that is no longer configured (gobgpd sends no session event for a deleted peer)", async () => {
+    agent.watchBgp();
+    await agent.configPass();
+    gobgpd.received = [{ ...best("0.0.0.0/0", "192.0.2.13"), best: false }, { ...best("0.0.0.0/0", "192.0.2.12"), best: false }];
+    gobgpd.peerCounters.set("192.0.2.13", { received: 1, accepted: 1, updates: 1 });
+    gobgpd.peerCounters.set("192.0.2.12", { received: 1, accepted: 1, updates: 1 });
+    await agent.auditPass();
+    expect((await agent.routesView()).refused.map((r) => r.peer).sort()).toEqual(["192.0.2.12", "192.0.2.13"]);
+    view = threeNodeCluster({ nodes: threeNodeCluster().nodes.filter((n) => n.name !== "node-c"), petrelNodes: threeNodeCluster().petrelNodes.filter((p) => p.metadata.name !== "node-c") });
+    await agent.configPass();
+    expect((await agent.routesView()).refused.map((r) => r.peer)).toEqual(["192.0.2.12"]);
+    expect((await agent.routesView()).refusedTotals).toEqual({ default_route: 2 });
+  });
+
+  it("hands the configured peers and their sessions to the per-peer metrics on every status pass", async () => {
+    agent.watchBgp();
+    await agent.configPass();
+    await agent.statusPass();
+    expect(peerUpdates.at(-1)).toEqual(["192.0.2.12 64512 Established", "192.0.2.13 64512 Established"]);
+    // A session event: gobgpd's sessions are read again on the next pass.
+    gobgpd.sessionState = "ACTIVE";
+    gobgpd.transport.rawStreams[1]?.handlers.onData(encodeWatch({ kind: "peer", peer: "192.0.2.12", state: "Active", event: "state" }));
+    await agent.statusPass();
+    expect(peerUpdates.at(-1)).toEqual(["192.0.2.12 64512 Active", "192.0.2.13 64512 Active"]);
   });
 
   it("checks forwarding before it is ready and on every status pass, and reports it", async () => {

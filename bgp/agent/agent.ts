@@ -10,6 +10,7 @@
  * - status pass: its own timer and triggers (status-reporter.ts).
  */
 import type { IPAMBlock, PetrelNodeStatus } from "../../common/api/index.ts";
+import type { RoutesView } from "../../common/bgp-routes.ts";
 import { blockNodeLabel, blockPoolLabel, cidrOfBlockName } from "../../common/block-name.ts";
 import { canonicalJson } from "../../common/canonical-json.ts";
 import { formatCidr } from "../../common/cidr.ts";
@@ -18,7 +19,7 @@ import type { Logger } from "../../common/logger.ts";
 import type { LoopPassResult } from "../../common/reconcile-loop.ts";
 import type { GobgpClient } from "../gobgp/client.ts";
 import { GobgpError } from "../gobgp/grpc-error.ts";
-import type { RouteUpdate, RouteWatchEvent, WatchHandle } from "../gobgp/types.ts";
+import type { PeerStatus, RouteUpdate, RouteWatchEvent, WatchHandle } from "../gobgp/types.ts";
 import { BlockIndex } from "./block-index.ts";
 import { describeIgnored, routeBounds, type RouteBounds } from "./cidr-bounds.ts";
 import type { ClusterView } from "./cluster-view.ts";
@@ -31,8 +32,10 @@ import { NodeAddressBook } from "./node-addresses.ts";
 import { RefusalLog } from "./refusal-log.ts";
 import { ReceivedAudit } from "./received-audit.ts";
 import { RouteEngine, type RouteEngineMetrics } from "./route-engine.ts";
+import { routesView } from "./routes-view.ts";
 import type { KernelPort } from "./route-plan.ts";
 import { blockProblem, judgeRoute, type RefusalReason, type TrustInputs } from "./route-trust.ts";
+import { peerSamples, type PeerSample } from "./peer-sessions.ts";
 import { SessionSettle } from "./session-settle.ts";
 import { BlocksFile, readPasswords } from "./node-inputs.ts";
 import { StatusReporter } from "./status-reporter.ts";
@@ -89,7 +92,10 @@ export interface AgentSettings {
 export interface AgentMetrics extends RouteEngineMetrics {
   sessions(states: readonly string[]): void;
   kubeWrite(kind: "node-status" | "block-status"): void;
-  refused(reason: RefusalReason): void;
+  /** A refusal counted, by reason and by the peer that sent it ("" when unknown). */
+  refused(reason: RefusalReason, peer: string): void;
+  /** The configured peers and their sessions, after every status pass. */
+  peers(samples: readonly PeerSample[]): void;
   state(s: { held: boolean; settling: boolean; bestPaths: number; refusalsActive: number; cidrsIgnored: number }): void;
   forwarding(readings: readonly ForwardingReading[]): void;
   pass(kind: "config" | "route" | "full" | "status"): void;
@@ -158,7 +164,7 @@ export class Agent {
     this.#blocks = new BlockIndex(this.#bounds);
     this.#refusals = new RefusalLog(ports.log, {
       now: this.#now,
-      onCounted: (r) => metrics?.refused(r),
+      onCounted: (r, peer) => metrics?.refused(r, peer),
       onChange: () => {
         this.triggers.status();
         this.#publishState();
@@ -199,6 +205,7 @@ export class Agent {
       now: this.#now,
       onWrite: (k) => metrics?.kubeWrite(k),
       onSessions: (s) => metrics?.sessions(s),
+      onPeers: (peers, sessions) => metrics?.peers(peerSamples(peers, sessions, this.#refusals.activeByPeer())),
     }, { nodeName: settings.nodeName, statusIntervalMs: settings.statusIntervalMs, heartbeatMs: settings.heartbeatMs, countsRefreshMs: Math.min(30_000, settings.heartbeatMs) });
   }
 
@@ -418,6 +425,10 @@ export class Agent {
           this.#settleUntilSessionsUp();
         }
         this.#bgpConfigured = true;
+        // A peer gobgpd no longer has (its BGPPeer deleted) sent its last word: gobgpd sends no
+        // session event for a deleted peer, so its refusals would otherwise stay in force.
+        const wantedPeers = new Set(d.peers.map((p) => p.address));
+        for (const peer of this.#refusals.activeByPeer().keys()) if (!wantedPeers.has(peer)) this.#refusals.clearPeer(peer);
       } catch (err) {
         clean = false;
         this.#allSetsChanged = true;
@@ -540,6 +551,39 @@ export class Agent {
       bestPaths: this.#engine.best.size,
       refusalsActive: this.#refusals.activeCount,
       cidrsIgnored: this.#bounds.ignored.length,
+    });
+  }
+
+  /**
+   * What `petrelctl bgp routes` shows (served at /bgp/routes): made from what the agent already
+   * holds, plus one ListPeer for the sessions' current state and counts.
+   */
+  async routesView(): Promise<RoutesView> {
+    let sessions: PeerStatus[] = [];
+    let gobgpdError: string | undefined;
+    if (this.#bgpConfigured) {
+      try {
+        sessions = await this.#p.bgp.listPeers();
+      } catch (err) {
+        gobgpdError = `cannot read gobgpd's sessions: ${errorMessage(err)}`;
+      }
+    }
+    return routesView({
+      node: this.#s.nodeName,
+      now: this.#now(),
+      bgpConfigured: this.#bgpConfigured,
+      routesHeld: !this.#engine.verified,
+      settling: this.#engine.settling,
+      ...(gobgpdError === undefined ? {} : { gobgpdError }),
+      peers: peerSamples(this.#desired?.peers ?? [], sessions, this.#refusals.activeByPeer()),
+      advertised: this.#sync.advertisedPaths(),
+      ownBlocks: new Set(this.#desired?.ownBlocks ?? []),
+      best: this.#engine.best.values(),
+      kernel: this.#engine.kernelTable,
+      engineRefusals: this.#engine.refusals(),
+      refusals: this.#refusals.active(),
+      refusalsDropped: this.#refusals.dropped,
+      refusedTotals: this.#refusals.totals(),
     });
   }
 

@@ -36,6 +36,19 @@ function pathKey(p: { prefix: string; nextHop: string; communities?: readonly st
   return JSON.stringify([p.prefix, p.nextHop, [...(p.communities ?? [])].sort(), [...(p.largeCommunities ?? [])].sort()]);
 }
 
+export interface AppliedPath {
+  readonly prefix: string;
+  readonly nextHop: string;
+  readonly communities: readonly string[];
+  readonly largeCommunities: readonly string[];
+}
+
+/** The path a key stands for (pathKey's inverse). */
+function pathOfKey(key: string): AppliedPath {
+  const [prefix, nextHop, communities, largeCommunities] = JSON.parse(key) as [string, string, string[], string[]];
+  return { prefix, nextHop, communities, largeCommunities };
+}
+
 /** An exact prefix-set entry is stored as its CIDR, anything else with its range (so it never matches). */
 function entryKey(e: { prefix: string; maskLengthMin?: number; maskLengthMax?: number }): string {
   const len = Number(e.prefix.slice(e.prefix.indexOf("/") + 1));
@@ -93,6 +106,11 @@ export class GobgpSync {
   /** Prefixes this node advertises (its local paths in gobgpd, as applied). */
   advertised(): string[] {
     return [...(this.#applied?.paths.keys() ?? [])].sort();
+  }
+
+  /** The paths this node originates, as applied (prefix, next hop, communities). */
+  advertisedPaths(): AppliedPath[] {
+    return [...(this.#applied?.paths.values() ?? [])].map(pathOfKey).sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
   }
 
   async apply(input: SyncInput): Promise<SyncResult> {

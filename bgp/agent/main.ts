@@ -3,6 +3,7 @@
  * the agent, plus the health server. Four loops (agent.ts): config (cluster changes), routes
  * (best-path changes), full (the slow anti-entropy comparison) and status (its own timer).
  */
+import { routesViewPath } from "../../common/bgp-routes.ts";
 import { InvalidInputError, errorMessage } from "../../common/errors.ts";
 import { startHealthServer } from "../../common/host/health-server.ts";
 import { KubeRest, loadKubeRestConfig } from "../../common/host/kube-rest.ts";
@@ -124,6 +125,8 @@ async function main(): Promise<void> {
   const server = await startHealthServer(options.healthAddress, metrics.registry, {
     healthz: () => undefined,
     readyz: () => agent.readiness(),
+    // petrelctl bgp routes --local (common/bgp-routes.ts).
+    localViews: { [routesViewPath]: () => agent.routesView() },
   });
   log.info("starting", { gobgp: options.gobgpAddress, stateDir: options.stateDir, netns: options.netns ?? "(own)" });
   void cluster.start();

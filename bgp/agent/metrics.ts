@@ -1,11 +1,12 @@
-/** The agent's Prometheus metrics (prom-client), on their own registry. Listed in docs/agent.md. */
+/** The agent's Prometheus metrics (prom-client), on their own registry. Listed in docs/metrics.md. */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { AgentMetrics } from "./agent.ts";
 import { inconsistencyKinds } from "./ipam-consistency.ts";
+import { goneLabelSets, peerLabels, stateValues, uptimeSeconds, type PeerSample } from "./peer-sessions.ts";
 import type { PodGcMetrics } from "./pod-gc.ts";
 import { refusalReasons } from "./route-trust.ts";
 
-export function createAgentMetrics(node: string): AgentMetrics & PodGcMetrics & { registry: Registry } {
+export function createAgentMetrics(node: string, now: () => number = Date.now): AgentMetrics & PodGcMetrics & { registry: Registry } {
   const registry = new Registry();
   registry.setDefaultLabels({ node });
   collectDefaultMetrics({ register: registry, prefix: "petrel_agent_" });
@@ -28,6 +29,27 @@ export function createAgentMetrics(node: string): AgentMetrics & PodGcMetrics & 
     registers: [registry],
   });
   const released = new Counter({ name: "petrel_agent_ipam_released_addresses_total", help: "Addresses of pods that were gone (no CNI DEL) freed by the agent.", registers: [registry] });
+  // Per peer (the peers the node is configured with): labels peer (address) and peer_as. A peer
+  // that goes away takes its series with it.
+  const peerLabelNames = ["peer", "peer_as"] as const;
+  const peerState = new Gauge({ name: "petrel_agent_bgp_peer_state", help: "1 for the BGP session's current FSM state (Idle, Connect, Active, OpenSent, OpenConfirm, Established), 0 for the others; per configured peer.", labelNames: [...peerLabelNames, "state"], registers: [registry] });
+  let peers: readonly PeerSample[] = [];
+  new Gauge({
+    name: "petrel_agent_bgp_peer_uptime_seconds",
+    help: "Seconds since the BGP session reached Established; 0 while it is not Established.",
+    labelNames: peerLabelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const at = now();
+      for (const p of peers) this.set(peerLabels(p), uptimeSeconds(p, at));
+    },
+  });
+  const peerReceived = new Gauge({ name: "petrel_agent_bgp_peer_routes_received", help: "Prefixes the peer has sent and not withdrawn, before the import policy (gobgpd's adj-RIB-in); those refused are in petrel_agent_bgp_peer_refused_routes.", labelNames: peerLabelNames, registers: [registry] });
+  const peerRefusedNow = new Gauge({ name: "petrel_agent_bgp_peer_refused_routes", help: "Announcements from the peer refused by route trust and still in force (not withdrawn).", labelNames: peerLabelNames, registers: [registry] });
+  const peerAdvertised = new Gauge({ name: "petrel_agent_bgp_peer_routes_advertised", help: "Prefixes advertised to the peer.", labelNames: peerLabelNames, registers: [registry] });
+  const peerRefused = new Counter({ name: "petrel_agent_bgp_peer_routes_refused_total", help: "Route announcements from the peer refused by route trust (by reason: petrel_agent_routes_refused_total).", labelNames: peerLabelNames, registers: [registry] });
+  const peerGauges = [peerReceived, peerRefusedNow, peerAdvertised];
   released.inc(0);
   for (const reason of refusalReasons) refused.inc({ reason }, 0);
   for (const op of ["add", "replace", "remove"]) changes.inc({ op }, 0);
@@ -38,7 +60,29 @@ export function createAgentMetrics(node: string): AgentMetrics & PodGcMetrics & 
       routes.set({ kind: "blackhole" }, c.blackhole);
     },
     routeChanges: (op, n) => changes.inc({ op }, n),
-    refused: (reason) => refused.inc({ reason }),
+    refused: (reason, peer) => {
+      refused.inc({ reason });
+      // Only a configured peer has series (an unknown sender would make one nobody removes).
+      const p = peers.find((x) => x.peer === peer);
+      if (p !== undefined) peerRefused.inc(peerLabels(p));
+    },
+    peers: (samples) => {
+      const before = peers.map(peerLabels);
+      for (const gone of goneLabelSets(before, samples.map(peerLabels))) {
+        for (const s of stateValues("Idle")) peerState.remove({ ...gone, state: s.state });
+        for (const g of peerGauges) g.remove(gone);
+        peerRefused.remove(gone);
+      }
+      for (const p of samples) {
+        const labels = peerLabels(p);
+        for (const s of stateValues(p.state)) peerState.set({ ...labels, state: s.state }, s.value);
+        peerReceived.set(labels, p.received);
+        peerRefusedNow.set(labels, p.refused);
+        peerAdvertised.set(labels, p.advertised);
+        peerRefused.inc(labels, 0);
+      }
+      peers = samples;
+    },
     state: (s) => {
       held.set(s.held ? 1 : 0);
       settling.set(s.settling ? 1 : 0);

@@ -31,6 +31,19 @@ describe("RefusalLog", () => {
     ]);
   });
 
+  it("says which peer each counted refusal came from, and how many of each peer's are in force", () => {
+    const seen: string[] = [];
+    const r = new RefusalLog(log, { now: () => now, onCounted: (reason, peer) => seen.push(`${peer} ${reason}`) });
+    r.record(rogue("198.18.0.64/26"), "received");
+    r.record(rogue("0.0.0.0/0", "default_route"), "received");
+    r.record({ ...rogue("198.18.1.0/26"), peer: "192.0.2.12" }, "received");
+    r.record({ ...rogue("198.18.2.0/26", "kernel_route_exists"), peer: "" }, "best");
+    expect(seen).toEqual(["192.0.2.250 wrong_next_hop", "192.0.2.250 default_route", "192.0.2.12 wrong_next_hop", " kernel_route_exists"]);
+    expect(r.activeByPeer()).toEqual(new Map([["192.0.2.250", 2], ["192.0.2.12", 1]]));
+    r.clearPeer("192.0.2.250");
+    expect(r.activeByPeer()).toEqual(new Map([["192.0.2.12", 1]]));
+  });
+
   it("counts once what both the received-routes watch and the engine refuse", () => {
     refusals.record(rogue("198.18.0.64/26"), "received");
     refusals.record(rogue("198.18.0.64/26"), "best");

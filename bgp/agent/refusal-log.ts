@@ -41,8 +41,8 @@ export interface RefusalLogOptions {
   readonly maxActive?: number;
   /** At most one log line per peer and reason this often. Default 60 s. */
   readonly logIntervalMs?: number;
-  /** A refusal was counted (for the metric). */
-  readonly onCounted?: (reason: RefusalReason) => void;
+  /** A refusal was counted (for the metrics: by reason, and by peer; peer "" when unknown). */
+  readonly onCounted?: (reason: RefusalReason, peer: string) => void;
   /** The refusals in force changed (for status). */
   readonly onChange?: () => void;
 }
@@ -89,7 +89,7 @@ export class RefusalLog {
     }
     if (!duplicate) {
       this.#totals.set(r.reason, (this.#totals.get(r.reason) ?? 0) + 1);
-      this.#onCounted?.(r.reason);
+      this.#onCounted?.(r.reason, r.peer);
       this.#maybeLog(r, now);
     }
     this.#onChange?.();
@@ -158,6 +158,13 @@ export class RefusalLog {
     const all = [...this.#active.values()].map((e) => e.value);
     all.reverse();
     return all.slice(0, limit);
+  }
+
+  /** Refusals in force by the peer that sent them (those of an unknown sender left out). */
+  activeByPeer(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const e of this.#active.values()) if (e.value.peer !== "") out.set(e.value.peer, (out.get(e.value.peer) ?? 0) + 1);
+    return out;
   }
 
   get activeCount(): number {

@@ -121,6 +121,11 @@ export class RouteEngine {
     return this.#kernel?.size ?? 0;
   }
 
+  /** The kernel's Petrel routes by prefix (as cached; undefined before the first listing). */
+  get kernelTable(): ReadonlyMap<string, KernelRoute> | undefined {
+    return this.#kernel;
+  }
+
   /** Petrel routes in the kernel by kind (as cached). */
   get counts(): { readonly via: number; readonly blackhole: number } {
     return this.#counts;

@@ -50,6 +50,8 @@ export interface StatusPorts {
   readonly now: () => number;
   readonly onWrite?: (kind: "node-status" | "block-status") => void;
   readonly onSessions?: (states: readonly string[]) => void;
+  /** After every pass: the configured peers and gobgpd's sessions as last read (none while BGP is not up). */
+  readonly onPeers?: (peers: readonly DesiredPeer[], sessions: readonly PeerStatus[]) => void;
 }
 
 export interface StatusSettings {
@@ -134,6 +136,7 @@ export class StatusReporter {
         this.#p.log.debug("cannot read gobgpd's sessions for the status", { error: errorMessage(err) });
       }
     }
+    this.#p.onPeers?.(source.peers, this.#sessions);
     const pn = source.petrelNode;
     if (pn === undefined) return { clean, wakeAfterMs: wake }; // the controller creates it
     const previous = this.#lastWritten ?? pn.status;

@@ -14,10 +14,12 @@ import { basename } from "node:path";
 import { errorMessage } from "../../common/errors.ts";
 import { loadKubeConfig } from "../../common/host/kube-config.ts";
 import { parseIpFlag, renderAddressReport } from "./address-report.ts";
+import { parseAgentAddress, renderBgpRoutes, routesExitCode } from "./bgp-routes.ts";
 import { checkReport, renderCheck } from "./check-report.ts";
 import { connectivityReport, renderConnectivity } from "./connectivity.ts";
 import { complete, completionScript, SHELLS, type CommandSpec, type Shell } from "./completion.ts";
 import { lookupAddress } from "./host/address-lookup.ts";
+import { AgentUnreachableError, collectRoutes, fetchLocalRoutes } from "./host/bgp-routes.ts";
 import { probe, readyPeers, serve } from "./host/connectivity.ts";
 import { collectDiags } from "./host/diags.ts";
 import { KubeOpsReader } from "./host/kube-ops-read.ts";
@@ -125,6 +127,42 @@ function program(): Command {
       }
       const report = nodeStatusReport(nodes, new Date(), staleAfterMs);
       emit(format, report, (wide) => renderNodeStatus(report, wide));
+    });
+
+  root
+    .command("bgp")
+    .description("BGP routes of the nodes")
+    .command("routes")
+    .description("per node (or one): its BGP sessions, what it advertises, what it learned and whether its kernel has the route, and what it refused and why; from each node's agent through kubectl exec (exit 1 when a node could not be asked)")
+    .addOption(outputOption())
+    .option("--node <name>", "only this node (its Kubernetes name)")
+    .option("--local", "ask the agent on this host directly (on the node as root, or in its Petrel pod); needs no API access")
+    .option("--agent-address <host:port>", "with --local: the agent's --health-address as seen from here (default 127.0.0.1:9095)")
+    .option("--exec-timeout <duration>", "how long each node may take to answer", "20s")
+    .option("--timeout <duration>", "give up on the whole command after this long", "2m")
+    .action(async (opts: { output: string; node?: string; local?: boolean; agentAddress?: string; execTimeout: string; timeout: string }, cmd: Command) => {
+      const format = outputFormat(opts.output);
+      if (opts.local !== true) {
+        if (opts.agentAddress !== undefined) fail("--agent-address: only with --local (from elsewhere petrelctl finds each agent through its pod)");
+        const execTimeoutMs = positiveDuration(opts.execTimeout, "--exec-timeout");
+        const { ops } = connectAll(cmd, positiveDuration(opts.timeout, "--timeout"));
+        const report = await collectRoutes(ops, { node: opts.node, kubectl: kubectlTarget(cmd), execTimeoutMs });
+        emit(format, report, (wide) => renderBgpRoutes(report, wide));
+        process.exitCode = routesExitCode(report);
+        return;
+      }
+      const address = parseAgentAddress(opts.agentAddress ?? "127.0.0.1:9095");
+      let routes;
+      try {
+        routes = await fetchLocalRoutes(address, positiveDuration(cmd.optsWithGlobals<Globals>().requestTimeout, "--request-timeout"));
+      } catch (err) {
+        if (!(err instanceof AgentUnreachableError)) throw err;
+        process.stderr.write(`petrelctl: ${err.message}\n`);
+        process.exit(EXIT_FINDINGS);
+      }
+      if (opts.node !== undefined && routes.node !== opts.node) fail(`--node: the agent at ${address} is node "${routes.node}", not "${opts.node}"; run on ${opts.node}, or leave --local out`);
+      const report = { nodes: [{ node: routes.node, routes }] };
+      emit(format, report, (wide) => renderBgpRoutes(report, wide));
     });
 
   const ipam = root.command("ipam").description("Pools, blocks and address allocations");

@@ -7,6 +7,8 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AddressReport } from "../../bgp/petrelctl/address-report.ts";
+import type { BgpRoutesReport } from "../../bgp/petrelctl/bgp-routes.ts";
+import type { RoutesView } from "../../common/bgp-routes.ts";
 import { block, pool } from "../../bgp/petrelctl/testing/objects.ts";
 import { petrelCache } from "../rig/binaries.ts";
 import { KubeRig, runProcess, type ProcessResult } from "../rig/rig.ts";
@@ -39,6 +41,18 @@ const r = (): KubeRig => {
 const ctl = (args: readonly string[]): Promise<ProcessResult> =>
   runProcess("env", ["-u", "KUBECONFIG", `KUBECTL=${join(r().binDir, "kubectl")}`, join(bin, "petrelctl"), `--kubeconfig=${r().kubeconfigPath}`, ...args]);
 
+// An agent's health port that nothing else on the machine uses (the node's namespace is its own anyway).
+const agentPort = 19095;
+const routesServer = `require("http").createServer((q, s) => { const ok = q.url === "/bgp/routes"; s.writeHead(ok ? 200 : 404, { "content-type": "application/json" }); s.end(ok ? process.env.ROUTES_VIEW : "{}"); }).listen(${agentPort}, "127.0.0.1")`;
+const standInView: RoutesView = {
+  version: 1, node: nodeName, generatedAt: "2026-01-02T03:04:05Z", bgpConfigured: true, routesHeld: false, settling: false,
+  peers: [{ address: "192.0.2.254", asn: 65000, kind: "GlobalPeer", source: "BGPPeer tor", state: "Established", uptimeSeconds: 65, received: 1, refused: 0, advertised: 1 }],
+  advertised: [{ prefix: "198.18.0.0/26", nextHop: "198.51.100.2", kind: "block" }],
+  learned: [{ prefix: "198.18.0.64/26", peer: "192.0.2.254", nextHop: "192.0.2.254", stale: false, state: "installed", kernelGateway: "192.0.2.254" }],
+  refused: [{ peer: "192.0.2.254", prefix: "0.0.0.0/0", nextHop: "192.0.2.254", reason: "default_route", detail: "a default route", times: 1, firstSeen: "2026-01-02T03:04:00Z", lastSeen: "2026-01-02T03:04:00Z" }],
+  refusedDropped: 0, refusedTotals: { default_route: 1 },
+};
+
 beforeAll(async () => {
   say("building the images (helm/images/build.sh reuses images whose inputs did not change)");
   const build = await runProcess(join(repoRoot, "helm", "images", "build.sh"), ["--oci-dir", imageDir, "--only", "node"]);
@@ -58,7 +72,9 @@ beforeAll(async () => {
   await r().kubectlOk(["apply", "-f", "-"], JSON.stringify(pool("default", "198.18.0.0/16")));
   await r().kubectlOk(["apply", "-f", "-"], JSON.stringify(block("198.18.0.0/26", nodeName, "default")));
   // "Petrel's node pod" as far as petrelctl can tell: the chart's labels, a container named
-  // agent with --state-dir, host network; here it only sleeps, with one allocation record.
+  // agent with --state-dir and --health-address, host network; here it only sleeps, with one
+  // allocation record, and serves a routes view (as the agent would at /bgp/routes) with the
+  // image's Node on the node's loopback.
   await r().kubectlOk(["apply", "-f", "-"], JSON.stringify({
     apiVersion: "v1", kind: "Pod",
     metadata: { name: "petrel-node-x", namespace: NS, labels: { "app.kubernetes.io/name": "petrel", "app.kubernetes.io/component": "node" } },
@@ -66,7 +82,8 @@ beforeAll(async () => {
       nodeName, hostNetwork: true, terminationGracePeriodSeconds: 1, tolerations: [{ operator: "Exists" }],
       containers: [{
         name: "agent", image: `localhost/petrel/node:${version}`, imagePullPolicy: "Never",
-        command: ["/bin/sh", "-c", "mkdir -p /tmp/state/allocations && ln -sf petrel/c0ffee/eth0 /tmp/state/allocations/198.18.0.5 && echo agent stand-in up && exec sleep infinity", "sh", "--state-dir=/tmp/state"],
+        command: ["/bin/sh", "-c", `mkdir -p /tmp/state/allocations && ln -sf petrel/c0ffee/eth0 /tmp/state/allocations/198.18.0.5 && (node -e '${routesServer}' &) && echo agent stand-in up && exec sleep infinity`, "sh", "--state-dir=/tmp/state", `--health-address=0.0.0.0:${agentPort}`],
+        env: [{ name: "ROUTES_VIEW", value: JSON.stringify(standInView) }],
         // As the chart's agent: nft needs NET_ADMIN to list the ruleset.
         securityContext: { capabilities: { add: ["NET_ADMIN"] } },
       }],
@@ -113,6 +130,19 @@ test("diags: the node's routes, nft ruleset, state and versions, and the pod's l
   expect([res.status, files.some((f) => f.endsWith("/errors.txt"))]).toEqual([0, false]);
 });
 
+test("bgp routes --node: the pod's petrelctl reads its agent's routes view on the node's loopback; petrelctl checks and renders it", async () => {
+  const res = await ctl(["bgp", "routes", "--node", nodeName, "-o", "json"]);
+  say(`bgp routes -o json: ${res.status} ${res.stderr}`);
+  expect([res.status, res.stderr]).toEqual([0, ""]);
+  expect(JSON.parse(res.stdout) as BgpRoutesReport).toEqual({ nodes: [{ node: nodeName, routes: standInView }] });
+  const table = await ctl(["bgp", "routes"]);
+  say(`bgp routes:\n${table.stdout}`);
+  expect(table.status).toBe(0);
+  expect(table.stdout).toMatch(/^exec-node +192\.0\.2\.254 +65000 +GlobalPeer +Established +65s +1 +0 +1$/m);
+  expect(table.stdout).toMatch(/^exec-node +198\.18\.0\.64\/26 +192\.0\.2\.254 +192\.0\.2\.254 +installed$/m);
+  expect(table.stdout).toMatch(/^exec-node +0\.0\.0\.0\/0 +192\.0\.2\.254 +192\.0\.2\.254 +default_route +1 +5s ago$/m);
+});
+
 test("a node whose kubelet does not answer: the command says which node and exits 1", async () => {
   // Stop the kubelet and its containerd: the API still has the pod, exec has nobody to reach.
   await node?.stop();
@@ -122,4 +152,8 @@ test("a node whose kubelet does not answer: the command says which node and exit
   say(`ipam show --ip after the kubelet stopped: ${res.status}\n${res.stdout}${res.stderr}`);
   expect(res.status).toBe(1);
   expect(res.stdout).toMatch(/WARNING: no facts from node exec-node: kubectl exec into petrel-system\/petrel-node-x on exec-node (failed|gave no answer within 10 s)/);
+  const routes = await ctl(["bgp", "routes", "--node", nodeName, "--exec-timeout", "10s"]);
+  say(`bgp routes after the kubelet stopped: ${routes.status}\n${routes.stdout}${routes.stderr}`);
+  expect(routes.status).toBe(1);
+  expect(routes.stdout).toMatch(/^WARNING: exec-node: not asked: kubectl exec into petrel-system\/petrel-node-x on exec-node (failed|gave no answer within 10 s)/);
 }, 60_000);
