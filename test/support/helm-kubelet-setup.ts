@@ -13,6 +13,7 @@ import { containsAddress, parseAddress, parseCidr } from "../../common/cidr.ts";
 import { agentRouteProtocol } from "../../common/route-protocols.ts";
 import { petrelCache } from "../rig/binaries.ts";
 import { runProcess } from "../rig/rig.ts";
+import { waitFor } from "./kubelet-cluster.ts";
 import { KubeletNode } from "./kubelet-node.ts";
 import { NetnsSet } from "./netns.ts";
 import { NodeNetns } from "./node-netns.ts";
@@ -40,15 +41,8 @@ export interface AgentNodeState {
   readonly natTable: boolean;
 }
 
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(500);
-  }
-}
+// The kubelet rigs' one poll-until-defined helper (500 ms), not a copy.
+export { waitFor };
 
 export function agentNodeState(netns: string): AgentNodeState {
   const via: string[] = [];
