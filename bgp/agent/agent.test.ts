@@ -112,10 +112,13 @@ describe("Agent", () => {
     let mark = gobgpd.transport.calls.length;
     await agent.auditPass();
     expect(gobgpd.requestsSince(mark, "raw:ListPath")).toEqual([]);
-    // It sent three: its Adj-RIB-In is listed and judged.
+    // It sent three: not listed while its counter still moves, then listed and judged once.
     gobgpd.received = sent;
     gobgpd.peerCounters.set(rogue, { received: 3, accepted: 3, updates: 2 });
     mark = gobgpd.transport.calls.length;
+    await agent.auditPass();
+    expect(gobgpd.requestsSince(mark, "raw:ListPath")).toEqual([]);
+    expect(refused).toEqual([]);
     await agent.auditPass();
     expect(gobgpd.requestsSince(mark, "raw:ListPath")).toMatchObject([{ tableType: "ADJ_IN", name: rogue }]);
     expect(refused).toEqual(["longer_than_block", "own_block", "default_route"]);
@@ -136,12 +139,14 @@ describe("Agent", () => {
     gobgpd.received = sent.filter((r) => r.prefix !== "0.0.0.0/0");
     gobgpd.peerCounters.set(rogue, { received: 2, accepted: 2, updates: 3 });
     await agent.auditPass();
+    await agent.auditPass();
     await agent.statusPass();
     expect(statuses.at(-1)?.refusedRoutes?.map((r) => r.prefix)).toEqual(["198.18.0.0/26", "198.18.1.5/32"]);
     expect(statuses.at(-1)?.routes?.refused).toBe(3);
     // All withdrawn: nothing left to list; the refusals end.
     gobgpd.received = [];
     gobgpd.peerCounters.set(rogue, { received: 0, accepted: 0, updates: 4 });
+    await agent.auditPass();
     await agent.auditPass();
     await agent.statusPass();
     expect(statuses.at(-1)?.refusedRoutes ?? []).toEqual([]);
@@ -153,7 +158,8 @@ describe("Agent", () => {
     gobgpd.transport.rawStreams[0]?.handlers.onData(encodeWatch({ kind: "routes", routes: [best("198.18.1.0/26", "192.0.2.12")] }));
     gobgpd.received = [{ ...best("0.0.0.0/0", "192.0.2.13"), best: false }];
     gobgpd.peerCounters.set("192.0.2.13", { received: 1, accepted: 1, updates: 1 });
-    await agent.auditPass();
+    await agent.auditPass(); // first look at the counter
+    await agent.auditPass(); // it stood still: listed
     await agent.routePass();
     const v = await agent.routesView();
     expect(v).toMatchObject({ version: 1, node: "node-a", bgpConfigured: true, routesHeld: false });
@@ -173,6 +179,7 @@ describe("Agent", () => {
     gobgpd.received = [{ ...best("0.0.0.0/0", "192.0.2.13"), best: false }, { ...best("0.0.0.0/0", "192.0.2.12"), best: false }];
     gobgpd.peerCounters.set("192.0.2.13", { received: 1, accepted: 1, updates: 1 });
     gobgpd.peerCounters.set("192.0.2.12", { received: 1, accepted: 1, updates: 1 });
+    await agent.auditPass();
     await agent.auditPass();
     expect((await agent.routesView()).refused.map((r) => r.peer).sort()).toEqual(["192.0.2.12", "192.0.2.13"]);
     view = threeNodeCluster({ nodes: threeNodeCluster().nodes.filter((n) => n.name !== "node-c"), petrelNodes: threeNodeCluster().petrelNodes.filter((p) => p.metadata.name !== "node-c") });

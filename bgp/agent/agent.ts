@@ -85,7 +85,7 @@ export interface AgentSettings {
    * bench:routes (6 s of 36 s over a 6-minute run).
    */
   readonly forwardingCheckMs?: number;
-  /** A peer's Adj-RIB-In is listed for the received-routes audit at most this often (default 15 s). */
+  /** The received-routes audit lists a peer's Adj-RIB-In at most this often (default 5 s), once its UPDATE counter stands still. */
   readonly receivedAuditIntervalMs?: number;
 }
 
@@ -158,7 +158,7 @@ export class Agent {
     this.#s = settings;
     this.#m = metrics;
     this.#now = ports.now ?? Date.now;
-    this.#audit = new ReceivedAudit(settings.receivedAuditIntervalMs);
+    this.#audit = new ReceivedAudit({ minIntervalMs: settings.receivedAuditIntervalMs });
     this.#sync = new GobgpSync(ports.bgp, ports.log);
     this.#addresses = new NodeAddressBook(settings.nodeAddressGraceMs);
     this.#blocks = new BlockIndex(this.#bounds);
@@ -288,8 +288,8 @@ export class Agent {
 
   /**
    * The received-routes audit: the refusals of what peers send that gobgpd's import policy
-   * dropped (received-audit.ts). Peers' UPDATE counters every pass; a peer's Adj-RIB-In when it
-   * sent UPDATEs since, at most once per 15 s.
+   * dropped (received-audit.ts). Peers' UPDATE counters every pass; a peer's Adj-RIB-In once it
+   * sent UPDATEs since its last listing and then stood still for a pass (one listing per burst).
    */
   async auditPass(): Promise<LoopPassResult> {
     const trust = this.#trust;

@@ -7,9 +7,12 @@
  * decode it twice.
  *
  * Instead, on a timer and when a session changes, the agent reads each peer's UPDATE counter
- * (one ListPeer). A peer that sent UPDATEs since the last look has its Adj-RIB-In listed and
- * judged, at most once per `minIntervalMs` per peer, so a burst is judged once, after it, and a
- * busy peer costs one listing per interval. (gobgpd 3.10's per-peer "accepted" count does not
+ * (one ListPeer). A peer that sent UPDATEs since its last listing has its Adj-RIB-In listed and
+ * judged once its counter has stood still between two looks, so a burst is judged once, after
+ * it (listing while the burst still arrives cost gobgpd and the agent a second listing of the
+ * whole table 15 s later: agent idle CPU 2.4 % and RSS 158 MiB with 10,000 routes, bench:routes).
+ * A peer that never stops sending is listed at most once per `busyIntervalMs` regardless, and
+ * no peer more often than `minIntervalMs`. (gobgpd 3.10's per-peer "accepted" count does not
  * reflect the import policy, only AS-loop and originator checks, so it cannot tell which peers
  * had paths refused.) A refused path is counted once, when it is first seen (or its next hop
  * changes); one that is gone, or accepted now, stops being in force. Pure.
@@ -44,19 +47,31 @@ export interface AuditFindings {
 }
 
 interface PeerMemory {
-  /** The UPDATE counter when last listed. */
-  updates: number;
+  /** The UPDATE counter at the last look (plan), to tell a still peer from a sending one. */
+  seen: number;
+  /** The UPDATE counter when last listed (0 before the first listing: nothing to judge). */
+  listed: number;
+  /** When last listed, or first seen while not yet listed (the busy fallback counts from it). */
   listedAt: number;
   /** Refused prefixes in force → next hop. */
   refused: Map<string, string>;
 }
 
+export interface AuditIntervals {
+  /** No peer is listed more often than this (default 5 s). */
+  readonly minIntervalMs?: number;
+  /** A peer whose counter never stands still is listed this often anyway (default 60 s). */
+  readonly busyIntervalMs?: number;
+}
+
 export class ReceivedAudit {
   readonly #peers = new Map<string, PeerMemory>();
   readonly #minIntervalMs: number;
+  readonly #busyIntervalMs: number;
 
-  constructor(minIntervalMs = 15_000) {
-    this.#minIntervalMs = minIntervalMs;
+  constructor(intervals: AuditIntervals = {}) {
+    this.#minIntervalMs = intervals.minIntervalMs ?? 5_000;
+    this.#busyIntervalMs = Math.max(this.#minIntervalMs, intervals.busyIntervalMs ?? 60_000);
   }
 
   plan(peers: readonly PeerCounts[], now: number): AuditPlan {
@@ -73,7 +88,16 @@ export class ReceivedAudit {
         }
         continue;
       }
-      if (had === undefined ? p.updates > 0 : had.updates !== p.updates && now - had.listedAt >= this.#minIntervalMs) list.push(p.address);
+      if (had === undefined) {
+        // First look: wait for the counter to stand still before listing what it sent.
+        this.#peers.set(p.address, { seen: p.updates, listed: 0, listedAt: now, refused: new Map() });
+        continue;
+      }
+      const still = had.seen === p.updates;
+      had.seen = p.updates;
+      if (had.listed === p.updates) continue;
+      const since = now - had.listedAt;
+      if (since >= this.#minIntervalMs && (still || since >= this.#busyIntervalMs)) list.push(p.address);
     }
     for (const [address, had] of this.#peers) {
       if (present.has(address)) continue;
@@ -99,7 +123,7 @@ export class ReceivedAudit {
       if (had.get(p.prefix) !== p.nextHop) record.push({ peer, prefix: p.prefix, nextHop: p.nextHop, reason: v.reason, detail: v.detail });
     }
     const clear = [...had.keys()].filter((prefix) => !refused.has(prefix));
-    this.#peers.set(peer, { updates: counts.updates, listedAt: now, refused });
+    this.#peers.set(peer, { seen: this.#peers.get(peer)?.seen ?? counts.updates, listed: counts.updates, listedAt: now, refused });
     return { record, clear };
   }
 
