@@ -4,12 +4,15 @@
  * block at a time from the metadata watch; each change says which owners it affects, so only
  * their prefix sets and routes are looked at again. Pure.
  */
+import type { AddressFamily } from "../gobgp/types.ts";
 import type { RouteBounds } from "./cidr-bounds.ts";
+import { familyOf, type OwnerBlocks } from "./import-policy.ts";
 import { blockProblem, type BlockOwner } from "./route-trust.ts";
 
 export class BlockIndex {
   readonly #all = new Map<string, BlockOwner>();
-  readonly #valid = new Map<string, Set<string>>();
+  /** Valid blocks by owner and family (the import policy's prefix sets, kept live). */
+  readonly #valid = new Map<string, Map<AddressFamily, Set<string>>>();
   readonly #byOwner = new Map<string, Set<string>>();
   #bounds: RouteBounds;
 
@@ -33,7 +36,7 @@ export class BlockIndex {
     const affected = had !== undefined ? this.#drop(prefix, had) : [];
     this.#all.set(prefix, owner);
     add(this.#byOwner, owner.node, prefix);
-    if (blockProblem(owner, this.#bounds) === undefined) add(this.#valid, owner.node, prefix);
+    if (blockProblem(owner, this.#bounds) === undefined) addValid(this.#valid, owner.node, prefix);
     return [...new Set([...affected, owner.node])];
   }
 
@@ -47,7 +50,7 @@ export class BlockIndex {
 
   #drop(prefix: string, had: BlockOwner): string[] {
     remove(this.#byOwner, had.node, prefix);
-    remove(this.#valid, had.node, prefix);
+    removeValid(this.#valid, had.node, prefix);
     return [had.node];
   }
 
@@ -57,17 +60,17 @@ export class BlockIndex {
     const changed = new Set<string>();
     for (const [prefix, owner] of this.#all) {
       const valid = blockProblem(owner, bounds) === undefined;
-      const was = this.#valid.get(owner.node)?.has(prefix) ?? false;
+      const was = this.#valid.get(owner.node)?.get(familyOf(prefix))?.has(prefix) ?? false;
       if (valid === was) continue;
-      if (valid) add(this.#valid, owner.node, prefix);
-      else remove(this.#valid, owner.node, prefix);
+      if (valid) addValid(this.#valid, owner.node, prefix);
+      else removeValid(this.#valid, owner.node, prefix);
       changed.add(owner.node);
     }
     return [...changed];
   }
 
-  /** The valid blocks of each owner (live sets: do not keep them across changes). */
-  validByOwner(): IterableIterator<[string, ReadonlySet<string>]> {
+  /** The valid blocks of each owner by family (live sets: do not keep them across changes). */
+  validByOwner(): IterableIterator<[string, OwnerBlocks]> {
     return this.#valid.entries();
   }
 
@@ -77,15 +80,28 @@ export class BlockIndex {
   }
 }
 
-function add(m: Map<string, Set<string>>, key: string, value: string): void {
+function add<K>(m: Map<K, Set<string>>, key: K, value: string): void {
   let s = m.get(key);
   if (s === undefined) m.set(key, (s = new Set()));
   s.add(value);
 }
 
-function remove(m: Map<string, Set<string>>, key: string, value: string): void {
+function remove<K>(m: Map<K, Set<string>>, key: K, value: string): void {
   const s = m.get(key);
   if (s === undefined) return;
   s.delete(value);
   if (s.size === 0) m.delete(key);
+}
+
+function addValid(m: Map<string, Map<AddressFamily, Set<string>>>, node: string, prefix: string): void {
+  let families = m.get(node);
+  if (families === undefined) m.set(node, (families = new Map()));
+  add(families, familyOf(prefix), prefix);
+}
+
+function removeValid(m: Map<string, Map<AddressFamily, Set<string>>>, node: string, prefix: string): void {
+  const families = m.get(node);
+  if (families === undefined) return;
+  remove(families, familyOf(prefix), prefix);
+  if (families.size === 0) m.delete(node);
 }

@@ -22,9 +22,12 @@ export const importPolicyName = "petrel-import";
 export const exportLocalPolicyName = "petrel-export-local";
 export const localStatementName = "petrel-local";
 
+/** One node's valid blocks' CIDRs (canonical), by family: split where they enter, once. */
+export type OwnerBlocks = ReadonlyMap<AddressFamily, ReadonlySet<string>>;
+
 export interface PolicyInputs {
-  /** Every other node with valid blocks: node → its blocks' CIDRs (canonical). */
-  readonly blocksByOwner: Iterable<readonly [string, ReadonlySet<string>]>;
+  /** Every other node with valid blocks: node → its blocks by family. */
+  readonly blocksByOwner: Iterable<readonly [string, OwnerBlocks]>;
   readonly address: (node: string) => string | undefined;
   readonly learnFrom: readonly string[];
   readonly services: readonly string[];
@@ -47,7 +50,20 @@ export interface DesiredPolicy {
   readonly reflector: boolean;
 }
 
-const familyOf = (text: string): AddressFamily => (text.includes(":") ? "ipv6-unicast" : "ipv4-unicast");
+/** The family of an address or CIDR in canonical text. */
+export const familyOf = (text: string): AddressFamily => (text.includes(":") ? "ipv6-unicast" : "ipv4-unicast");
+
+/** CIDRs split by family (for callers that hold them unsplit: tests, the block index). */
+export function blocksByFamily(prefixes: Iterable<string>): Map<AddressFamily, Set<string>> {
+  const out = new Map<AddressFamily, Set<string>>();
+  for (const p of prefixes) {
+    const f = familyOf(p);
+    let set = out.get(f);
+    if (set === undefined) out.set(f, (set = new Set()));
+    set.add(p);
+  }
+  return out;
+}
 const short = (f: AddressFamily) => (f === "ipv4-unicast" ? "v4" : "v6");
 
 function hashOf(values: readonly string[]): string {
@@ -69,23 +85,12 @@ export function desiredPolicy(inputs: PolicyInputs): DesiredPolicy {
     const name = `${set}-${hashOf(hops)}`;
     statements.set(name, { set, statement: { name, conditions: { prefixSet: { name: set, match: "any" }, nextHopInList: hops }, action: "accept" } });
   };
-  for (const [node, prefixes] of inputs.blocksByOwner) {
+  // O(owners): each owner's sets are kept split by family by the block index, and used as they
+  // are, without a copy (a pass during a 10,000-block burst used to walk every prefix again).
+  for (const [node, families] of inputs.blocksByOwner) {
     const owner = inputs.address(node);
     const hops = [...(owner === undefined ? [] : [owner]), ...inputs.learnFrom];
-    const byFamily = new Map<AddressFamily, Set<string>>();
-    for (const p of prefixes) {
-      const f = familyOf(p);
-      let s = byFamily.get(f);
-      if (s === undefined) byFamily.set(f, (s = new Set()));
-      s.add(p);
-    }
-    // One family (the common case): the owner's set is used as it is, without a copy.
-    if (byFamily.size === 1) {
-      const [f] = byFamily.keys();
-      if (f !== undefined) add(ownerSetName(node, f), prefixes, f, hops);
-    } else {
-      for (const [f, s] of byFamily) add(ownerSetName(node, f), s, f, hops);
-    }
+    for (const [f, prefixes] of families) add(ownerSetName(node, f), prefixes, f, hops);
   }
   for (const f of ["ipv4-unicast", "ipv6-unicast"] as const) {
     const services = new Set(inputs.services.filter((s) => familyOf(s) === f));
