@@ -9,107 +9,32 @@
  *   into the best-path table, the kernel listed, gobgpd's configuration read back, drift repaired.
  * - status pass: its own timer and triggers (status-reporter.ts).
  */
-import type { IPAMBlock, PetrelNodeStatus } from "../../common/api/index.ts";
+import type { IPAMBlock } from "../../common/api/index.ts";
 import type { RoutesView } from "../../common/bgp-routes.ts";
-import { blockNodeLabel, blockPoolLabel, cidrOfBlockName } from "../../common/block-name.ts";
-import { canonicalJson } from "../../common/canonical-json.ts";
-import { formatCidr } from "../../common/cidr.ts";
 import { errorMessage } from "../../common/errors.ts";
-import type { Logger } from "../../common/logger.ts";
 import type { LoopPassResult } from "../../common/reconcile-loop.ts";
-import type { GobgpClient } from "../gobgp/client.ts";
-import { GobgpError } from "../gobgp/grpc-error.ts";
-import type { PeerStatus, RouteUpdate, RouteWatchEvent, WatchHandle } from "../gobgp/types.ts";
-import { BlockIndex } from "./block-index.ts";
-import { describeIgnored, routeBounds, type RouteBounds } from "./cidr-bounds.ts";
+import type { PeerStatus, RouteWatchEvent, WatchHandle } from "../gobgp/types.ts";
+import type { AgentMetrics, AgentPorts, AgentSettings, AgentTriggers } from "./agent-ports.ts";
+import { AuditPass } from "./audit-pass.ts";
+import { refreshBestPaths } from "./best-refresh.ts";
+import { ClusterTrust } from "./cluster-trust.ts";
+import { describeIgnored, routeBounds } from "./cidr-bounds.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { desiredBgp, type DesiredBgp } from "./desired-bgp.ts";
 import { GobgpSync } from "./gobgp-sync.ts";
-import { forwardingFamilies, forwardingSysctl, type ForwardingReading } from "./forwarding.ts";
-import { desiredPolicy, ownerSetName } from "./import-policy.ts";
-import { natRuleset } from "./nat-plan.ts";
+import { ForwardingCheck } from "./forwarding-check.ts";
+import { NatOutgoing } from "./nat-outgoing.ts";
 import { NodeAddressBook } from "./node-addresses.ts";
 import { RefusalLog } from "./refusal-log.ts";
-import { ReceivedAudit } from "./received-audit.ts";
-import { RouteEngine, type RouteEngineMetrics } from "./route-engine.ts";
+import { RouteEngine } from "./route-engine.ts";
 import { routesView } from "./routes-view.ts";
-import type { KernelPort } from "./route-plan.ts";
-import { blockProblem, judgeRoute, type RefusalReason, type TrustInputs } from "./route-trust.ts";
-import { peerSamples, type PeerSample } from "./peer-sessions.ts";
+import { judgeRoute } from "./route-trust.ts";
+import { peerSamples } from "./peer-sessions.ts";
 import { SessionSettle } from "./session-settle.ts";
 import { BlocksFile, readPasswords } from "./node-inputs.ts";
 import { StatusReporter } from "./status-reporter.ts";
 
-export interface AgentPorts {
-  readonly cluster: { snapshot(): ClusterView; synced(): boolean; unsynced(): string[] };
-  readonly bgp: GobgpClient;
-  readonly kernel: KernelPort;
-  readonly state: {
-    writeBlocks(content: string): void;
-    /** What blocks.json holds now (undefined when unreadable): a hand-edited file is rewritten. */
-    readBlocks?(): string | undefined;
-    allocated(): string[];
-    /**
-     * The same count, taken after every CNI ADD that may have read an older blocks.json has
-     * finished (the plugin's locks, held exclusively): the count that acknowledges a drain.
-     */
-    allocatedAfterBarrier?(): Promise<string[]>;
-  };
-  /** Applies an nftables script (natOutgoing). */
-  readonly nat: { apply(script: string): Promise<void> };
-  /** Reads node-wide forwarding for these families and turns it on where it is off and can be. */
-  readonly forwarding: { ensure(families: readonly (4 | 6)[]): Promise<ForwardingReading[]> };
-  readonly kube: {
-    patchNodeStatus(node: string, status: PetrelNodeStatus): Promise<boolean>;
-    patchBlockStatus(block: string, status: NonNullable<IPAMBlock["status"]>): Promise<boolean>;
-    secretValue(name: string, key: string): Promise<string | undefined>;
-  };
-  readonly log: Logger;
-  readonly now?: () => number;
-}
-
-export interface AgentSettings {
-  readonly nodeName: string;
-  /** No route removals for this long after start or a gobgpd restart. */
-  readonly routeSettleMs: number;
-  /** Minimum time between two status writes of one object. */
-  readonly statusIntervalMs: number;
-  /** The node status is rewritten at least this often (heartbeat). */
-  readonly heartbeatMs: number;
-  /** How long a Node without an InternalIP keeps its last address. */
-  readonly nodeAddressGraceMs: number;
-  /**
-   * Status passes check node forwarding at most this often (default 10 s). A status pass can run
-   * every couple of seconds; where a node is a network namespace (tests, the demo) each check
-   * spawns `ip netns exec … sysctl`, which was the largest part of an idle agent's CPU in
-   * bench:routes (6 s of 36 s over a 6-minute run).
-   */
-  readonly forwardingCheckMs?: number;
-  /** The received-routes audit lists a peer's Adj-RIB-In at most this often (default 5 s), once its UPDATE counter stands still. */
-  readonly receivedAuditIntervalMs?: number;
-}
-
-export interface AgentMetrics extends RouteEngineMetrics {
-  sessions(states: readonly string[]): void;
-  kubeWrite(kind: "node-status" | "block-status"): void;
-  /** A refusal counted, by reason and by the peer that sent it ("" when unknown). */
-  refused(reason: RefusalReason, peer: string): void;
-  /** The configured peers and their sessions, after every status pass. */
-  peers(samples: readonly PeerSample[]): void;
-  state(s: { held: boolean; settling: boolean; bestPaths: number; refusalsActive: number; cidrsIgnored: number }): void;
-  forwarding(readings: readonly ForwardingReading[]): void;
-  pass(kind: "config" | "route" | "full" | "status"): void;
-}
-
-/** The work the agent asks its loops for (main.ts wires them). */
-export interface AgentTriggers {
-  config(delayMs?: number): void;
-  routes(delayMs?: number): void;
-  full(delayMs?: number): void;
-  status(delayMs?: number): void;
-  /** The received-routes audit (received-audit.ts). */
-  audit?(delayMs?: number): void;
-}
+export type { AgentMetrics, AgentPorts, AgentSettings, AgentTriggers } from "./agent-ports.ts";
 
 const noTriggers: AgentTriggers = { config: () => {}, routes: () => {}, full: () => {}, status: () => {} };
 
@@ -120,15 +45,12 @@ export class Agent {
   readonly #now: () => number;
   readonly #sync: GobgpSync;
   readonly #engine: RouteEngine;
-  readonly #audit: ReceivedAudit;
-  #forwardingCheckedAt = -Infinity;
+  readonly #audit: AuditPass;
+  readonly #forwardingCheck: ForwardingCheck;
   readonly #addresses: NodeAddressBook;
   readonly #refusals: RefusalLog;
   readonly #status: StatusReporter;
-  #blocks: BlockIndex;
-  #bounds: RouteBounds = { pools: [], poolsByName: new Map(), serviceCidrs: [], ignored: [] };
-  #boundsKey = "";
-  #trust: TrustInputs | undefined;
+  readonly #cluster: ClusterTrust;
   #desired: DesiredBgp | undefined;
   #view: ClusterView | undefined;
   /**
@@ -136,19 +58,13 @@ export class Agent {
    * status pass acknowledges a drain only for a block the file already reflects.
    */
   #fileBlocks: readonly IPAMBlock[] = [];
-  /** Owner prefix sets whose contents may have changed since the last gobgpd apply. */
-  readonly #changedSets = new Set<string>();
-  #allSetsChanged = true;
   readonly #blocksFile: BlocksFile;
-  #lastNat: string | undefined;
+  readonly #nat: NatOutgoing;
   #notReady: { reason: string; message: string } | undefined = { reason: "Starting", message: "the agent is starting" };
   #bgpConfigured = false;
   #watches: WatchHandle[] = [];
   readonly #sessionSettle: SessionSettle;
   #startSettled = false;
-  /** The last forwarding check, and for which families (checked again when they change). */
-  #forwarding: ForwardingReading[] | undefined;
-  #forwardingFamilies = "";
   triggers: AgentTriggers = noTriggers;
   /** Set when a config pass completes cleanly (for /readyz). */
   lastCleanConfigAt: number | undefined;
@@ -158,10 +74,11 @@ export class Agent {
     this.#s = settings;
     this.#m = metrics;
     this.#now = ports.now ?? Date.now;
-    this.#audit = new ReceivedAudit({ minIntervalMs: settings.receivedAuditIntervalMs });
+    this.#forwardingCheck = new ForwardingCheck(ports.forwarding, ports.log, this.#now, settings.forwardingCheckMs ?? 10_000, (r) => metrics?.forwarding(r));
     this.#sync = new GobgpSync(ports.bgp, ports.log);
     this.#addresses = new NodeAddressBook(settings.nodeAddressGraceMs);
-    this.#blocks = new BlockIndex(this.#bounds);
+    this.#cluster = new ClusterTrust(settings.nodeName);
+    this.#nat = new NatOutgoing(ports.nat, ports.log);
     this.#refusals = new RefusalLog(ports.log, {
       now: this.#now,
       onCounted: (r, peer) => metrics?.refused(r, peer),
@@ -170,6 +87,7 @@ export class Agent {
         this.#publishState();
       },
     });
+    this.#audit = new AuditPass(ports.bgp, this.#refusals, this.#now, { minIntervalMs: settings.receivedAuditIntervalMs });
     this.#engine = new RouteEngine(ports.kernel, ports.log, {
       now: this.#now,
       keepWithdrawn: (peers) => this.#peersGobgpdLost(peers),
@@ -266,7 +184,7 @@ export class Agent {
       this.#bgpConfigured = false;
       this.#engine.setConnected(true);
       this.#settleUntilSessionsUp();
-      this.#allSetsChanged = true;
+      this.#cluster.allSetsChanged();
       this.triggers.config(0);
       this.triggers.full(0);
     } else if (e.type === "disconnected") {
@@ -279,36 +197,15 @@ export class Agent {
     if (e.type !== "peer") return;
     this.#status.sessionsChanged();
     if (e.state !== "Established") {
-      this.#refusals.clearPeer(e.peer);
-      this.#audit.forget(e.peer);
+      this.#audit.sessionDown(e.peer);
     }
     this.triggers.status();
     this.triggers.audit?.(1000);
   }
 
-  /**
-   * The received-routes audit: the refusals of what peers send that gobgpd's import policy
-   * dropped (received-audit.ts). Peers' UPDATE counters every pass; a peer's Adj-RIB-In once it
-   * sent UPDATEs since its last listing and then stood still for a pass (one listing per burst).
-   */
+  /** The received-routes audit (audit-pass.ts). */
   async auditPass(): Promise<LoopPassResult> {
-    const trust = this.#trust;
-    if (trust === undefined) return { clean: true };
-    const peers = await this.#p.bgp.listPeers();
-    const now = this.#now();
-    const counts = new Map(peers.map((p) => [p.address, { address: p.address, established: p.state === "Established", updates: p.messages.received.update }]));
-    const plan = this.#audit.plan([...counts.values()], now);
-    for (const c of plan.clear) for (const prefix of c.prefixes) this.#refusals.clear(c.peer, prefix, "received");
-    for (const address of plan.list) {
-      const peer = peers.find((p) => p.address === address);
-      const c = counts.get(address);
-      if (peer === undefined || c === undefined) continue;
-      const paths = [];
-      for (const f of peer.families) if (f.received > 0) paths.push(...(await this.#p.bgp.listReceived(address, f.family)));
-      const found = this.#audit.judge(c, paths.filter((r) => !r.withdrawal), (prefix, nextHop) => judgeRoute(trust, prefix, nextHop), now);
-      for (const prefix of found.clear) this.#refusals.clear(address, prefix, "received");
-      for (const r of found.record) this.#refusals.record(r, "received");
-    }
+    await this.#audit.run(this.#cluster.trust);
     return { clean: true };
   }
 
@@ -316,18 +213,8 @@ export class Agent {
 
   /** A block appeared, changed or went: only its owner's prefix set and its own route are affected. */
   blockEvent(type: "upsert" | "delete", name: string, labels: Readonly<Record<string, string>>): void {
-    const cidr = cidrOfBlockName(name);
-    if (cidr === undefined) return;
-    const prefix = formatCidr(cidr);
-    const node = labels[blockNodeLabel];
-    const affected = type === "delete" || node === undefined
-      ? this.#blocks.remove(prefix)
-      : this.#blocks.upsert(prefix, { node, pool: labels[blockPoolLabel] ?? "", cidr });
-    if (affected.length === 0) return;
-    for (const owner of affected) {
-      this.#changedSets.add(ownerSetName(owner, "ipv4-unicast"));
-      this.#changedSets.add(ownerSetName(owner, "ipv6-unicast"));
-    }
+    const prefix = this.#cluster.blockEvent(type, name, labels);
+    if (prefix === undefined) return;
     this.#engine.recheck([prefix]);
     this.#recheckRefusals(prefix);
     this.triggers.routes();
@@ -335,7 +222,7 @@ export class Agent {
   }
 
   #recheckRefusals(prefix?: string): void {
-    const trust = this.#trust;
+    const trust = this.#cluster.trust;
     if (trust === undefined) return;
     this.#refusals.recheck((p, nextHop) => {
       const v = judgeRoute(trust, p, nextHop);
@@ -355,7 +242,7 @@ export class Agent {
     const now = this.#now();
     const raw = cluster.snapshot();
     const me = this.#s.nodeName;
-    for (const node of this.#addresses.update(raw.nodes, now)) this.#engine.recheck(this.#blocks.prefixesOf(node));
+    for (const node of this.#addresses.update(raw.nodes, now)) this.#engine.recheck(this.#cluster.prefixesOf(node));
     const view: ClusterView = { ...raw, nodes: this.#addresses.apply(raw.nodes) };
     this.#view = view;
     const problems: string[] = [];
@@ -366,37 +253,25 @@ export class Agent {
     const wakeForAddresses = this.#addresses.remembered(now).map((r) => r.forgetInMs + 100);
     // Bounds of what is imported and exported; a change re-checks every block and route (rare).
     const bounds = routeBounds(view.pools, view.bgpConfiguration?.spec?.serviceCIDRs, [...this.#addresses.entries()].map(([n, a]) => [n, a.address] as const));
-    const boundsKey = canonicalJson({ p: bounds.pools.map((p) => [p.name, formatCidr(p.cidr), p.blockSize]), s: bounds.serviceCidrs });
-    if (boundsKey !== this.#boundsKey) {
-      this.#bounds = bounds;
-      for (const owner of this.#blocks.revalidate(bounds)) this.#changedSets.add(ownerSetName(owner, "ipv4-unicast")).add(ownerSetName(owner, "ipv6-unicast"));
-      this.#allSetsChanged = true;
+    if (this.#cluster.setBounds(bounds)) {
       this.#engine.recheckAll();
       if (bounds.ignored.length > 0) log.warn("ignoring pools or service CIDRs", { ignored: describeIgnored(bounds.ignored) });
-      this.#boundsKey = boundsKey;
     }
-    this.#bounds = bounds;
     const passwords = await readPasswords(view.bgpPeers, (n, k) => this.#p.kube.secretValue(n, k), log);
     const d = desiredBgp(view, me, (name, key) => passwords.get(`${name}/${key}`), bounds);
     this.#desired = d;
     problems.push(...d.problems);
     // Route trust's inputs; a change of learn-from peers or services re-checks everything.
     const nodeAddresses = new Set(view.nodes.filter((n) => n.name !== me && n.address !== undefined).map((n) => n.address as string));
-    const trust: TrustInputs = {
-      me,
-      blocks: this.#blocks.all,
-      bounds,
-      address: (n) => this.#addresses.address(n),
+    const widened = this.#cluster.setTrust({
+      address: (n: string) => this.#addresses.address(n),
       learnFrom: new Set(d.learnFrom),
       nodeAddresses,
       services: new Set(bounds.serviceCidrs),
-    };
-    const prev = this.#trust;
-    if (prev !== undefined && (canonicalJson([...prev.learnFrom]) !== canonicalJson(d.learnFrom) || canonicalJson([...prev.services]) !== canonicalJson(bounds.serviceCidrs) || canonicalJson([...prev.nodeAddresses].sort()) !== canonicalJson([...nodeAddresses].sort()))) {
-      this.#engine.recheckAll();
-    }
-    this.#trust = trust;
-    this.#engine.setTrust(trust);
+    });
+    if (widened) this.#engine.recheckAll();
+    const trust = this.#cluster.trust;
+    if (trust !== undefined) this.#engine.setTrust(trust);
     this.#recheckRefusals();
     this.#engine.setOwnBlocks(new Set(d.ownBlocks));
     let notReady: { reason: string; message: string } | undefined = problems.length > 0 ? { reason: "ConfigurationProblem", message: problems.join("; ") } : undefined;
@@ -406,8 +281,7 @@ export class Agent {
     this.#fileBlocks = view.blocks;
     // 2. gobgpd.
     if (d.nodeAddress !== "") {
-      const policy = desiredPolicy({
-        blocksByOwner: [...this.#blocks.validByOwner()].filter(([n]) => n !== me),
+      const policy = this.#cluster.policy({
         address: (n) => this.#addresses.address(n),
         learnFrom: d.learnFrom,
         services: bounds.serviceCidrs,
@@ -415,9 +289,7 @@ export class Agent {
         reflector: d.reflector,
       });
       try {
-        const changedSets = this.#allSetsChanged ? undefined : new Set(this.#changedSets);
-        this.#changedSets.clear();
-        this.#allSetsChanged = false;
+        const changedSets = this.#cluster.takeChangedSets();
         await this.#sync.apply({ bgp: d, policy, ...(changedSets === undefined ? {} : { changedSets }) });
         if (!this.#bgpConfigured && !this.#startSettled) {
           // The first time gobgpd is configured: removals wait for the sessions too.
@@ -431,25 +303,18 @@ export class Agent {
         for (const peer of this.#refusals.activeByPeer().keys()) if (!wantedPeers.has(peer)) this.#refusals.clearPeer(peer);
       } catch (err) {
         clean = false;
-        this.#allSetsChanged = true;
+        this.#cluster.allSetsChanged();
         notReady = { reason: "GobgpdUnavailable", message: `cannot configure gobgpd: ${errorMessage(err)}` };
         log.warn("gobgpd configuration failed; retrying", { error: errorMessage(err) });
       }
     }
     // 3. Node-wide forwarding: other nodes cannot reach the pods without it (forwarding.ts).
-    if (forwardingFamilies(view.blocks).join(",") !== this.#forwardingFamilies) await this.#checkForwarding(view.blocks);
+    await this.#forwardingCheck.ifFamiliesChanged(view.blocks);
     // 4. natOutgoing.
-    const nat = natRuleset(view.pools);
-    if (nat !== this.#lastNat) {
-      try {
-        await this.#p.nat.apply(nat);
-        this.#lastNat = nat;
-        log.info("natOutgoing rules applied", { pools: view.pools.filter((p) => p.spec.natOutgoing === true).map((p) => p.spec.cidr) });
-      } catch (err) {
-        clean = false;
-        notReady ??= { reason: "NatFailed", message: `cannot apply the natOutgoing rules: ${errorMessage(err)}` };
-        log.warn("natOutgoing rules failed; retrying", { error: errorMessage(err) });
-      }
+    const natProblem = await this.#nat.apply(view.pools);
+    if (natProblem !== undefined) {
+      clean = false;
+      notReady ??= { reason: "NatFailed", message: natProblem };
     }
     this.#notReady = notReady;
     if (clean) this.lastCleanConfigAt = now;
@@ -457,24 +322,6 @@ export class Agent {
     this.triggers.status();
     this.#publishState();
     return { clean, ...(wakeForAddresses.length > 0 ? { wakeAfterMs: Math.min(...wakeForAddresses) } : {}) };
-  }
-
-  /** Reads (and where it can, turns on) forwarding for the families of the node's blocks. */
-  async #checkForwarding(blocks: readonly IPAMBlock[]): Promise<void> {
-    this.#forwardingCheckedAt = this.#now();
-    const families = forwardingFamilies(blocks);
-    try {
-      const readings = await this.#p.forwarding.ensure(families);
-      this.#forwarding = readings;
-      this.#forwardingFamilies = families.join(",");
-      this.#m?.forwarding(readings);
-      for (const r of readings) {
-        if (r.turnedOn) this.#p.log.warn("IP forwarding was off on this node; turned it on", { sysctl: forwardingSysctl[r.family] });
-        else if (!r.enabled) this.#p.log.debug("IP forwarding is off on this node and the agent cannot turn it on", { sysctl: forwardingSysctl[r.family], error: r.error });
-      }
-    } catch (err) {
-      this.#p.log.warn("cannot check IP forwarding", { error: errorMessage(err) });
-    }
   }
 
   // --- route and full passes ------------------------------------------------------------------
@@ -494,26 +341,11 @@ export class Agent {
    */
   async fullPass(): Promise<LoopPassResult> {
     this.#m?.pass("full");
-    let clean = true;
-    const refresh = this.#engine.best.beginRefresh();
-    try {
-      const listing: RouteUpdate[] = [];
-      for (const f of ["ipv4-unicast", "ipv6-unicast"] as const) listing.push(...(await this.#p.bgp.listRoutes(f)));
-      this.#engine.recheck(this.#engine.best.finishRefresh(refresh, listing));
-    } catch (err) {
-      if (err instanceof GobgpError && err.reason === "not-started") {
-        // BGP not started (a fresh gobgpd the agent has not configured yet): its RIB is empty.
-        this.#engine.recheck(this.#engine.best.finishRefresh(refresh, []));
-      } else {
-        this.#engine.best.abortRefresh(refresh);
-        clean = false;
-        this.#p.log.warn("cannot list gobgpd's routes for the full comparison; retrying", { error: errorMessage(err) });
-      }
-    }
+    const clean = await refreshBestPaths(this.#engine, this.#p.bgp, this.#p.log);
     this.#engine.requestRelist();
     if (this.#bgpConfigured) {
       this.#sync.reset();
-      this.#allSetsChanged = true;
+      this.#cluster.allSetsChanged();
       this.triggers.config(0);
     }
     this.triggers.routes(0);
@@ -527,7 +359,7 @@ export class Agent {
     const view = this.#view;
     if (view === undefined) return { clean: true };
     const d = this.#desired;
-    if (this.#now() - this.#forwardingCheckedAt >= (this.#s.forwardingCheckMs ?? 10_000)) await this.#checkForwarding(view.blocks);
+    await this.#forwardingCheck.ifDue(view.blocks);
     const totals = this.#refusals.totals();
     const { via: installed, blackhole: blackholes } = this.#engine.counts;
     return this.#status.pass({
@@ -538,8 +370,8 @@ export class Agent {
       notReady: this.#notReady,
       routes: { installed, blackholes, refused: totals },
       refusals: this.#refusals.active(32),
-      ignoredCidrs: this.#bounds.ignored,
-      ...(this.#forwarding === undefined ? {} : { forwarding: this.#forwarding }),
+      ignoredCidrs: this.#cluster.bounds.ignored,
+      ...(this.#forwardingCheck.readings === undefined ? {} : { forwarding: this.#forwardingCheck.readings }),
       bgpUp: this.#bgpConfigured,
     });
   }
@@ -550,7 +382,7 @@ export class Agent {
       settling: this.#engine.settling,
       bestPaths: this.#engine.best.size,
       refusalsActive: this.#refusals.activeCount,
-      cidrsIgnored: this.#bounds.ignored.length,
+      cidrsIgnored: this.#cluster.bounds.ignored.length,
     });
   }
 
@@ -589,7 +421,6 @@ export class Agent {
 
   /** For tests and petrelctl-like views: block validity as the agent sees it. */
   blockProblem(prefix: string): string | undefined {
-    const b = this.#blocks.all.get(prefix);
-    return b === undefined ? "unknown" : blockProblem(b, this.#bounds);
+    return this.#cluster.blockProblem(prefix);
   }
 }
