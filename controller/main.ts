@@ -10,6 +10,7 @@ import { InvalidInputError, errorMessage } from "../common/errors.ts";
 import { loadKubeConfig } from "../common/host/kube-config.ts";
 import { startHealthServer } from "../common/host/health-server.ts";
 import { createLogger } from "../common/logger.ts";
+import { runtimeText } from "../common/host/runtime.ts";
 import { ClusterWatch } from "./host/cluster-watch.ts";
 import { KubeLeaseStore } from "./host/lease-store.ts";
 import { KubeWriter } from "./host/kube-writer.ts";
@@ -21,7 +22,7 @@ import { Reconciler } from "./reconcile/reconciler.ts";
 import { releaseFinalizers } from "./host/release-finalizers.ts";
 
 async function main(): Promise<void> {
-  const command = controllerCommand();
+  const command = controllerCommand(runtimeText());
   command.parse(process.argv);
   let options;
   try {

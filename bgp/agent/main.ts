@@ -9,6 +9,7 @@ import { startHealthServer } from "../../common/host/health-server.ts";
 import { KubeRest, loadKubeRestConfig } from "../../common/host/kube-rest.ts";
 import { OwnerDaemonSet } from "../../common/host/owner-daemonset.ts";
 import { createLogger } from "../../common/logger.ts";
+import { runtimeText } from "../../common/host/runtime.ts";
 import { ReconcileLoop } from "../../common/reconcile-loop.ts";
 import { connectGobgp } from "../gobgp/host/connect-gobgp.ts";
 import { Agent } from "./agent.ts";
@@ -30,7 +31,7 @@ import type { KernelPort } from "./route-plan.ts";
 import { agentCommand, agentOptions } from "./options.ts";
 
 async function main(): Promise<void> {
-  const command = agentCommand();
+  const command = agentCommand(runtimeText());
   command.parse(process.argv);
   let options;
   let kc;
