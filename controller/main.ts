@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { InvalidInputError, errorMessage } from "../common/errors.ts";
 import { loadKubeConfig } from "../common/host/kube-config.ts";
 import { startHealthServer } from "../common/host/health-server.ts";
-import { createLogger } from "../common/logger.ts";
+import { createLogger } from "../common/host/logger.ts";
 import { runtimeText } from "../common/host/runtime.ts";
 import { ClusterWatch } from "./host/cluster-watch.ts";
 import { KubeLeaseStore } from "./host/lease-store.ts";

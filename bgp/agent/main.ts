@@ -8,7 +8,7 @@ import { InvalidInputError, errorMessage } from "../../common/errors.ts";
 import { startHealthServer } from "../../common/host/health-server.ts";
 import { KubeRest, loadKubeRestConfig } from "../../common/host/kube-rest.ts";
 import { OwnerDaemonSet } from "../../common/host/owner-daemonset.ts";
-import { createLogger } from "../../common/logger.ts";
+import { createLogger } from "../../common/host/logger.ts";
 import { runtimeText } from "../../common/host/runtime.ts";
 import { ReconcileLoop } from "../../common/reconcile-loop.ts";
 import { connectGobgp } from "../gobgp/host/connect-gobgp.ts";
