@@ -15,6 +15,7 @@ import { ClusterWatch } from "./host/cluster-watch.ts";
 import { KubeLeaseStore } from "./host/lease-store.ts";
 import { KubeWriter } from "./host/kube-writer.ts";
 import { LeaseElector } from "./leader/lease-elector.ts";
+import { collectDefaultMetrics } from "prom-client";
 import { createControllerMetrics } from "./metrics.ts";
 import { controllerCommand, controllerOptions } from "./options.ts";
 import { ReconcileLoop } from "../common/reconcile-loop.ts";
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
   // The cache triggers the loop and the metrics read the cache: tie the knot through `late`.
   const late: { cache?: ClusterWatch; loop?: ReconcileLoop } = {};
   const metrics = createControllerMetrics(() => late.cache?.snapshot(), () => late.cache?.restarts ?? 0);
+  // The process metrics: prom-client's default collectors read /proc, so they are added here.
+  collectDefaultMetrics({ register: metrics.registry, prefix: "petrel_controller_" });
   const cache = new ClusterWatch(kc, log, () => late.loop?.trigger(), (resource) => metrics.apiRequest("list", resource));
   late.cache = cache;
   const writer = new KubeWriter(kc, (verb, resource) => metrics.apiRequest(verb, resource), options.eventNamespace);

@@ -25,6 +25,7 @@ import { NodePodWatch } from "./host/pod-watch.ts";
 import { allocatedAddresses, readBlocksFile, readRecords, releaseRecord, withPluginLocks, writeBlocksFile } from "./host/state-dir.ts";
 import { PodGc } from "./pod-gc.ts";
 import { hostVethName } from "../../common/pod-veth.ts";
+import { collectDefaultMetrics } from "prom-client";
 import { createAgentMetrics } from "./metrics.ts";
 import { cleanNode } from "./node-cleanup.ts";
 import type { KernelPort } from "./route-plan.ts";
@@ -44,6 +45,8 @@ async function main(): Promise<void> {
   }
   const log = createLogger("petrel-agent", options.logLevel).child({ node: options.nodeName });
   const metrics = createAgentMetrics(options.nodeName);
+  // The process metrics: prom-client's default collectors read /proc, so they are added here.
+  collectDefaultMetrics({ register: metrics.registry, prefix: "petrel_agent_" });
   const late: { agent?: Agent; ipam?: ReconcileLoop } = {};
   const rest = new KubeRest(kc);
   const cluster = new AgentClusterWatch(rest, options.nodeName, log, {
