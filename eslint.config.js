@@ -102,13 +102,15 @@ const areas = [
     dir: "bgp/petrelctl",
     boundaries: [
       ...otherPrograms("bgp"),
-      notImport("bgp/petrelctl", "agent", "petrelctl imports only common/ (the agent's view comes over HTTP, common/bgp-routes.ts)."),
+      notImport("bgp/petrelctl", "agent", "petrelctl imports only common/ (it reads the agent's /bgp/routes view over HTTP on the node, common/bgp-routes.ts)."),
       notImport("bgp/petrelctl", "gobgp", "petrelctl imports only common/; it asks the agent, not gobgpd."),
     ],
   },
 ];
 
 const importRule = (paths, patterns) => ["error", { paths, patterns }];
+// no-restricted-imports sees only static imports; product code has no other kind.
+const staticImportsOnly = ["error", { selector: "ImportExpression", message: "Import statically (import … from), so that lint can check what product code imports." }];
 const propertiesRule = (properties) => (properties.length === 0 ? "off" : ["error", ...properties]);
 
 /** Four config objects per area: pure files, pure fakes in testing/, edge files, edge fakes. */
@@ -121,11 +123,13 @@ function areaConfigs({ dir, boundaries, edgePaths = [], properties = [] }) {
     "no-restricted-imports": importRule(hostPaths, [...boundaries, noTestTree, ...hostPatterns, hostFolder, ...(withTesting ? [] : [testingFolder])]),
     "no-restricted-globals": ["error", ...hostGlobals],
     "no-restricted-properties": propertiesRule([...hostGlobalProperties, ...properties]),
+    "no-restricted-syntax": staticImportsOnly,
   });
   const edgeRules = (withTesting) => ({
     "no-restricted-imports": importRule(edgePaths, [...boundaries, noTestTree, ...(withTesting ? [] : [testingFolder])]),
     "no-restricted-globals": "off",
     "no-restricted-properties": propertiesRule(properties),
+    "no-restricted-syntax": staticImportsOnly,
   });
   return [
     { files: all, rules: pureRules(false) },
@@ -151,7 +155,7 @@ export default tseslint.config(
   {
     // Tests, scripts and benchmarks are edge code: they stand up the real thing.
     files: ["**/*.test.ts", "test/**/*.ts"],
-    rules: { "no-restricted-imports": "off", "no-restricted-globals": "off", "no-restricted-properties": "off", "no-console": "off" },
+    rules: { "no-restricted-imports": "off", "no-restricted-globals": "off", "no-restricted-properties": "off", "no-restricted-syntax": "off", "no-console": "off" },
   },
   {
     // The plugin's own unit tests run no program either (they drive it through its ports).
