@@ -1,30 +1,143 @@
-// Layering rules (see docs/architecture.md):
+// Layering rules: docs/architecture.md ("Rules" and the picture) says them in words; this file
+// holds them, and test/lint/layering.unit.test.ts shows that each one fails lint when broken.
 //  - common/ is shared by every program and imports none of them.
-//  - cni-plugin/, controller/ and bgp/ import common/ but never each other.
-//  - Only "edge" code may touch the host: files under a `host/` folder, program entry points
-//    (`main.ts`), tests, scripts and benchmarks. Everything else is pure and is tested as such.
+//  - cni-plugin/, controller/ and bgp/ import common/ but never each other. Inside bgp/:
+//    gobgp/ (the GoBGP client) knows nothing of Kubernetes nor of its users; agent/ drives
+//    gobgp/; petrelctl/ imports only common/.
+//  - Only "edge" code may touch the host: files under a `host/` folder, the programs' entry points
+//    (listed below), tests, scripts and benchmarks. Everything else is pure and is tested as such:
+//    it imports no host module, uses no host global, and imports no `host/` file (it declares the
+//    port it needs; main.ts passes the host/ implementation in).
+//  - `testing/` folders hold fakes for unit tests; product code imports none of them.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-const hostModules = [
-  "node:fs", "node:fs/promises", "node:child_process", "node:net", "node:os", "node:dgram",
-  "fs", "fs/promises", "child_process", "net", "os", "bun", "bun:ffi",
+// --- What counts as touching the host --------------------------------------------------------
+
+// Node's modules that reach the file system, processes, the network or the machine. Not listed,
+// because they compute only: path, crypto (hashes), util, zlib, url, timers.
+const nodeHostModules = [
+  "fs", "fs/promises", "child_process", "net", "os", "dgram", "http", "https", "http2", "dns",
+  "dns/promises", "tls", "worker_threads", "process", "cluster", "readline", "readline/promises",
+  "inspector", "v8",
 ];
-const hostModuleRule = hostModules.map((name) => ({
-  name,
-  message: "Host access belongs in a `host/` module behind an interface declared by its user.",
-}));
+const hostMessage = "Host access belongs in a `host/` module behind an interface declared by its user (or in main.ts, which passes the value in).";
+// Packages of package.json that touch the host: winston writes to stderr; the Kubernetes client,
+// gRPC and protobufjs's loader open connections or read files. commander is allowed: pure code
+// only builds a Command, main.ts parses process.argv. yaml and ipaddr.js compute only.
+const hostPackagePatterns = ["bun", "bun:*", "winston", "winston/*", "@kubernetes/*", "@grpc/*", "protobufjs", "protobufjs/*"];
+const hostPaths = [
+  ...nodeHostModules.flatMap((m) => [m, `node:${m}`]).map((name) => ({ name, message: hostMessage })),
+  // prom-client's registry and metrics are in-memory; its default collectors read /proc and watch
+  // the event loop, so main.ts adds them to the program's registry.
+  { name: "prom-client", importNames: ["collectDefaultMetrics"], message: `${hostMessage} Call collectDefaultMetrics from main.ts.` },
+];
+const hostPatterns = [{ group: hostPackagePatterns, message: hostMessage }];
+// Globals that reach the host: `process` (env, argv, exit, stdio, versions), Bun's API, fetch.
+const hostGlobalNames = ["process", "Bun", "fetch"];
+const hostGlobals = hostGlobalNames.map((name) => ({ name, message: "It reaches the host: read it in main.ts or a `host/` module and pass the value in (e.g. `env: NodeJS.ProcessEnv` as a parameter)." }));
+const hostGlobalProperties = ["globalThis", "global"].flatMap((object) =>
+  hostGlobalNames.map((property) => ({ object, property, message: hostMessage })));
+
+// Pure code imports no edge code and no test fake.
+const hostFolder = { group: ["**/host/**", "host/**"], message: "Pure code does not import a `host/` module: declare the interface it needs beside its user (a port) and let main.ts pass the host/ implementation in." };
+const testingFolder = { group: ["**/testing/**", "testing/**"], message: "`testing/` holds fakes for unit tests: product code does not import it." };
+
+// --- Program boundaries -----------------------------------------------------------------------
+
 const programs = ["cni-plugin", "controller", "bgp"];
-const noSpawnInPlugin = "The CNI plugin must not run other programs (no ip, no nsenter): use its netlink module.";
-const otherPrograms = (self) => [
-  ...programs.filter((p) => p !== self).map((p) => ({
-    group: [`**/${p}/**`],
-    message: `${self}/ must not import ${p}/: share code through common/.`,
-  })),
-  // common/host/ may run programs for the agent and petrelctl (flock(1) for the plugin's locks);
-  // the plugin takes those locks with flock(2) and runs nothing.
-  ...(self === "cni-plugin" ? [{ group: ["**/common/host/plugin-locks*"], message: noSpawnInPlugin }] : []),
+/** The programs' entry points (test/scripts/build.ts bundles exactly these); edge code. */
+const entryPoints = [
+  "cni-plugin/main.ts", "cni-plugin/cni-installer/main.ts", "controller/main.ts",
+  "bgp/agent/main.ts", "bgp/petrelctl/main.ts",
 ];
+const noSpawnInPlugin = "The CNI plugin must not run other programs (no ip, no nsenter): use its netlink module.";
+const pluginProperties = ["spawn", "spawnSync", "$"].map((property) => ({ object: "Bun", property, message: noSpawnInPlugin }));
+const noTestTree = { group: ["**/test/**"], message: "Product code imports nothing from test/: a shared helper belongs in common/." };
+const notImport = (self, other, why) => ({ group: [`**/${other}/**`], message: `${self}/ must not import ${other}/: ${why}` });
+const otherPrograms = (self) => programs.filter((p) => p !== self).map((p) => notImport(self, p, "share code through common/."));
+const kubernetesFree = "bgp/gobgp/ is a client of gobgpd's API and knows nothing of Kubernetes";
+/** common/ modules the GoBGP client may use: none of them knows of Kubernetes. Add one only if that holds. */
+const commonForGobgp = ["cidr.ts", "errors.ts", "duration.ts", "log-types.ts"];
+
+/**
+ * Each area: its folder, the import boundaries that hold for all its files (pure and edge), and
+ * extra rules for its edge files. Later areas refine earlier ones (bgp/ then its three parts).
+ */
+const areas = [
+  { dir: "common", boundaries: programs.map((p) => ({ group: [`**/${p}/**`], message: "common/ imports no program." })) },
+  {
+    dir: "cni-plugin",
+    boundaries: [
+      ...otherPrograms("cni-plugin"),
+      // common/host/ may run programs for the agent and petrelctl (flock(1) for the plugin's locks);
+      // the plugin takes those locks with flock(2) and runs nothing.
+      { group: ["**/common/host/plugin-locks*"], message: noSpawnInPlugin },
+    ],
+    // The CNI plugin runs no other program on any verb: its kernel work is netlink (docs/cni-plugin.md).
+    edgePaths: ["node:child_process", "child_process"].map((name) => ({ name, message: noSpawnInPlugin }))
+      .concat([{ name: "bun", importNames: ["spawn", "spawnSync", "$"], message: noSpawnInPlugin }]),
+    properties: pluginProperties,
+  },
+  { dir: "controller", boundaries: otherPrograms("controller") },
+  { dir: "bgp", boundaries: otherPrograms("bgp") },
+  {
+    dir: "bgp/gobgp",
+    boundaries: [
+      ...otherPrograms("bgp"),
+      notImport("bgp/gobgp", "agent", "the client knows nothing of its users."),
+      notImport("bgp/gobgp", "petrelctl", "the client knows nothing of its users."),
+      { group: ["@kubernetes/*"], message: `${kubernetesFree}.` },
+      { group: ["**/common/**", ...commonForGobgp.map((f) => `!**/common/${f}`)], message: `${kubernetesFree}: it may import only common/{${commonForGobgp.join(",")}} (eslint.config.js, commonForGobgp).` },
+    ],
+  },
+  {
+    // The agent drives the GoBGP client (its pure API; gobgp/host/ only from the agent's main.ts).
+    dir: "bgp/agent",
+    boundaries: [...otherPrograms("bgp"), notImport("bgp/agent", "petrelctl", "petrelctl reads what the agent publishes through common/'s contracts.")],
+  },
+  {
+    // petrelctl imports only common/: it reads what the agent publishes (PetrelNode status, the
+    // /bgp/routes view of common/bgp-routes.ts, the plugin's records), never the agent's code.
+    dir: "bgp/petrelctl",
+    boundaries: [
+      ...otherPrograms("bgp"),
+      notImport("bgp/petrelctl", "agent", "petrelctl imports only common/ (it reads the agent's /bgp/routes view over HTTP on the node, common/bgp-routes.ts)."),
+      notImport("bgp/petrelctl", "gobgp", "petrelctl imports only common/; it asks the agent, not gobgpd."),
+    ],
+  },
+];
+
+const importRule = (paths, patterns) => ["error", { paths, patterns }];
+// no-restricted-imports sees only static imports; product code has no other kind.
+const staticImportsOnly = ["error", { selector: "ImportExpression", message: "Import statically (import … from), so that lint can check what product code imports." }];
+const propertiesRule = (properties) => (properties.length === 0 ? "off" : ["error", ...properties]);
+
+/** Four config objects per area: pure files, pure fakes in testing/, edge files, edge fakes. */
+function areaConfigs({ dir, boundaries, edgePaths = [], properties = [] }) {
+  const all = [`${dir}/**/*.ts`];
+  const testing = [`${dir}/**/testing/**/*.ts`];
+  const edge = [`${dir}/**/host/**/*.ts`, ...entryPoints.filter((e) => e.startsWith(`${dir}/`))];
+  const edgeTesting = [`${dir}/**/host/**/testing/**/*.ts`];
+  const pureRules = (withTesting) => ({
+    "no-restricted-imports": importRule(hostPaths, [...boundaries, noTestTree, ...hostPatterns, hostFolder, ...(withTesting ? [] : [testingFolder])]),
+    "no-restricted-globals": ["error", ...hostGlobals],
+    "no-restricted-properties": propertiesRule([...hostGlobalProperties, ...properties]),
+    "no-restricted-syntax": staticImportsOnly,
+  });
+  const edgeRules = (withTesting) => ({
+    "no-restricted-imports": importRule(edgePaths, [...boundaries, noTestTree, ...(withTesting ? [] : [testingFolder])]),
+    "no-restricted-globals": "off",
+    "no-restricted-properties": propertiesRule(properties),
+    "no-restricted-syntax": staticImportsOnly,
+  });
+  return [
+    { files: all, rules: pureRules(false) },
+    { files: testing, rules: pureRules(true) },
+    { files: edge, rules: edgeRules(false) },
+    { files: edgeTesting, rules: edgeRules(true) },
+  ];
+}
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**"] },
@@ -38,52 +151,15 @@ export default tseslint.config(
       "no-console": "error",
     },
   },
+  ...areas.flatMap(areaConfigs),
   {
-    files: ["common/**/*.ts"],
-    rules: {
-      "no-restricted-imports": ["error", {
-        paths: hostModuleRule,
-        patterns: programs.map((p) => ({ group: [`**/${p}/**`], message: "common/ imports no program." })),
-      }],
-    },
-  },
-  ...programs.map((p) => ({
-    files: [`${p}/**/*.ts`],
-    rules: {
-      "no-restricted-imports": ["error", { paths: hostModuleRule, patterns: otherPrograms(p) }],
-    },
-  })),
-  ...programs.map((p) => ({
-    // Edge code: allowed to touch the host, still not allowed to cross program boundaries.
-    files: [`${p}/**/host/**/*.ts`, `${p}/**/main.ts`],
-    rules: { "no-restricted-imports": ["error", { patterns: otherPrograms(p) }] },
-  })),
-  {
-    // The CNI plugin runs no other program on any verb: its kernel work is netlink (docs/cni-plugin.md).
-    files: ["cni-plugin/**/host/**/*.ts", "cni-plugin/**/main.ts"],
-    rules: {
-      "no-restricted-imports": ["error", {
-        paths: ["node:child_process", "child_process"].map((name) => ({ name, message: noSpawnInPlugin })),
-        patterns: otherPrograms("cni-plugin"),
-      }],
-    },
-  },
-  {
-    files: ["cni-plugin/**/*.ts"],
-    rules: {
-      "no-restricted-properties": ["error", ...["spawn", "spawnSync", "$"].map((property) => ({ object: "Bun", property, message: noSpawnInPlugin }))],
-    },
-  },
-  {
-    files: ["common/host/**/*.ts"],
-    rules: {
-      "no-restricted-imports": ["error", {
-        patterns: programs.map((p) => ({ group: [`**/${p}/**`], message: "common/ imports no program." })),
-      }],
-    },
-  },
-  {
+    // Tests, scripts and benchmarks are edge code: they stand up the real thing.
     files: ["**/*.test.ts", "test/**/*.ts"],
-    rules: { "no-restricted-imports": "off", "no-console": "off" },
+    rules: { "no-restricted-imports": "off", "no-restricted-globals": "off", "no-restricted-properties": "off", "no-restricted-syntax": "off", "no-console": "off" },
+  },
+  {
+    // The plugin's own unit tests run no program either (they drive it through its ports).
+    files: ["cni-plugin/**/*.test.ts"],
+    rules: { "no-restricted-properties": propertiesRule(pluginProperties) },
   },
 );

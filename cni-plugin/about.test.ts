@@ -1,7 +1,8 @@
+import { runtimeText } from "../common/host/runtime.ts";
 import { aboutText, wantsAbout } from "./about.ts";
 
 test("petrel --version names the program, the build and every spec version", () => {
-  const text = aboutText();
+  const text = aboutText(runtimeText());
   expect(text.split("\n")[0]).toMatch(/^petrel \S+$/);
   expect(text).toMatch(/^commit: +\S+$/m);
   expect(text).toMatch(/^built: +\S+$/m);

@@ -8,9 +8,10 @@ import { supportedVersions } from "./spec-version.ts";
 
 export const VERSION_ARG = "--version";
 
-export function aboutText(): string {
+/** `runtime`: what the plugin runs on (common/host/runtime.ts; main.ts reads it). */
+export function aboutText(runtime: string): string {
   // The last line as the reference plugins print theirs, so the same grep finds both.
-  return `${versionText("petrel")}CNI protocol versions supported: ${supportedVersions.join(", ")}\n`;
+  return `${versionText("petrel", runtime)}CNI protocol versions supported: ${supportedVersions.join(", ")}\n`;
 }
 
 /** True when a person asked for the version: `petrel --version` with no CNI_COMMAND. */

@@ -4,6 +4,7 @@
  */
 import { readFileSync, writeSync } from "node:fs";
 import { errorMessage } from "../common/errors.ts";
+import { runtimeText } from "../common/host/runtime.ts";
 import { aboutText, wantsAbout } from "./about.ts";
 import { CniCode, CniError, errorDocument } from "./cni-error.ts";
 import { cmdAdd } from "./commands/add.ts";
@@ -99,7 +100,7 @@ function printDocument(doc: unknown): void {
 
 function main(): number {
   if (wantsAbout(process.argv, process.env.CNI_COMMAND)) {
-    writeSync(1, aboutText());
+    writeSync(1, aboutText(runtimeText()));
     return 0;
   }
   let stdinText = "";

@@ -1,11 +1,12 @@
 import { bunDefineArgs, buildInfo, versionText } from "./build-info.ts";
+import { runtimeText } from "./host/runtime.ts";
 
 test("from source (not built by build.ts) the build says so", () => {
   expect(buildInfo()).toEqual({ version: "dev", commit: "unknown", date: "unknown" });
 });
 
 test("the version text: program and version first, then aligned facts", () => {
-  const text = versionText("petrel-agent", { version: "1.2.3", commit: "abc", date: "2026-01-02T03:04:05Z" }, [["extra fact", "x"]]);
+  const text = versionText("petrel-agent", runtimeText(), { version: "1.2.3", commit: "abc", date: "2026-01-02T03:04:05Z" }, [["extra fact", "x"]]);
   const lines = text.trimEnd().split("\n");
   expect(lines[0]).toBe("petrel-agent 1.2.3");
   expect(lines[1]).toBe("commit:     abc");

@@ -42,18 +42,13 @@ export function buildInfo(): BuildInfo {
   };
 }
 
-/** The runtime a program runs on, for bug reports: "bun 1.4.5" or "node v24.21.0". */
-export function runtimeText(): string {
-  const bun = (process.versions as Record<string, string | undefined>).bun;
-  return bun === undefined ? `node ${process.version}` : `bun ${bun}`;
-}
-
 /**
  * The text of `<program> --version`: the first line is "<program> <version>" (what scripts grep
- * for, like `kubectl version --client`'s), then one "key: value" line per fact.
+ * for, like `kubectl version --client`'s), then one "key: value" line per fact. `runtime` is what
+ * the program runs on ("node v24.21.0"): its main.ts reads it with common/host/runtime.ts.
  */
-export function versionText(program: string, info: BuildInfo = buildInfo(), extra: readonly (readonly [string, string])[] = []): string {
-  const rows: [string, string][] = [["commit", info.commit], ["built", info.date], ["runtime", runtimeText()], ...extra.map(([k, v]): [string, string] => [k, v])];
+export function versionText(program: string, runtime: string, info: BuildInfo = buildInfo(), extra: readonly (readonly [string, string])[] = []): string {
+  const rows: [string, string][] = [["commit", info.commit], ["built", info.date], ["runtime", runtime], ...extra.map(([k, v]): [string, string] => [k, v])];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   return `${program} ${info.version}\n${rows.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join("\n")}\n`;
 }
@@ -63,6 +58,6 @@ export const VERSION_FLAG = "--version";
 export const VERSION_HELP = "print the version, git commit and build date, then exit";
 
 /** versionText for commander's `.version()`, which adds the final newline itself. */
-export function commanderVersion(program: string): string {
-  return versionText(program).trimEnd();
+export function commanderVersion(program: string, runtime: string): string {
+  return versionText(program, runtime).trimEnd();
 }

@@ -1,46 +1,11 @@
 /**
- * Structured logs for the long-running programs (controller, agent): one JSON object per line on
- * stderr, with a level, a timestamp, the program, and whatever context the caller binds (node,
- * pool, prefix). The CNI plugin does not use this: winston costs it about 40 ms per run.
+ * The logging contract for the programs' code, and a logger that drops everything. The winston
+ * logger that writes the lines is host code: common/host/logger.ts (main.ts creates it).
  */
-import winston from "winston";
 import { logLevels, type LogFields, type Logger, type LogLevel } from "./log-types.ts";
 
 // The types are common/log-types.ts's; re-exported for the programs that import them from here.
 export { logLevels, type LogFields, type Logger, type LogLevel };
-
-class WinstonLogger implements Logger {
-  readonly #w: winston.Logger;
-  constructor(w: winston.Logger) {
-    this.#w = w;
-  }
-  error(message: string, fields?: LogFields): void {
-    this.#w.error(message, fields);
-  }
-  warn(message: string, fields?: LogFields): void {
-    this.#w.warn(message, fields);
-  }
-  info(message: string, fields?: LogFields): void {
-    this.#w.info(message, fields);
-  }
-  debug(message: string, fields?: LogFields): void {
-    this.#w.debug(message, fields);
-  }
-  child(fields: LogFields): Logger {
-    return new WinstonLogger(this.#w.child({ ...fields }));
-  }
-}
-
-/** A JSON-lines logger on stderr (stdout stays free for command output). */
-export function createLogger(program: string, level: LogLevel = "info"): Logger {
-  const w = winston.createLogger({
-    level,
-    defaultMeta: { program },
-    format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: false }), winston.format.json()),
-    transports: [new winston.transports.Console({ stderrLevels: [...logLevels] })],
-  });
-  return new WinstonLogger(w);
-}
 
 /** A logger that drops everything (unit tests that don't look at logs). */
 export const silentLogger: Logger = {

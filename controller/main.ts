@@ -9,11 +9,13 @@ import { randomBytes } from "node:crypto";
 import { InvalidInputError, errorMessage } from "../common/errors.ts";
 import { loadKubeConfig } from "../common/host/kube-config.ts";
 import { startHealthServer } from "../common/host/health-server.ts";
-import { createLogger } from "../common/logger.ts";
+import { createLogger } from "../common/host/logger.ts";
+import { runtimeText } from "../common/host/runtime.ts";
 import { ClusterWatch } from "./host/cluster-watch.ts";
 import { KubeLeaseStore } from "./host/lease-store.ts";
 import { KubeWriter } from "./host/kube-writer.ts";
 import { LeaseElector } from "./leader/lease-elector.ts";
+import { collectDefaultMetrics } from "prom-client";
 import { createControllerMetrics } from "./metrics.ts";
 import { controllerCommand, controllerOptions } from "./options.ts";
 import { ReconcileLoop } from "../common/reconcile-loop.ts";
@@ -21,7 +23,7 @@ import { Reconciler } from "./reconcile/reconciler.ts";
 import { releaseFinalizers } from "./host/release-finalizers.ts";
 
 async function main(): Promise<void> {
-  const command = controllerCommand();
+  const command = controllerCommand(runtimeText());
   command.parse(process.argv);
   let options;
   try {
@@ -51,6 +53,8 @@ async function main(): Promise<void> {
   // The cache triggers the loop and the metrics read the cache: tie the knot through `late`.
   const late: { cache?: ClusterWatch; loop?: ReconcileLoop } = {};
   const metrics = createControllerMetrics(() => late.cache?.snapshot(), () => late.cache?.restarts ?? 0);
+  // The process metrics: prom-client's default collectors read /proc, so they are added here.
+  collectDefaultMetrics({ register: metrics.registry, prefix: "petrel_controller_" });
   const cache = new ClusterWatch(kc, log, () => late.loop?.trigger(), (resource) => metrics.apiRequest("list", resource));
   late.cache = cache;
   const writer = new KubeWriter(kc, (verb, resource) => metrics.apiRequest(verb, resource), options.eventNamespace);

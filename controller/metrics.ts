@@ -4,7 +4,7 @@
  * `ipamUsage` over the watch caches and are exported by the leader only: a standby's caches are
  * as warm, but a sum over every replica's series must count each block once.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ClusterState } from "./core/cluster-state.ts";
 import { ipamUsage, type IpamUsage } from "./core/ipam-usage.ts";
 import type { ReconcilerMetrics } from "./reconcile/reconciler.ts";
@@ -90,7 +90,6 @@ export const leaderOnlyMetricNames: readonly string[] = [...clusterGauges.map((g
 
 export function createControllerMetrics(snapshot: () => ClusterState | undefined, watchRestarts: () => number): ControllerMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "petrel_controller_" });
   const requests = new Counter({ name: "petrel_controller_api_requests_total", help: "Requests to the API server, by verb and resource.", labelNames: ["verb", "resource"], registers: [registry] });
   const actions = new Counter({ name: "petrel_controller_actions_total", help: "Planned writes carried out, by kind and outcome (done, exists, missing, error).", labelNames: ["kind", "outcome"], registers: [registry] });
   const passes = new Histogram({ name: "petrel_controller_reconcile_duration_seconds", help: "Duration of reconcile passes.", labelNames: ["clean"], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30], registers: [registry] });

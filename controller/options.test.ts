@@ -50,7 +50,7 @@ const camel = (flag: string) => flag.replace(/-([a-z])/g, (_m, c: string) => c.t
 function parse(args: string[]): Record<string, unknown> {
   const flags: Record<string, unknown> = {};
   const byFlag = new Map<string, { key: string; negated: boolean }>();
-  for (const { flags: spec, defaultValue } of (controllerCommand() as unknown as Declared).declared) {
+  for (const { flags: spec, defaultValue } of (controllerCommand("node v24") as unknown as Declared).declared) {
     const long = /--([a-z-]+)/.exec(spec)?.[1] ?? "";
     const negated = long.startsWith("no-");
     const key = camel(negated ? long.slice(3) : long);

@@ -28,9 +28,10 @@ export interface ControllerOptions {
   readonly releaseFinalizers: boolean;
 }
 
-export function controllerCommand(): Command {
+/** `runtime`: what the controller runs on, for --version (main.ts reads it: common/host/runtime.ts). */
+export function controllerCommand(runtime: string): Command {
   return new Command("petrel-controller")
-    .version(commanderVersion("petrel-controller"), VERSION_FLAG, VERSION_HELP)
+    .version(commanderVersion("petrel-controller", runtime), VERSION_FLAG, VERSION_HELP)
     .description("Petrel's cluster controller: cuts IPPools into IPAMBlocks and hands them to nodes (one active replica, elected on a Lease).")
     .option("--kubeconfig <file>", "kubeconfig to use (default: $KUBECONFIG, else the in-cluster service account)")
     .option("--identity <name>", "this replica's name in the Lease (default: $POD_NAME, else hostname_random)")

@@ -8,7 +8,8 @@ import { InvalidInputError, errorMessage } from "../../common/errors.ts";
 import { startHealthServer } from "../../common/host/health-server.ts";
 import { KubeRest, loadKubeRestConfig } from "../../common/host/kube-rest.ts";
 import { OwnerDaemonSet } from "../../common/host/owner-daemonset.ts";
-import { createLogger } from "../../common/logger.ts";
+import { createLogger } from "../../common/host/logger.ts";
+import { runtimeText } from "../../common/host/runtime.ts";
 import { ReconcileLoop } from "../../common/reconcile-loop.ts";
 import { connectGobgp } from "../gobgp/host/connect-gobgp.ts";
 import { Agent } from "./agent.ts";
@@ -24,13 +25,14 @@ import { NodePodWatch } from "./host/pod-watch.ts";
 import { allocatedAddresses, readBlocksFile, readRecords, releaseRecord, withPluginLocks, writeBlocksFile } from "./host/state-dir.ts";
 import { PodGc } from "./pod-gc.ts";
 import { hostVethName } from "../../common/pod-veth.ts";
+import { collectDefaultMetrics } from "prom-client";
 import { createAgentMetrics } from "./metrics.ts";
 import { cleanNode } from "./node-cleanup.ts";
 import type { KernelPort } from "./route-plan.ts";
 import { agentCommand, agentOptions } from "./options.ts";
 
 async function main(): Promise<void> {
-  const command = agentCommand();
+  const command = agentCommand(runtimeText());
   command.parse(process.argv);
   let options;
   let kc;
@@ -43,6 +45,8 @@ async function main(): Promise<void> {
   }
   const log = createLogger("petrel-agent", options.logLevel).child({ node: options.nodeName });
   const metrics = createAgentMetrics(options.nodeName);
+  // The process metrics: prom-client's default collectors read /proc, so they are added here.
+  collectDefaultMetrics({ register: metrics.registry, prefix: "petrel_agent_" });
   const late: { agent?: Agent; ipam?: ReconcileLoop } = {};
   const rest = new KubeRest(kc);
   const cluster = new AgentClusterWatch(rest, options.nodeName, log, {

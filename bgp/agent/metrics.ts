@@ -1,5 +1,8 @@
-/** The agent's Prometheus metrics (prom-client), on their own registry. Listed in docs/metrics.md. */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+/**
+ * The agent's Prometheus metrics (prom-client), on their own registry. Listed in docs/metrics.md.
+ * The process metrics (prom-client's default collectors read /proc) are added by main.ts.
+ */
+import { Counter, Gauge, Registry } from "prom-client";
 import type { AgentMetrics } from "./agent.ts";
 import { inconsistencyKinds } from "./ipam-consistency.ts";
 import { goneLabelSets, peerLabels, stateValues, uptimeSeconds, type PeerSample } from "./peer-sessions.ts";
@@ -9,7 +12,6 @@ import { refusalReasons } from "./route-trust.ts";
 export function createAgentMetrics(node: string, now: () => number = Date.now): AgentMetrics & PodGcMetrics & { registry: Registry } {
   const registry = new Registry();
   registry.setDefaultLabels({ node });
-  collectDefaultMetrics({ register: registry, prefix: "petrel_agent_" });
   const routes = new Gauge({ name: "petrel_agent_routes", help: "Petrel routes in the kernel, by kind (via: to another node's block or a service CIDR; blackhole: this node's own blocks).", labelNames: ["kind"], registers: [registry] });
   const changes = new Counter({ name: "petrel_agent_route_changes_total", help: "Kernel route changes made, by operation (add, replace, remove).", labelNames: ["op"], registers: [registry] });
   const refused = new Counter({ name: "petrel_agent_routes_refused_total", help: "Route announcements refused by route trust, by reason (docs/agent.md).", labelNames: ["reason"], registers: [registry] });

@@ -31,9 +31,10 @@ export interface AgentOptions {
 /** Where the chart puts gobgpd's API: a unix socket in a directory only the agent and gobgpd share. */
 export const defaultGobgpAddress = "unix:///run/petrel/gobgp/gobgpd.sock";
 
-export function agentCommand(): Command {
+/** `runtime`: what the agent runs on, for --version (main.ts reads it: common/host/runtime.ts). */
+export function agentCommand(runtime: string): Command {
   return new Command("petrel-agent")
-    .version(commanderVersion("petrel-agent"), VERSION_FLAG, VERSION_HELP)
+    .version(commanderVersion("petrel-agent", runtime), VERSION_FLAG, VERSION_HELP)
     .description("Petrel's node agent: drives gobgpd over gRPC to advertise this node's blocks and programs the kernel with the other nodes' routes.")
     .option("--kubeconfig <file>", "kubeconfig to use (default: $KUBECONFIG, else the in-cluster service account)")
     .option("--node-name <name>", "this node's name (default: $NODE_NAME)")

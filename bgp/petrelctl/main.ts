@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { errorMessage } from "../../common/errors.ts";
 import { loadKubeConfig } from "../../common/host/kube-config.ts";
+import { runtimeText } from "../../common/host/runtime.ts";
 import { parseIpFlag, renderAddressReport } from "./address-report.ts";
 import { parseAgentAddress, renderBgpRoutes, routesExitCode } from "./bgp-routes.ts";
 import { checkReport, renderCheck } from "./check-report.ts";
@@ -98,7 +99,7 @@ const outputOption = () =>
 
 function program(): Command {
   const root = new Command("petrelctl")
-    .version(commanderVersion("petrelctl"), VERSION_FLAG, VERSION_HELP)
+    .version(commanderVersion("petrelctl", runtimeText()), VERSION_FLAG, VERSION_HELP)
     .description("Operator CLI for Petrel, the routed L3 pod network: BGP session status and IPAM checks.")
     .option("--kubeconfig <file>", "kubeconfig to use (default: $KUBECONFIG, else the in-cluster service account, else ~/.kube/config)")
     .option("--context <name>", "the kubeconfig context to use (default: its current-context)")

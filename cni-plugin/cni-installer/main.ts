@@ -14,7 +14,9 @@ import { parseDuration } from "../../common/duration.ts";
 import { errorMessage } from "../../common/errors.ts";
 import { KubeRest, loadKubeRestConfig } from "../../common/host/kube-rest.ts";
 import { OwnerDaemonSet } from "../../common/host/owner-daemonset.ts";
-import { createLogger, logLevels, type LogLevel } from "../../common/logger.ts";
+import { createLogger } from "../../common/host/logger.ts";
+import { runtimeText } from "../../common/host/runtime.ts";
+import { logLevels, type LogLevel } from "../../common/logger.ts";
 import { planInstall, planUninstall, type InstallItem } from "./install-plan.ts";
 import { installFile, readRecord, removeFile, sha256File, writeRecord } from "./host/install-files.ts";
 import { ASIDE_SUFFIX, planRestore, planTakeover } from "./takeover-plan.ts";
@@ -38,7 +40,7 @@ interface Flags {
 
 function command(): Command {
   return new Command("petrel-cni-installer")
-    .version(commanderVersion("petrel-cni-installer"), VERSION_FLAG, VERSION_HELP)
+    .version(commanderVersion("petrel-cni-installer", runtimeText()), VERSION_FLAG, VERSION_HELP)
     .description("Installs Petrel's CNI plugin and conflist into the host's CNI directories, keeps them there, and removes them when the chart is uninstalled.")
     .option("--bin-dir <dir>", "host CNI executables directory, as mounted in this container", "/host/opt/cni/bin")
     .option("--conf-dir <dir>", "host CNI configuration directory, as mounted in this container", "/host/etc/cni/net.d")

@@ -12,6 +12,7 @@ import { stringify } from "yaml";
 import { PLURALS } from "../../../common/api/index.ts";
 import { commanderVersion } from "../../../common/build-info.ts";
 import { errorMessage, InvalidInputError } from "../../../common/errors.ts";
+import { runtimeText } from "../../../common/host/runtime.ts";
 import { checkReport, renderCheck } from "../check-report.ts";
 import { archiveBase, nodeScript, README, safeSegment, splitNodeOutput } from "../diags-plan.ts";
 import { ipamShowReport, renderIpamShow } from "../ipam-show.ts";
@@ -66,7 +67,7 @@ export async function collectDiags(kube: KubeReader, ops: KubeOpsReader, opts: D
     pods = await ops.petrelPods();
     add("cluster/petrel-pods.yaml", stringify(pods));
   });
-  const versions = [commanderVersion("petrelctl"), ""];
+  const versions = [commanderVersion("petrelctl", runtimeText()), ""];
   await attempt("API server version", async () => {
     versions.push(`kube-apiserver ${await ops.serverVersion()}`, "");
   });
