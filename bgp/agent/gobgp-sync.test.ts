@@ -7,6 +7,7 @@ import type { ClusterView } from "./cluster-view.ts";
 import type { DesiredBgp } from "./desired-bgp.ts";
 import { GobgpSync, peerFingerprint, type SyncInput } from "./gobgp-sync.ts";
 import { desiredPolicy, ownerSetName } from "./import-policy.ts";
+import type { GobgpClient } from "../gobgp/client.ts";
 import { FakeGobgpd, RecordingLogger } from "./testing/fake-gobgpd.ts";
 import { bgpConfiguration, bgpPeer, ipamBlock, passwordsFrom, planFor, threeNodeCluster } from "./testing/fixtures.ts";
 
@@ -173,6 +174,40 @@ describe("later applies", () => {
     expect(result).toMatchObject({ peersAdded: 3, pathsAdded: 2 });
     expect(gobgpd.methodsSince(mark).filter((m) => changing.includes(m)).slice(0, 2)).toEqual(["StopBgp", "StartBgp"]);
     expect(gobgpd.policies.has("petrel-import")).toBe(true);
+  });
+});
+
+describe("a block event while an apply waits for gobgpd", () => {
+  it("is sent by the next apply: the applied state records what gobgpd was sent, not the live set", async () => {
+    const set = "petrel-blocks-v4-node-b";
+    const first = input();
+    await sync.apply(first);
+    // The policy's sets are the block index's live sets: a block event adds to one while an apply
+    // is still awaiting gobgpd, then marks the set changed.
+    const live = first.policy.sets.get(set) as Set<string>;
+    const client = gobgpd.client();
+    let during: (() => void) | undefined;
+    const racing = new Proxy(client, {
+      get(target, key) {
+        if (key === "addDefinedSet") {
+          return async (...args: Parameters<GobgpClient["addDefinedSet"]>) => {
+            await target.addDefinedSet(...args);
+            during?.();
+            during = undefined;
+          };
+        }
+        const v: unknown = Reflect.get(target, key);
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    sync = new GobgpSync(racing, log);
+    await sync.apply(first); // reads gobgpd back
+    live.add("198.18.2.0/26");
+    during = () => live.add("198.18.3.0/26");
+    await sync.apply({ ...first, changedSets: new Set([set]) });
+    expect(entries(gobgpd, set)).toEqual(["198.18.1.0/26", "198.18.2.0/26"]); // the racing one not yet
+    await sync.apply({ ...first, changedSets: new Set([set]) });
+    expect(entries(gobgpd, set)).toEqual(["198.18.1.0/26", "198.18.2.0/26", "198.18.3.0/26"]);
   });
 });
 

@@ -149,7 +149,13 @@ export class GobgpSync {
         policyChanges++;
       }
       if (missing.length > 0 || stale.length > 0) resetFor.add(name);
-      a.sets.set(name, new Set(want));
+      // What gobgpd holds now, not `want`: the policy's sets are the block index's live sets, and
+      // a block event during the awaits above adds to `want` what was not sent (it marks the set
+      // changed, so the next apply sends it; recording `want` here lost it until a full pass).
+      const now = new Set(have ?? []);
+      for (const x of missing) now.add(x);
+      for (const x of stale) now.delete(x);
+      a.sets.set(name, now);
     }
     // 2. Statements: the import policy with every wanted statement.
     const wanted = new Map([...p.statements].map(([name, s]) => [name, s.statement]));
