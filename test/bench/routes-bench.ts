@@ -86,7 +86,8 @@ function parseArgs(argv: readonly string[]): Options {
       o[key] = list;
     } else {
       const n = Number(text);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`--${m[1]} takes a positive integer, got ${text}`);
+      const min = key === "aloneRounds" ? 0 : 1; // --alone-rounds 0: no floor rounds
+      if (!Number.isInteger(n) || n < min) throw new Error(`--${m[1]} takes ${min === 0 ? "a whole number" : "a positive integer"}, got ${text}`);
       o[key] = n;
     }
   }
