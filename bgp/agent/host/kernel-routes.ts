@@ -8,7 +8,7 @@
  * With `netns` set (tests and the demo, where a "node" is a network namespace), every command
  * runs as `ip -n <netns>`: the one "run in this netns" place.
  */
-import { formatCidr, parseCidr } from "../../../common/cidr.ts";
+import { formatCidr, tryParseCidr } from "../../../common/cidr.ts";
 import { TransientError } from "../../../common/errors.ts";
 import { agentRouteProtocol } from "../../../common/route-protocols.ts";
 import type { IpBatch } from "./ip-batch.ts";
@@ -32,11 +32,8 @@ export function canonicalDst(dst: string, family: 4 | 6): string | undefined {
   if (dst === "default") return family === 4 ? "0.0.0.0/0" : "::/0";
   const text = dst.includes("/") ? dst : `${dst}/${family === 4 ? 32 : 128}`;
   if (family === 4) return text;
-  try {
-    return formatCidr(parseCidr(text, "dst", false));
-  } catch {
-    return undefined;
-  }
+  const cidr = tryParseCidr(text, false);
+  return cidr === undefined ? undefined : formatCidr(cidr);
 }
 
 /** RTN_BLACKHOLE, as `ip -N` prints the route type. */
