@@ -6,7 +6,7 @@
  * writer, bgp/agent/routes-view.ts) and petrelctl (the reader, which trusts nothing in it:
  * `parseRoutesView` checks every field and says which one is wrong). Pure.
  */
-import { parseAddress, parseCidr } from "./cidr.ts";
+import { parseAddress, tryParseCidr } from "./cidr.ts";
 import { InvalidInputError } from "./errors.ts";
 
 /** Where the agent serves the view (beside /healthz, /readyz and /metrics). */
@@ -180,11 +180,7 @@ function optAddress(o: Obj, k: string, where: string): string | undefined {
 
 function prefix(o: Obj, k: string, where: string): string {
   const v = text(o, k, where, 64);
-  try {
-    parseCidr(v, k, false);
-  } catch {
-    fail(`${where}.${k}`, `"${v}" is not a CIDR`);
-  }
+  if (tryParseCidr(v, false) === undefined) fail(`${where}.${k}`, `"${v}" is not a CIDR`);
   return v;
 }
 

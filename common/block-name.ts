@@ -7,7 +7,7 @@
  * The name is therefore also enough to know the CIDR (cidrOfBlockName): agents watch only the
  * blocks' metadata (name and the labels below), not whole objects.
  */
-import { formatCidr, parseCidr, type Cidr } from "./cidr.ts";
+import { formatCidr, tryParseCidr, type Cidr } from "./cidr.ts";
 
 /** Label on every IPAMBlock: the node that owns it (= spec.node; crds/admission/ipamblock-labels.yaml). */
 export const blockNodeLabel = "petrel.dev/node";
@@ -23,10 +23,6 @@ export function cidrOfBlockName(name: string): Cidr | undefined {
   const v4 = /^(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,2})$/.exec(name);
   const last = name.lastIndexOf("-");
   const text = v4 !== null ? `${v4[1]}.${v4[2]}.${v4[3]}.${v4[4]}/${v4[5]}` : `${name.slice(0, last).replaceAll("-", ":")}/${name.slice(last + 1)}`;
-  try {
-    const c = parseCidr(text);
-    return blockNameOf(c) === name ? c : undefined;
-  } catch {
-    return undefined;
-  }
+  const c = tryParseCidr(text);
+  return c !== undefined && blockNameOf(c) === name ? c : undefined;
 }

@@ -6,7 +6,7 @@
  * those rules existed, or a Node that joined later with an address inside a range. Pure.
  */
 import type { IPPool } from "../../common/api/index.ts";
-import { cidrsOverlap, containsAddress, formatAddress, formatCidr, parseAddress, parseCidr, type Cidr, type IpAddress } from "../../common/cidr.ts";
+import { cidrsOverlap, containsAddress, formatAddress, formatCidr, parseAddress, tryParseCidr, type Cidr, type IpAddress } from "../../common/cidr.ts";
 
 export interface PoolRange {
   readonly name: string;
@@ -32,13 +32,6 @@ export interface RouteBounds {
 
 export const serviceCidrsField = "BGPConfiguration default spec.serviceCIDRs";
 
-function parsed(text: string): Cidr | undefined {
-  try {
-    return parseCidr(text);
-  } catch {
-    return undefined;
-  }
-}
 
 export function defaultBlockSize(c: Cidr): number {
   return c.family === 4 ? 26 : 122;
@@ -62,7 +55,7 @@ export function routeBounds(pools: readonly IPPool[], serviceCIDRs: readonly str
   const accepted: PoolRange[] = [];
   for (const p of [...pools].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))) {
     const field = `IPPool ${p.metadata.name} spec.cidr`;
-    const c = parsed(p.spec.cidr);
+    const c = tryParseCidr(p.spec.cidr);
     if (c === undefined) {
       ignored.push({ field, cidr: p.spec.cidr, why: "is not a CIDR" });
       continue;
@@ -80,7 +73,7 @@ export function routeBounds(pools: readonly IPPool[], serviceCIDRs: readonly str
   }
   const services: string[] = [];
   for (const s of serviceCIDRs ?? []) {
-    const c = parsed(s);
+    const c = tryParseCidr(s);
     if (c === undefined) {
       ignored.push({ field: serviceCidrsField, cidr: s, why: "is not a CIDR" });
       continue;

@@ -5,7 +5,7 @@
  * are import-policy.ts's. Pure; the same function serves the agent and `petrelctl`.
  */
 import type { BGPPeer, PetrelNode } from "../../common/api/index.ts";
-import { formatCidr, parseCidr } from "../../common/cidr.ts";
+import { formatCidr, tryParseCidr } from "../../common/cidr.ts";
 import { selectorMatches } from "../../common/label-selector.ts";
 import type { PathInput, PeerConfig } from "../gobgp/types.ts";
 import type { RouteBounds } from "./cidr-bounds.ts";
@@ -163,12 +163,8 @@ export function desiredBgp(view: ClusterView, me: string, passwords: PasswordLoo
     const addressFamily = address.includes(":") ? 6 : 4;
     // Canonical prefixes: gobgpd reports its paths that way, and the comparison must match.
     const add = (text: string, extra: readonly string[], what: string): boolean => {
-      let c;
-      try {
-        c = parseCidr(text);
-      } catch {
-        return false;
-      }
+      const c = tryParseCidr(text);
+      if (c === undefined) return false;
       if (c.family !== addressFamily) {
         problems.push(`${what} ${text} is IPv${c.family} but the node's address ${address} is IPv${addressFamily}: it is not advertised (dual-stack needs a node address of each family)`);
         return false;
@@ -178,13 +174,7 @@ export function desiredBgp(view: ClusterView, me: string, passwords: PasswordLoo
     };
     for (const b of [...view.blocks].sort((x, y) => (x.spec.cidr < y.spec.cidr ? -1 : 1))) {
       if (b.spec.node !== me) continue;
-      const cidr = (() => {
-        try {
-          return parseCidr(b.spec.cidr);
-        } catch {
-          return undefined;
-        }
-      })();
+      const cidr = tryParseCidr(b.spec.cidr);
       const problem = cidr === undefined ? "its spec.cidr is not a CIDR" : blockProblem({ node: me, pool: b.spec.pool, cidr }, bounds);
       if (problem !== undefined) {
         problems.push(`IPAMBlock ${b.metadata.name}: ${problem}; it is not advertised`);

@@ -7,7 +7,7 @@
  * (docs/agent.md, "IP forwarding"). Pure.
  */
 import type { Condition, IPAMBlock } from "../../common/api/index.ts";
-import { parseCidr, type IpFamily } from "../../common/cidr.ts";
+import { tryParseCidr, type IpFamily } from "../../common/cidr.ts";
 
 export interface ForwardingReading {
   readonly family: IpFamily;
@@ -28,11 +28,9 @@ export const forwardingSysctl: Readonly<Record<IpFamily, string>> = {
 export function forwardingFamilies(blocks: readonly IPAMBlock[]): IpFamily[] {
   const families = new Set<IpFamily>();
   for (const b of blocks) {
-    try {
-      families.add(parseCidr(b.spec.cidr).family);
-    } catch {
-      // The CRD validates the CIDR; a block that still does not parse forwards nothing.
-    }
+    // The CRD validates the CIDR; a block that still does not parse forwards nothing.
+    const cidr = tryParseCidr(b.spec.cidr);
+    if (cidr !== undefined) families.add(cidr.family);
   }
   return [...families].sort();
 }

@@ -3,12 +3,15 @@
  * the agent, plus the health server. Four loops (agent.ts): config (cluster changes), routes
  * (best-path changes), full (the slow anti-entropy comparison) and status (its own timer).
  */
+import { recordName } from "../../common/allocation-record.ts";
 import { routesViewPath } from "../../common/bgp-routes.ts";
 import { InvalidInputError, errorMessage } from "../../common/errors.ts";
+import { removeAllocationRecord } from "../../common/host/allocation-records.ts";
 import { startHealthServer } from "../../common/host/health-server.ts";
 import { KubeRest, loadKubeRestConfig } from "../../common/host/kube-rest.ts";
 import { OwnerDaemonSet } from "../../common/host/owner-daemonset.ts";
 import { createLogger } from "../../common/host/logger.ts";
+import { deleteHostVeth, listPodRoutes } from "../../common/host/pod-routes.ts";
 import { runtimeText } from "../../common/host/runtime.ts";
 import { ReconcileLoop } from "../../common/reconcile-loop.ts";
 import { connectGobgp } from "../gobgp/host/connect-gobgp.ts";
@@ -19,10 +22,10 @@ import { IpBatch } from "./host/ip-batch.ts";
 import { applyChanges, listRoutes } from "./host/kernel-routes.ts";
 import { AgentKubeWriter } from "./host/kube-status.ts";
 import { applyNft } from "./host/nftables.ts";
-import { deleteLink, listPodRoutes, reapRetiredPairs } from "./host/pod-routes.ts";
 import { PodEvents } from "./host/pod-events.ts";
 import { NodePodWatch } from "./host/pod-watch.ts";
-import { allocatedAddresses, readBlocksFile, readRecords, releaseRecord, withPluginLocks, writeBlocksFile } from "./host/state-dir.ts";
+import { reapRetiredPairs } from "./host/retired-pairs.ts";
+import { allocatedAddresses, readBlocksFile, readRecords, withPluginLocks, writeBlocksFile } from "./host/state-dir.ts";
 import { PodGc } from "./pod-gc.ts";
 import { hostVethName } from "../../common/pod-veth.ts";
 import { collectDefaultMetrics } from "prom-client";
@@ -96,8 +99,8 @@ async function main(): Promise<void> {
     podRoutes: () => listPodRoutes(netns),
     locked: (fn) => withPluginLocks(options.stateDir, 30, fn),
     release: async (r) => {
-      await deleteLink(netns, hostVethName(r.network, r.containerId, r.ifname));
-      releaseRecord(options.stateDir, r.address);
+      await deleteHostVeth(netns, hostVethName(r.network, r.containerId, r.ifname));
+      removeAllocationRecord(options.stateDir, recordName(r.address));
     },
     podEvent: (pod, reason, message) => podEvents.record(pod, reason, message),
     reapRetired: () => reapRetiredPairs(netns, options.stateDir),

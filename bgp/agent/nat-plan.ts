@@ -5,18 +5,14 @@
  * the CNI plugin.
  */
 import type { IPPool } from "../../common/api/index.ts";
-import { formatCidr, parseCidr, type Cidr } from "../../common/cidr.ts";
+import { formatCidr, tryParseCidr, type Cidr } from "../../common/cidr.ts";
 
 export const natTable = "petrel_nat";
 
 function v4(pools: readonly IPPool[]): { pool: IPPool; cidr: Cidr }[] {
   return pools.flatMap((pool) => {
-    try {
-      const cidr = parseCidr(pool.spec.cidr);
-      return cidr.family === 4 ? [{ pool, cidr }] : [];
-    } catch {
-      return [];
-    }
+    const cidr = tryParseCidr(pool.spec.cidr);
+    return cidr?.family === 4 ? [{ pool, cidr }] : [];
   });
 }
 

@@ -26,7 +26,7 @@ export interface PodGcPorts {
   /** Removes the record's host veth (missing is fine) and then the record. */
   release(record: DecodedRecord): Promise<void>;
   podEvent(pod: { namespace: string; name: string; uid?: string }, reason: string, message: string): Promise<void>;
-  /** Destroys the veth pairs CNI DEL retired once they are due (bgp/agent/host/pod-routes.ts); true when it did. */
+  /** Destroys the veth pairs CNI DEL retired once they are due (bgp/agent/host/retired-pairs.ts); true when it did. */
   reapRetired?(): Promise<boolean>;
   readonly log: Logger;
   readonly now?: () => number;

@@ -8,7 +8,7 @@
  * learn-from peer. Everything else is refused with a reason. Pure; the common case (an exact
  * block) is a map lookup, and a prefix is parsed only when it is refused.
  */
-import { containsCidr, parseCidr, type Cidr } from "../../common/cidr.ts";
+import { containsCidr, tryParseCidr, type Cidr } from "../../common/cidr.ts";
 import type { RouteBounds } from "./cidr-bounds.ts";
 
 /** Who owns a block, from the IPAMBlock's name (its CIDR) and labels. */
@@ -94,12 +94,8 @@ export function judgeRoute(t: TrustInputs, prefix: string, nextHop: string): Ver
 
 /** Why a prefix that is neither a block nor a service CIDR is refused. */
 function classifyStranger(t: TrustInputs, prefix: string): Verdict {
-  let c: Cidr;
-  try {
-    c = parseCidr(prefix, "prefix", false);
-  } catch {
-    return refuse("foreign_prefix", `${prefix} is not a CIDR`);
-  }
+  const c = tryParseCidr(prefix, false);
+  if (c === undefined) return refuse("foreign_prefix", `${prefix} is not a CIDR`);
   if (c.prefixLength === 0) return refuse("default_route", `${prefix} is a default route`);
   for (const pool of t.bounds.pools) {
     if (containsCidr(pool.cidr, c)) {

@@ -7,7 +7,7 @@
  */
 import type { AdvertisedRoute, LearnedRoute, PeerRoutes, RefusedRoute, RoutesView } from "../../common/bgp-routes.ts";
 import { routesViewVersion } from "../../common/bgp-routes.ts";
-import { parseCidr } from "../../common/cidr.ts";
+import { tryParseCidr } from "../../common/cidr.ts";
 import type { BestRoute } from "./best-table.ts";
 import type { AppliedPath } from "./gobgp-sync.ts";
 import { uptimeSeconds, type PeerSample } from "./peer-sessions.ts";
@@ -45,12 +45,8 @@ const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
 export function byPrefix<T>(items: readonly T[], prefixOf: (t: T) => string): T[] {
   const keyed = items.map((t) => {
     const p = prefixOf(t);
-    try {
-      const c = parseCidr(p, "prefix", false);
-      return { t, p, f: c.family, n: c.network, l: c.prefixLength };
-    } catch {
-      return { t, p, f: 9, n: 0n, l: 0 };
-    }
+    const c = tryParseCidr(p, false);
+    return c === undefined ? { t, p, f: 9, n: 0n, l: 0 } : { t, p, f: c.family, n: c.network, l: c.prefixLength };
   });
   keyed.sort((a, b) => a.f - b.f || (a.n < b.n ? -1 : a.n > b.n ? 1 : 0) || a.l - b.l || (a.p < b.p ? -1 : a.p > b.p ? 1 : 0));
   return keyed.map((k) => k.t);

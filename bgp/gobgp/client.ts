@@ -5,9 +5,10 @@
  */
 import { formatAddress, formatCidr, parseAddress } from "../../common/cidr.ts";
 import { InvalidInputError } from "../../common/errors.ts";
-import { watchBestPaths, watchDecoded, type BackoffOptions } from "./best-path-watch.ts";
+import { watchBestPaths, type BackoffOptions } from "./best-path-watch.ts";
 import { apiFamily, parseFamily } from "./family.ts";
 import { fromGrpcError, GobgpError, grpcStatus } from "./grpc-error.ts";
+import * as lean from "./lean-calls.ts";
 import { bytes, field, list, num, str } from "./narrow.ts";
 import { decodePath, encodePath, encodeWithdrawal, parsePrefix, uuidFromBytes, uuidToBytes } from "./path-codec.ts";
 import { checkAddress, checkAsn, decodePeer, encodePeer } from "./peer-codec.ts";
@@ -194,17 +195,7 @@ export class GobgpClient {
    * stale): for a full comparison, e.g. after a reconnect.
    */
   async listRoutes(family: AddressFamily): Promise<RouteUpdate[]> {
-    const decoder = this.lean("listRoutes");
-    const f = parseFamily(family, "family");
-    let answers: Uint8Array[];
-    try {
-      answers = await this.transport.listRaw("ListPath", { tableType: "GLOBAL", name: "", family: apiFamily(f), prefixes: [], enableFiltered: false });
-    } catch (err) {
-      throw fromGrpcError(err, "ListPath", this.transport.target, "family");
-    }
-    const out: RouteUpdate[] = [];
-    for (const a of answers) for (const r of decoder.listPath(a)) out.push(r);
-    return out;
+    return lean.listRoutes(this.transport, this.lean("listRoutes"), family);
   }
 
   /**
@@ -212,7 +203,7 @@ export class GobgpClient {
    * current table comes first, and a break reports "disconnected", then "reconnected".
    */
   watchRoutes(onEvent: (event: RouteWatchEvent) => void, options: BackoffOptions = {}): WatchHandle {
-    return this.track(watchDecoded(this.transport, () => this.transport.unary("GetBgp", {}), { table: { filters: [{ type: "BEST", init: true }] } }, this.lean("watchRoutes"), onEvent, options));
+    return this.track(lean.watchRoutes(this.transport, this.lean("watchRoutes"), onEvent, options));
   }
 
   /**
@@ -221,7 +212,7 @@ export class GobgpClient {
    * the import policy refuses. Withdrawals come as routes with `withdrawal`.
    */
   watchReceived(onEvent: (event: RouteWatchEvent) => void, options: BackoffOptions = {}): WatchHandle {
-    return this.track(watchDecoded(this.transport, () => this.transport.unary("GetBgp", {}), { peer: {}, table: { filters: [{ type: "ADJIN", init: true }] } }, this.lean("watchReceived"), onEvent, options));
+    return this.track(lean.watchReceived(this.transport, this.lean("watchReceived"), onEvent, options));
   }
 
   /**
@@ -230,7 +221,7 @@ export class GobgpClient {
    * as much again and the agent decode every path twice; docs/bench-routes.md).
    */
   watchPeers(onEvent: (event: RouteWatchEvent) => void, options: BackoffOptions = {}): WatchHandle {
-    return this.track(watchDecoded(this.transport, () => this.transport.unary("GetBgp", {}), { peer: {} }, this.lean("watchPeers"), onEvent, options));
+    return this.track(lean.watchPeers(this.transport, this.lean("watchPeers"), onEvent, options));
   }
 
   /**
@@ -238,30 +229,7 @@ export class GobgpClient {
    * or not), decoded lean.
    */
   async listReceived(peer: string, family: AddressFamily): Promise<RouteUpdate[]> {
-    const decoder = this.lean("listReceived");
-    const f = parseFamily(family, "family");
-    const address = checkAddress(peer, "peer");
-    let answers: Uint8Array[];
-    try {
-      // enableFiltered false: gobgpd would run its import policy again on every path to mark it.
-      answers = await this.transport.listRaw("ListPath", { tableType: "ADJ_IN", name: address, family: apiFamily(f), prefixes: [], enableFiltered: false });
-    } catch (err) {
-      throw fromGrpcError(err, "ListPath", this.transport.target, "peer");
-    }
-    const out: RouteUpdate[] = [];
-    for (const a of answers) for (const r of decoder.listPath(a)) out.push({ ...r, peer: r.peer ?? address });
-    return out;
-  }
-
-  private track(inner: WatchHandle): WatchHandle {
-    const handle: WatchHandle = {
-      stop: () => {
-        this.watches.delete(handle);
-        inner.stop();
-      },
-    };
-    this.watches.add(handle);
-    return handle;
+    return lean.listReceived(this.transport, this.lean("listReceived"), peer, family);
   }
 
   /**
@@ -271,7 +239,11 @@ export class GobgpClient {
    */
   watchBestPaths(family: AddressFamily, onEvent: (event: BestPathEvent) => void, options: BackoffOptions = {}): WatchHandle {
     parseFamily(family, "family");
-    const inner = watchBestPaths(this.transport, () => this.transport.unary("GetBgp", {}), family, onEvent, options);
+    return this.track(watchBestPaths(this.transport, () => this.transport.unary("GetBgp", {}), family, onEvent, options));
+  }
+
+  /** Stops `inner` with the client (close()), and forgets it when it is stopped first. */
+  private track(inner: WatchHandle): WatchHandle {
     const handle: WatchHandle = {
       stop: () => {
         this.watches.delete(handle);

@@ -2,7 +2,7 @@
  * Paths between the client's types and gobgpd's `Path` message: validation of what callers
  * add, and decoding of what ListPath and WatchEvent return.
  */
-import { formatAddress, formatCidr, parseAddress, parseCidr, type Cidr } from "../../common/cidr.ts";
+import { formatAddress, formatCidr, parseAddress, parseCidr, tryParseCidr, type Cidr } from "../../common/cidr.ts";
 import { InvalidInputError } from "../../common/errors.ts";
 import { packPathAttributes, packPrefix, packWithdrawAttributes, unpackPathAttributes, unpackPrefix } from "./attributes.ts";
 import { parseCommunity, parseLargeCommunity } from "./communities.ts";
@@ -100,11 +100,8 @@ export function decodePath(path: unknown, destination = "", impliedBest = false)
 
 /** Canonical text (`2001:db8:1::/64`, not `2001:0db8:1:0::/64`), so callers can compare strings. */
 function normalizePrefix(prefix: string): string {
-  try {
-    return formatCidr(parseCidr(prefix, "prefix", false));
-  } catch {
-    return prefix;
-  }
+  const cidr = tryParseCidr(prefix, false);
+  return cidr === undefined ? prefix : formatCidr(cidr);
 }
 
 export function uuidFromBytes(raw: Uint8Array): string {

@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { errorMessage } from "../../common/errors.ts";
 import { loadKubeConfig } from "../../common/host/kube-config.ts";
+import { listPodRoutes } from "../../common/host/pod-routes.ts";
 import { runtimeText } from "../../common/host/runtime.ts";
 import { parseIpFlag, renderAddressReport } from "./address-report.ts";
 import { parseAgentAddress, renderBgpRoutes, routesExitCode } from "./bgp-routes.ts";
@@ -28,7 +29,7 @@ import { localNodeFacts } from "./host/node-facts.ts";
 import type { KubectlTarget } from "./host/node-exec.ts";
 import { formatReport } from "./output.ts";
 import { readAllocationRecords } from "./host/allocation-records.ts";
-import { readPodRoutes, releaseRecord, withPluginLocks } from "./host/release-records.ts";
+import { releaseRecord, withPluginLocks } from "./host/release-records.ts";
 import { planRelease, renderRelease, reportTarget } from "./release-plan.ts";
 import { KubeReader } from "./host/kube-read.ts";
 import { ipamShowReport, renderIpamShow } from "./ipam-show.ts";
@@ -225,7 +226,7 @@ function program(): Command {
           const [pools, blocks, pods] = await Promise.all([kube.listPools(), kube.listBlocks(), kube.listPods()]);
           const fresh = checkReport({ pools, blocks, pods, records: { node: target.node, stateDir: target.stateDir, entries } });
           const plan = planRelease(target, entries, fresh.findings);
-          for (const d of plan) if (d.release) releaseRecord(target.stateDir, d.address, target.leaks.find((l) => l.address === d.address)?.record ?? "", opts.netns);
+          for (const d of plan) if (d.release) await releaseRecord(target.stateDir, d.address, target.leaks.find((l) => l.address === d.address)?.record ?? "", opts.netns);
           return plan;
         });
         emit(format, { decisions }, renderRelease(decisions));
@@ -234,7 +235,7 @@ function program(): Command {
       }
       const target = recordCheckTarget(opts, process.env);
       const entries = target === undefined ? undefined : readAllocationRecords(target.stateDir);
-      const podRoutes = target !== undefined && opts.checkRoutes === true ? readPodRoutes(opts.netns) : undefined;
+      const podRoutes = target !== undefined && opts.checkRoutes === true ? await listPodRoutes(opts.netns) : undefined;
       const kube = connect(cmd);
       const [pools, blocks, pods] = await Promise.all([kube.listPools(), kube.listBlocks(), kube.listPods()]);
       if (target !== undefined) checkNodeKnown(target.node, [...blocks.map((b) => b.spec.node), ...pods.flatMap((p) => (p.node === undefined ? [] : [p.node]))]);

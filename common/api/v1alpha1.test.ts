@@ -1,27 +1,23 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GENERATED_FILE, GENERATOR_COMMAND, generateApiTypes, selectCrdFiles } from "../../test/scripts/api-types/generate.ts";
+import { apiTypesDrift } from "../../test/scripts/api-types/committed.ts";
+import { GENERATED_DIR, GENERATED_HEADER, GENERATOR_COMMAND, generateApiTypes, selectCrdFiles } from "../../test/scripts/api-types/generate.ts";
 import type { BGPPeer, IPPool, PetrelNodeStatusBgpSession } from "./index.ts";
 import { API_VERSION, PLURALS } from "./index.ts";
 
 const ROOT = join(__dirname, "..", "..");
 
-function firstDifference(committed: string, generated: string): string {
-  const have = committed.split("\n");
-  const want = generated.split("\n");
-  let line = 0;
-  while (line < have.length && have[line] === want[line]) line++;
-  return `First difference at line ${line + 1}:\n  committed: ${have[line] ?? "(end of file)"}\n  generated: ${want[line] ?? "(end of file)"}`;
-}
+/** Every generated file's text, one after the other (the rules below do not depend on the file). */
+const generatedText = (texts: string[]): string => generateApiTypes(texts).map((f) => f.text).join("\n");
 
-describe("common/api/v1alpha1.ts", () => {
+describe("common/api/ (the generated files)", () => {
   it("is what the generator makes of crds/*.yaml", () => {
     const crdDir = join(ROOT, "crds");
     const texts = selectCrdFiles(readdirSync(crdDir)).map((name) => readFileSync(join(crdDir, name), "utf8"));
-    const committed = readFileSync(join(ROOT, GENERATED_FILE), "utf8");
-    const generated = generateApiTypes(texts);
-    if (generated !== committed) {
-      throw new Error(`${GENERATED_FILE} is out of date with crds/*.yaml: run \`${GENERATOR_COMMAND}\`.\n${firstDifference(committed, generated)}`);
+    const drift = apiTypesDrift(ROOT, generateApiTypes(texts));
+    if (drift.report.length > 0) {
+      throw new Error(`${GENERATED_DIR} is out of date with crds/*.yaml: run \`${GENERATOR_COMMAND}\`.\n${drift.report.join("\n")}`);
     }
   });
 
@@ -76,7 +72,7 @@ function interfaceBody(source: string, name: string): string {
 
 describe("generateApiTypes", () => {
   it("makes required properties non-optional and the others (defaults too) optional", () => {
-    const out = generateApiTypes([crd("Widget", `
+    const out = generatedText([crd("Widget", `
               type: object
               required: [size]
               properties:
@@ -91,11 +87,11 @@ describe("generateApiTypes", () => {
   it("makes spec non-optional when the root schema requires it", () => {
     const text = crd("Widget", "              type: object\n              properties: {size: {type: integer}}")
       .replace("          type: object\n", "          type: object\n          required: [spec]\n");
-    expect(interfaceBody(generateApiTypes([text]), "Widget")).toContain("  spec: WidgetSpec;\n");
+    expect(interfaceBody(generatedText([text]), "Widget")).toContain("  spec: WidgetSpec;\n");
   });
 
   it("turns a string enum into a union of its literals", () => {
-    const out = generateApiTypes([crd("Widget", `
+    const out = generatedText([crd("Widget", `
               type: object
               properties:
                 mode: {type: string, enum: [Fast, "Slow", "True"]}`)]);
@@ -103,7 +99,7 @@ describe("generateApiTypes", () => {
   });
 
   it("maps {matchLabels, matchExpressions} to the shared LabelSelector", () => {
-    const out = generateApiTypes([crd("Widget", `
+    const out = generatedText([crd("Widget", `
               type: object
               properties:
                 nodeSelector:
@@ -125,7 +121,7 @@ describe("generateApiTypes", () => {
   });
 
   it("refuses a look-alike label selector rather than mistyping it", () => {
-    expect(() => generateApiTypes([crd("Widget", `
+    expect(() => generatedText([crd("Widget", `
               type: object
               properties:
                 nodeSelector:
@@ -136,7 +132,7 @@ describe("generateApiTypes", () => {
   });
 
   it("maps a conditions list to Condition[]", () => {
-    const out = generateApiTypes([crd("Widget", "              type: object\n              properties: {size: {type: integer}}", `
+    const out = generatedText([crd("Widget", "              type: object\n              properties: {size: {type: integer}}", `
               type: object
               properties:
                 conditions:
@@ -157,7 +153,7 @@ describe("generateApiTypes", () => {
 
   it("turns descriptions into JSDoc, wrapping long ones", () => {
     const long = "word ".repeat(30).trim();
-    const out = generateApiTypes([crd("Widget", `
+    const out = generatedText([crd("Widget", `
               type: object
               properties:
                 size: {type: integer, description: "Number of */ things."}
@@ -169,7 +165,7 @@ describe("generateApiTypes", () => {
   });
 
   it("names nested objects after their path and array items after the field's singular", () => {
-    const out = generateApiTypes([crd("Widget", `
+    const out = generatedText([crd("Widget", `
               type: object
               properties:
                 password:
@@ -191,12 +187,58 @@ describe("generateApiTypes", () => {
 
   it("emits the list type and constants, with kinds in a stable order", () => {
     const small = "              type: object\n              properties: {size: {type: integer}}";
-    const forward = generateApiTypes([crd("Widget", small), crd("Gadget", small)]);
-    expect(generateApiTypes([crd("Gadget", small), crd("Widget", small)])).toBe(forward);
+    const forward = generatedText([crd("Widget", small), crd("Gadget", small)]);
+    expect(generatedText([crd("Gadget", small), crd("Widget", small)])).toBe(forward);
     expect(forward).toContain('export const PLURALS = {\n  Gadget: "gadgets",\n  Widget: "widgets",\n} as const;\n');
     expect(forward).toContain('export const API_VERSION = "petrel.dev/v1alpha1";\n');
     expect(interfaceBody(forward, "WidgetList")).toBe(
       "  apiVersion: string;\n  kind: string;\n  metadata: { resourceVersion?: string; continue?: string };\n  items: Widget[];\n",
     );
+  });
+
+  it("writes one file per kind, named after it, and an index of them with the constants", () => {
+    const small = "              type: object\n              properties: {size: {type: integer}}";
+    const files = generateApiTypes([crd("Widget", small), crd("Gadget", small)]);
+    expect(files.map((f) => f.path)).toEqual(["common/api/v1alpha1.ts", "common/api/gadget.ts", "common/api/widget.ts"]);
+    for (const f of files) expect(f.text.startsWith(`${GENERATED_HEADER}\n`)).toBe(true);
+    const [index, gadget, widget] = files.map((f) => f.text);
+    expect(index).toContain('export type * from "./gadget.ts";\nexport type * from "./widget.ts";\n');
+    expect(index).toContain("export const PLURALS = {");
+    expect(index).not.toContain("export interface");
+    expect(widget).toContain("export interface WidgetSpec {");
+    expect(widget).not.toContain("Gadget");
+    expect(gadget).not.toContain("Widget");
+  });
+
+  it("refuses a kind whose file would take a hand-written file's name or the index's", () => {
+    const small = "              type: object\n              properties: {size: {type: integer}}";
+    expect(() => generateApiTypes([crd("Index", small)])).toThrow(/^Index: its types cannot go to common\/api\/index\.ts/);
+    expect(() => generateApiTypes([crd("V1alpha1", small)])).toThrow(/^V1alpha1: its types cannot go to common\/api\/v1alpha1\.ts/);
+  });
+});
+
+describe("apiTypesDrift", () => {
+  const small = "              type: object\n              properties: {size: {type: integer}}";
+  let root = "";
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), "petrel-api-types-"));
+    mkdirSync(join(root, GENERATED_DIR), { recursive: true });
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it("finds missing, changed and left-over generated files, and ignores hand-written ones", () => {
+    const files = generateApiTypes([crd("Widget", small), crd("Gadget", small)]);
+    expect(apiTypesDrift(root, files).write.map((f) => f.path)).toEqual(files.map((f) => f.path));
+    for (const f of files) writeFileSync(join(root, f.path), f.text);
+    writeFileSync(join(root, GENERATED_DIR, "object-meta.ts"), "// hand-written\n");
+    expect(apiTypesDrift(root, files)).toEqual({ write: [], remove: [], report: [] });
+
+    writeFileSync(join(root, GENERATED_DIR, "widget.ts"), `${GENERATED_HEADER}\n// edited by hand\n`);
+    const fewer = generateApiTypes([crd("Widget", small)]);
+    const drift = apiTypesDrift(root, fewer);
+    expect(drift.write.map((f) => f.path)).toEqual(["common/api/v1alpha1.ts", "common/api/widget.ts"]);
+    expect(drift.remove).toEqual(["common/api/gadget.ts"]);
+    expect(drift.report).toContain("common/api/gadget.ts: generated, but for no CRD any more");
+    expect(drift.report.join("\n")).toMatch(/common\/api\/widget\.ts: out of date, first difference at line 2:\n {2}committed: \/\/ edited by hand/);
   });
 });

@@ -1,8 +1,8 @@
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { allocLockName, allocationsDir } from "../allocation-record.ts";
-import { readAllocationEntries } from "./allocation-records.ts";
+import { readAllocationEntries, removeAllocationRecord } from "./allocation-records.ts";
 
 let stateDir = "";
 beforeEach(() => {
@@ -31,5 +31,21 @@ describe("readAllocationEntries", () => {
   it("throws when the directory exists but cannot be listed", () => {
     writeFileSync(allocationsDir(stateDir), "a file where the directory should be");
     expect(() => readAllocationEntries(stateDir)).toThrow(/ENOTDIR/);
+  });
+});
+
+describe("removeAllocationRecord", () => {
+  it("removes a record and says whether it was there", () => {
+    const dir = allocationsDir(stateDir);
+    mkdirSync(dir);
+    symlinkSync("net/c1/eth0", join(dir, "198.18.0.1"));
+    expect(removeAllocationRecord(stateDir, "198.18.0.1")).toBe(true);
+    expect(existsSync(join(dir, "198.18.0.1"))).toBe(false);
+    expect(removeAllocationRecord(stateDir, "198.18.0.1")).toBe(false);
+  });
+
+  it("throws on anything but a missing record", () => {
+    writeFileSync(allocationsDir(stateDir), "a file where the directory should be");
+    expect(() => removeAllocationRecord(stateDir, "198.18.0.1")).toThrow(/ENOTDIR/);
   });
 });

@@ -1,9 +1,12 @@
 /**
  * Lists the CNI plugin's allocation records on this node (their layout:
  * common/allocation-record.ts), for the agent's IPAM check and drain count and for petrelctl's
- * `ipam check --state-dir`. Read-only; each caller decodes and reports in its own way.
+ * `ipam check --state-dir`; each caller decodes and reports in its own way. Removes a leaked
+ * one for the agent's IPAM check and `ipam check --release-from-report`, with the plugin's locks
+ * held (plugin-locks.ts). The plugin's own store, on its ADD/DEL path, is
+ * cni-plugin/host/allocation-store.ts.
  */
-import { lstatSync, readdirSync, readlinkSync } from "node:fs";
+import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, readlinkSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { allocationsDir, isRecordName } from "../allocation-record.ts";
 
@@ -46,4 +49,25 @@ export function readAllocationEntries(stateDir: string): AllocationEntry[] {
     out.push({ name, target, mtimeMs });
   }
   return out;
+}
+
+/**
+ * Removes the record `name` and makes that durable (fsync of the directory), as the plugin's DEL
+ * does; false when it was already gone. Call it with the plugin's locks held.
+ */
+export function removeAllocationRecord(stateDir: string, name: string): boolean {
+  const dir = allocationsDir(stateDir);
+  try {
+    unlinkSync(join(dir, name));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }

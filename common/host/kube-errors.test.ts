@@ -15,24 +15,9 @@ jest.mock("@kubernetes/client-node", () => ({
 }));
 import { ApiException } from "@kubernetes/client-node";
 import { PetrelError, TransientError } from "../errors.ts";
-import { apiServerMessage, kubeError, statusCodeOf } from "./kube-errors.ts";
+import { kubeError, statusCodeOf } from "./kube-errors.ts";
 
 const status = (message: string) => JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", message, reason: "Invalid", code: 422 });
-
-describe("apiServerMessage", () => {
-  it("reads the Status message from a JSON body or a parsed one", () => {
-    expect(apiServerMessage(status("spec.cidr: Invalid value"))).toBe("spec.cidr: Invalid value");
-    expect(apiServerMessage({ message: "forbidden: User cannot list" })).toBe("forbidden: User cannot list");
-  });
-
-  it("gives a text body cut to maxChars, and nothing for a body without a message", () => {
-    expect(apiServerMessage("upstream connect error", 8)).toBe("upstream");
-    expect(apiServerMessage("x".repeat(600))).toHaveLength(500);
-    expect(apiServerMessage({ code: 500 })).toBeUndefined();
-    expect(apiServerMessage(undefined)).toBeUndefined();
-    expect(apiServerMessage("null")).toBe("null");
-  });
-});
 
 describe("kubeError", () => {
   it("carries the API server's message; 409, 429 and 5xx are transient, other 4xx permanent", () => {

@@ -7,6 +7,7 @@ import type { IPAMBlock, IPPool, PetrelNode } from "../../common/api/index.ts";
 import { GROUP, PLURALS, VERSION } from "../../common/api/index.ts";
 import { WatchCache } from "../../common/host/watch-cache.ts";
 import type { Logger } from "../../common/logger.ts";
+import { WatchGroup } from "../../common/watch-group.ts";
 import type { ClusterState, NodeInfo } from "../core/cluster-state.ts";
 import type { ClusterCache } from "../ports.ts";
 
@@ -17,6 +18,7 @@ export class ClusterWatch implements ClusterCache {
   readonly #pools: WatchCache<KubernetesObject>;
   readonly #blocks: WatchCache<KubernetesObject>;
   readonly #petrelNodes: WatchCache<KubernetesObject>;
+  readonly #group: WatchGroup;
 
   constructor(kc: KubeConfig, log: Logger, onChange: () => void, countList: (resource: string) => void) {
     const core = kc.makeApiClient(CoreV1Api);
@@ -45,27 +47,27 @@ export class ClusterWatch implements ClusterCache {
     this.#pools = customCache(PLURALS.IPPool);
     this.#blocks = customCache(PLURALS.IPAMBlock);
     this.#petrelNodes = customCache(PLURALS.PetrelNode);
+    this.#group = new WatchGroup([
+      { name: "Nodes", cache: this.#nodes }, { name: "IPPools", cache: this.#pools },
+      { name: "IPAMBlocks", cache: this.#blocks }, { name: "PetrelNodes", cache: this.#petrelNodes },
+    ]);
   }
 
-  get #all() {
-    return [this.#nodes, this.#pools, this.#blocks, this.#petrelNodes] as const;
+  start(): Promise<void> {
+    return this.#group.start();
   }
 
-  async start(): Promise<void> {
-    await Promise.all(this.#all.map((c) => c.start()));
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.#all.map((c) => c.stop()));
+  stop(): Promise<void> {
+    return this.#group.stop();
   }
 
   synced(): boolean {
-    return this.#all.every((c) => c.synced);
+    return this.#group.synced();
   }
 
   /** Watch restarts after errors, summed over the caches. */
   get restarts(): number {
-    return this.#all.reduce((n, c) => n + c.restarts, 0);
+    return this.#group.restarts;
   }
 
   snapshot(): ClusterState {

@@ -1,6 +1,6 @@
 // The plugin on real network namespaces: what ADD builds, CHECK, DEL, GC and pod traffic.
 import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
-import { reapRetiredPairs } from "../../bgp/agent/host/pod-routes.ts";
+import { reapRetiredPairs } from "../../bgp/agent/host/retired-pairs.ts";
 import { requirePetrelBuilt } from "../support/cni.ts";
 import { inNetns, ipJson, linkExists, requireRoot } from "../support/netns.ts";
 import { assertNoIpRun } from "../support/no-ip-path.ts";
@@ -163,7 +163,7 @@ describe("DEL", () => {
     expect(existsSync(stamp)).toBe(false);
   });
 
-  it("the agent destroys retired pairs once due, even when no DEL follows (bgp/agent/host/pod-routes.ts)", async () => {
+  it("the agent destroys retired pairs once due, even when no DEL follows (bgp/agent/host/retired-pairs.ts)", async () => {
     const pod = node.newPod();
     const added = add("reaped-by-agent", pod);
     const veth = (added.json?.["interfaces"] as Array<{ name: string }>)[0]?.name ?? "";

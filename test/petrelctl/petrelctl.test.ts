@@ -3,7 +3,7 @@
 // the agents and the kubelet would (status through the status subresource), and the allocation
 // records of `--state-dir` are real symlinks in a temp dir, as the CNI plugin makes them.
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import type { CheckReport } from "../../bgp/petrelctl/check-report.ts";
 import type { IpamShowReport } from "../../bgp/petrelctl/ipam-show.ts";
 import type { NodeStatusReport } from "../../bgp/petrelctl/node-status.ts";
 import { ago, block, petrelNode, pool, readyCondition } from "../../bgp/petrelctl/testing/objects.ts";
+import { hostVethName } from "../../common/pod-veth.ts";
 import { KubeRig, runProcess, type ProcessResult } from "../rig/rig.ts";
 import { repoRoot } from "../support/repo-root.ts";
 
@@ -275,6 +276,46 @@ describe("ipam", () => {
     expect(text).toContain(`rm ${stateDir}/allocations/198.18.0.7`);
     expect(text).toContain(`[pod-without-record] Pod default/a2 on node-a has address 198.18.0.2, but ${stateDir}/allocations/ has no record of it`);
     expect(text).toMatch(/\n2 problems found \(checked 1 pool, 2 blocks, 3 pod addresses, 2 allocation records on node-a\)\.\n$/);
+  });
+
+  test("check --check-routes reads the node's pod routes; --release-from-report frees a leak's veth and record under the plugin's locks", async () => {
+    await cleanCluster();
+    const leaked = "0123456789abcdef0123456789abcdef";
+    await record("198.18.0.1", "c-a1");
+    await record("198.18.0.2", "c-a2");
+    await record("198.18.0.7", leaked);
+    const netns = `petrelctl-release-${process.pid}`;
+    const veth = hostVethName("petrel", leaked, "eth0");
+    const ip = async (...args: string[]): Promise<ProcessResult> => {
+      const r = await runProcess("ip", args);
+      if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr}`);
+      return r;
+    };
+    await ip("netns", "add", netns);
+    try {
+      // The leak's host veth and pod route are still there; a2's route is missing.
+      await ip("-n", netns, "link", "add", veth, "type", "veth", "peer", "name", "pod-end");
+      for (const end of [veth, "pod-end"]) await ip("-n", netns, "link", "set", end, "up");
+      for (const a of ["198.18.0.1", "198.18.0.7"]) await ip("-n", netns, "route", "add", `${a}/32`, "dev", veth, "proto", "89");
+      const args = ["--state-dir", stateDir, "--node", "node-a", "--check-routes", "--netns", netns];
+      const { kinds, report } = await findingsOf(args);
+      expect(kinds).toEqual(["record-without-pod address 198.18.0.7", "record-without-route address 198.18.0.2"]);
+      const file = join(stateDir, "report.json");
+      await writeFile(file, JSON.stringify(report));
+      const released = await ctl(["ipam", "check", "--release-from-report", file, "--netns", netns]);
+      expect(released.stderr).toBe("");
+      expect(released.stdout).toBe(`released 198.18.0.7: freed (record petrel/${leaked}/eth0)\n\n1 of 1 freed.\n`);
+      expect(released.status).toBe(0);
+      // lstat: a record is a symlink to nothing.
+      const recorded = (a: string) => lstat(join(stateDir, "allocations", a)).then(() => true, () => false);
+      expect([await recorded("198.18.0.7"), await recorded("198.18.0.1")]).toEqual([false, true]);
+      expect((await runProcess("ip", ["-n", netns, "link", "show", "dev", veth])).status).not.toBe(0);
+      const again = await ctl(["ipam", "check", "--release-from-report", file, "--netns", netns]);
+      expect(again.stdout).toBe("refused  198.18.0.7: already gone: nothing to free\n\n0 of 1 freed.\n");
+      expect(again.status).toBe(1);
+    } finally {
+      await runProcess("ip", ["netns", "del", netns]);
+    }
   });
 });
 

@@ -1,29 +1,31 @@
-// Regenerates common/api/v1alpha1.ts from crds/*.yaml: `node test/scripts/gen-api-types.ts`.
-// With --check, writes nothing and exits 1 when the file is out of date.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+// Regenerates the API types in common/api/ (one file per kind and the index v1alpha1.ts) from
+// crds/*.yaml: `node test/scripts/gen-api-types.ts`. With --check, writes nothing and exits 1
+// when any of them is out of date, missing, or left from a kind that is gone.
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { GENERATED_FILE, GENERATOR_COMMAND, generateApiTypes, selectCrdFiles } from "./api-types/generate.ts";
+import { apiTypesDrift } from "./api-types/committed.ts";
+import { GENERATED_DIR, GENERATOR_COMMAND, generateApiTypes, selectCrdFiles } from "./api-types/generate.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const crdDir = join(root, "crds");
-const target = join(root, GENERATED_FILE);
 
 const check = process.argv.includes("--check");
 const texts = selectCrdFiles(readdirSync(crdDir)).map((name) => readFileSync(join(crdDir, name), "utf8"));
 const generated = generateApiTypes(texts);
-let current: string | undefined;
-try {
-  current = readFileSync(target, "utf8");
-} catch {
-  current = undefined;
-}
+const drift = apiTypesDrift(root, generated);
 
-if (current === generated) {
-  console.log(`${GENERATED_FILE} is up to date (${texts.length} CRD files)`);
+if (drift.report.length === 0) {
+  console.log(`${GENERATED_DIR}: ${generated.length} generated files are up to date (${texts.length} CRD files)`);
 } else if (check) {
-  console.error(`${GENERATED_FILE} is out of date with crds/: run \`${GENERATOR_COMMAND}\``);
+  console.error(`${GENERATED_DIR} is out of date with crds/: run \`${GENERATOR_COMMAND}\`\n${drift.report.join("\n")}`);
   process.exitCode = 1;
 } else {
-  writeFileSync(target, generated);
-  console.log(`wrote ${GENERATED_FILE} (${texts.length} CRD files)`);
+  for (const file of drift.write) {
+    writeFileSync(join(root, file.path), file.text);
+    console.log(`wrote ${file.path}`);
+  }
+  for (const path of drift.remove) {
+    rmSync(join(root, path));
+    console.log(`removed ${path} (no CRD of its kind any more)`);
+  }
 }

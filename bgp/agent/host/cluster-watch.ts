@@ -13,6 +13,7 @@ import { blockNodeLabel } from "../../../common/block-name.ts";
 import type { KubeRest } from "../../../common/host/kube-rest.ts";
 import { ResourceWatch, type KubeObject } from "../../../common/host/resource-watch.ts";
 import type { Logger } from "../../../common/logger.ts";
+import { WatchGroup } from "../../../common/watch-group.ts";
 import type { ClusterView, NodeView } from "../cluster-view.ts";
 
 /** What changed: the agent re-checks accordingly (blocks: only the block named). */
@@ -27,11 +28,6 @@ export interface BlockEvent {
 export interface ClusterWatchHandlers {
   onChange(change: ClusterChange): void;
   onBlock(event: BlockEvent): void;
-}
-
-interface NamedCache {
-  readonly name: string;
-  readonly cache: ResourceWatch<unknown>;
 }
 
 function nodeView(o: KubeObject): NodeView {
@@ -51,7 +47,7 @@ export class AgentClusterWatch {
   readonly #config: ResourceWatch<BGPConfiguration>;
   readonly #peers: ResourceWatch<BGPPeer>;
   readonly #allBlocks: ResourceWatch<{ name: string; labels: Record<string, string> }>;
-  readonly #caches: NamedCache[];
+  readonly #group: WatchGroup;
   readonly #nodeName: string;
 
   constructor(rest: KubeRest, nodeName: string, log: Logger, handlers: ClusterWatchHandlers) {
@@ -92,32 +88,33 @@ export class AgentClusterWatch {
       fingerprint: (b) => JSON.stringify(b.labels),
       onEvent: (type, b) => handlers.onBlock({ type: type === "delete" ? "delete" : "upsert", name: b.name, labels: b.labels }),
     });
-    this.#caches = [
+    this.#group = new WatchGroup([
       { name: "Nodes", cache: this.#nodes }, { name: "PetrelNodes", cache: this.#petrelNodes }, { name: "IPPools", cache: this.#pools },
       { name: "own IPAMBlocks", cache: this.#ownBlocks }, { name: "BGPConfigurations", cache: this.#config }, { name: "BGPPeers", cache: this.#peers },
       { name: "IPAMBlocks (metadata)", cache: this.#allBlocks },
-    ] as NamedCache[];
+    ]);
   }
 
-  async start(): Promise<void> {
-    await Promise.all(this.#caches.map((c) => c.cache.start()));
+  start(): Promise<void> {
+    return this.#group.start();
   }
 
+  /** Every cache has stopped on return (ResourceWatch stops synchronously). */
   stop(): void {
-    for (const c of this.#caches) c.cache.stop();
+    void this.#group.stop();
   }
 
   synced(): boolean {
-    return this.#caches.every((c) => c.cache.synced);
+    return this.#group.synced();
   }
 
   /** Which caches have not listed yet (for readiness messages). */
   unsynced(): string[] {
-    return this.#caches.filter((c) => !c.cache.synced).map((c) => c.name);
+    return this.#group.unsynced();
   }
 
   get restarts(): number {
-    return this.#caches.reduce((n, c) => n + c.cache.restarts, 0);
+    return this.#group.restarts;
   }
 
   snapshot(): ClusterView {

@@ -6,19 +6,14 @@
  * per-line errors say which prefixes the kernel refused because another route holds them
  * (EEXIST on `add`) and which failed.
  * With `netns` set (tests and the demo, where a "node" is a network namespace), every command
- * runs as `ip -n <netns>`: the one "run in this netns" place.
+ * runs as `ip -n <netns>` (runIp in common/host/run-program.ts).
  */
-import { formatCidr, parseCidr } from "../../../common/cidr.ts";
+import { formatCidr, tryParseCidr } from "../../../common/cidr.ts";
 import { TransientError } from "../../../common/errors.ts";
+import { runIp } from "../../../common/host/run-program.ts";
 import { agentRouteProtocol } from "../../../common/route-protocols.ts";
 import type { IpBatch } from "./ip-batch.ts";
 import { batchLines, changePrefix, type ApplyResult, type KernelRoute, type RouteChange } from "../route-plan.ts";
-import { runProgram, type ProgramResult } from "./run-program.ts";
-
-function ip(netns: string | undefined, args: readonly string[], input?: string): Promise<ProgramResult> {
-  const argv = [...(netns === undefined ? [] : ["-n", netns]), ...args];
-  return runProgram("ip", argv, { ...(input === undefined ? {} : { input }), what: `ip ${argv.slice(0, 6).join(" ")}`, hint: "is iproute2 installed?" });
-}
 
 interface IpRoute {
   dst?: string;
@@ -32,11 +27,8 @@ export function canonicalDst(dst: string, family: 4 | 6): string | undefined {
   if (dst === "default") return family === 4 ? "0.0.0.0/0" : "::/0";
   const text = dst.includes("/") ? dst : `${dst}/${family === 4 ? 32 : 128}`;
   if (family === 4) return text;
-  try {
-    return formatCidr(parseCidr(text, "dst", false));
-  } catch {
-    return undefined;
-  }
+  const cidr = tryParseCidr(text, false);
+  return cidr === undefined ? undefined : formatCidr(cidr);
 }
 
 /** RTN_BLACKHOLE, as `ip -N` prints the route type. */
@@ -68,7 +60,7 @@ export async function listRoutes(netns: string | undefined): Promise<{ petrel: K
   const petrel: KernelRoute[] = [];
   const foreign = new Set<string>();
   for (const family of [4, 6] as const) {
-    const r = await ip(netns, ["-N", "-j", `-${family}`, "route", "show", "table", "main"]);
+    const r = await runIp(netns, ["-N", "-j", `-${family}`, "route", "show", "table", "main"]);
     if (r.code !== 0) throw new TransientError(`ip -N -j -${family} route show table main failed (${r.code}): ${r.err.trim().slice(0, 500)}`);
     const split = splitRoutes(r.out, family);
     petrel.push(...split.petrel);

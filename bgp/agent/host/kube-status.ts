@@ -4,15 +4,8 @@
  */
 import type { IPAMBlockStatus, PetrelNodeStatus } from "../../../common/api/index.ts";
 import { GROUP, PLURALS, VERSION } from "../../../common/api/index.ts";
-import { PetrelError, TransientError } from "../../../common/errors.ts";
-import type { KubeRest, RestResponse } from "../../../common/host/kube-rest.ts";
-
-/** A failed call as a Petrel error: 409, 429 and 5xx are worth retrying, other 4xx are not. */
-function failure(what: string, r: RestResponse): PetrelError {
-  const message = typeof (r.body as { message?: unknown } | undefined)?.message === "string" ? (r.body as { message: string }).message : JSON.stringify(r.body).slice(0, 500);
-  const text = `${what}: HTTP ${r.status}: ${message}`;
-  return r.status === 409 || r.status === 429 || r.status >= 500 ? new TransientError(text) : new PetrelError("permanent", text);
-}
+import type { KubeRest } from "../../../common/host/kube-rest.ts";
+import { statusFailure } from "../../../common/kube-failure.ts";
 
 export class AgentKubeWriter {
   readonly #rest: KubeRest;
@@ -30,7 +23,7 @@ export class AgentKubeWriter {
     });
     if (r.status === 200) return true;
     if (r.status === 404) return false;
-    throw failure(`updating ${plural}/${name}/status`, r);
+    throw statusFailure(`updating ${plural}/${name}/status`, r.status, r.body);
   }
 
   /** false when the PetrelNode does not exist (yet): the controller creates it. */
@@ -46,7 +39,7 @@ export class AgentKubeWriter {
   async secretValue(name: string, key: string): Promise<string | undefined> {
     const r = await this.#rest.request(`/api/v1/namespaces/${encodeURIComponent(this.#namespace)}/secrets/${encodeURIComponent(name)}`);
     if (r.status === 404) return undefined;
-    if (r.status !== 200) throw failure(`reading Secret ${this.#namespace}/${name}`, r);
+    if (r.status !== 200) throw statusFailure(`reading Secret ${this.#namespace}/${name}`, r.status, r.body);
     const v = (r.body as { data?: Record<string, string> }).data?.[key];
     return v === undefined ? undefined : Buffer.from(v, "base64").toString("utf8");
   }

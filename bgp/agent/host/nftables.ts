@@ -1,6 +1,6 @@
 /** Applies an nftables script in the node's namespace (`ip netns exec` when the node is a netns). */
 import { TransientError } from "../../../common/errors.ts";
-import { runProgram } from "./run-program.ts";
+import { runProgram } from "../../../common/host/run-program.ts";
 
 export async function applyNft(netns: string | undefined, script: string): Promise<void> {
   const argv = netns === undefined ? ["nft", "-f", "-"] : ["ip", "netns", "exec", netns, "nft", "-f", "-"];

@@ -1,6 +1,6 @@
 /** Events about pods, in the pod's namespace (the agent tells there why it freed an address). */
-import { PetrelError, TransientError } from "../../../common/errors.ts";
 import type { KubeRest } from "../../../common/host/kube-rest.ts";
+import { statusFailure } from "../../../common/kube-failure.ts";
 
 export class PodEvents {
   readonly #rest: KubeRest;
@@ -35,8 +35,6 @@ export class PodEvents {
       },
     });
     if (r.status === 201 || r.status === 200) return;
-    const detail = typeof (r.body as { message?: unknown } | undefined)?.message === "string" ? (r.body as { message: string }).message : JSON.stringify(r.body).slice(0, 300);
-    const text = `${what}: HTTP ${r.status}: ${detail}`;
-    throw r.status === 429 || r.status >= 500 ? new TransientError(text) : new PetrelError("permanent", text);
+    throw statusFailure(what, r.status, r.body);
   }
 }

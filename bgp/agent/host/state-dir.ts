@@ -3,10 +3,9 @@
  * blocks the plugin may allocate from) atomically, and reads the plugin's allocation records
  * (their layout: common/allocation-record.ts) to count addresses in use and find leaks.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { allocationsDir, decodeRecord, recordName, type DecodedRecord } from "../../../common/allocation-record.ts";
-import type { IpAddress } from "../../../common/cidr.ts";
+import { allocationsDir, decodeRecord, type DecodedRecord } from "../../../common/allocation-record.ts";
 import { readAllocationEntries } from "../../../common/host/allocation-records.ts";
 import { withPluginLocks as holdPluginLocks } from "../../../common/host/plugin-locks.ts";
 import { nodeBlocksFileName } from "../../../common/node-blocks.ts";
@@ -64,22 +63,4 @@ export function allocatedAddresses(stateDir: string): string[] {
 export async function withPluginLocks<T>(stateDir: string, timeoutSeconds: number, fn: () => T | Promise<T>): Promise<T> {
   mkdirSync(allocationsDir(stateDir), { recursive: true, mode: 0o700 });
   return holdPluginLocks(stateDir, timeoutSeconds, "is util-linux installed, and is a CNI operation stuck?", fn);
-}
-
-/** Frees one record the agent found leaked (call inside withPluginLocks); false when it was gone. */
-export function releaseRecord(stateDir: string, address: IpAddress): boolean {
-  const dir = allocationsDir(stateDir);
-  try {
-    unlinkSync(join(dir, recordName(address)));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw err;
-  }
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return true;
 }

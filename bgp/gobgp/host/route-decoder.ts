@@ -9,7 +9,7 @@
  */
 import { join } from "node:path";
 import protobuf from "protobufjs";
-import { formatCidr, parseCidr } from "../../../common/cidr.ts";
+import { formatCidr, tryParseCidr } from "../../../common/cidr.ts";
 import { PetrelError, errorMessage } from "../../../common/errors.ts";
 import { sessionStateFromApi } from "../peer-codec.ts";
 import type { RouteDecoder } from "../transport.ts";
@@ -68,11 +68,7 @@ export function loadRouteDecoder(protoDir: string): RouteDecoder {
     const text = `${p.prefix}/${p.prefixLen ?? 0}`;
     // gobgpd prints IPv4 the canonical way already; IPv6 text is normalised (rare, and cheap enough).
     if (family === "ipv4-unicast") return text;
-    try {
-      return formatCidr(parseCidr(text, "prefix", false));
-    } catch {
-      return undefined;
-    }
+    return normalise(text);
   };
 
   const route = (p: PathMsg, destination: string | undefined): RouteUpdate | undefined => {
@@ -143,9 +139,6 @@ export function loadRouteDecoder(protoDir: string): RouteDecoder {
 }
 
 function normalise(prefix: string): string | undefined {
-  try {
-    return formatCidr(parseCidr(prefix, "prefix", false));
-  } catch {
-    return undefined;
-  }
+  const cidr = tryParseCidr(prefix, false);
+  return cidr === undefined ? undefined : formatCidr(cidr);
 }

@@ -6,7 +6,7 @@ import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod 
 import type { IPAMBlock, IPPool, PetrelNode } from "../../../common/api/index.ts";
 import { GROUP, PLURALS, VERSION } from "../../../common/api/index.ts";
 import { PetrelError } from "../../../common/errors.ts";
-import { apiServerMessage } from "../../../common/host/kube-errors.ts";
+import { apiServerMessage } from "../../../common/kube-failure.ts";
 import { makeApiClient } from "./api-client.ts";
 import { explainApiFailure, type ApiFailure } from "../api-errors.ts";
 import type { PodInfo } from "../check-model.ts";

@@ -1,6 +1,9 @@
-// Generates common/api/v1alpha1.ts (TypeScript types for Petrel's CRDs) from the CRD YAML in crds/.
-// Pure: text in, text out; test/scripts/gen-api-types.ts does the file I/O, and
-// common/api/v1alpha1.test.ts checks that the committed file equals a fresh generation.
+// Generates TypeScript types for Petrel's CRDs from the CRD YAML in crds/: one file per kind in
+// common/api/ (`ippool.ts` for IPPool: the kind in lower case) and common/api/v1alpha1.ts, the
+// group's constants and an index of the kinds' files. Pure: text in, files' text out;
+// test/scripts/gen-api-types.ts does the file I/O, and common/api/v1alpha1.test.ts checks that the
+// committed files equal a fresh generation (committed.ts: every file of common/api/ that starts
+// with GENERATED_HEADER is the generator's, so a file left from a removed kind is found too).
 //
 // Rules (mechanical, so that a schema change maps to a predictable type change):
 //  - For each kind K: `K` (apiVersion, kind, metadata: ObjectMeta, spec, status?), `KSpec`, `KStatus`
@@ -27,8 +30,19 @@
 import { parseAllDocuments } from "yaml";
 import { fail, readCrd, type Crd, type Schema } from "./read-crd.ts";
 
-export const GENERATED_FILE = "common/api/v1alpha1.ts";
+/** Where the generated files go, from the repository's root. */
+export const GENERATED_DIR = "common/api";
 export const GENERATOR_COMMAND = "node test/scripts/gen-api-types.ts";
+/** The first line of every generated file, and only of those. */
+export const GENERATED_HEADER = `// Generated from crds/*.yaml by \`${GENERATOR_COMMAND}\`; do not edit.`;
+/** The hand-written files beside the generated ones: no kind's file may take their names. */
+const HAND_WRITTEN = ["index.ts", "object-meta.ts"];
+
+/** One generated file: its path from the repository's root and its text. */
+export interface GeneratedFile {
+  path: string;
+  text: string;
+}
 
 /** The CRD files the generator reads, in the order it reads them: `*.yaml`, sorted by code unit. */
 export function selectCrdFiles(fileNames: readonly string[]): string[] {
@@ -131,9 +145,19 @@ function fieldNames(parent: string, fieldName: string): Names {
 }
 
 class Generator {
-  readonly declarations: Declaration[] = [];
-  readonly imports = new Set<SharedImport>();
+  /** The current kind's declarations and shared imports (each kind is a file of its own). */
+  declarations: Declaration[] = [];
+  imports = new Set<SharedImport>();
+  /** Across kinds: a type name is unique in the index too. */
   private readonly paths = new Map<string, string>();
+
+  /** The current kind's declarations and imports; the next kind starts empty. */
+  takeKind(): { declarations: Declaration[]; imports: SharedImport[] } {
+    const taken = { declarations: this.declarations, imports: SHARED_IMPORTS.filter((name) => this.imports.has(name)) };
+    this.declarations = [];
+    this.imports = new Set();
+    return taken;
+  }
 
   declare(name: string, path: string, doc: string[], fields: Field[] | undefined, alias = ""): Declaration {
     const previous = this.paths.get(name);
@@ -301,12 +325,20 @@ function generateKind(gen: Generator, crd: Crd, apiVersion: string): void {
   ]);
 }
 
+/** The file of a kind's types (`IPPool` → `ippool.ts`), beside ./object-meta.ts. */
+export function kindFileName(kind: string): string {
+  const name = `${kind.toLowerCase()}.ts`;
+  if (HAND_WRITTEN.includes(name) || !/^[a-z][a-z0-9]*\.ts$/.test(name)) fail(kind, `its types cannot go to ${GENERATED_DIR}/${name}`);
+  return name;
+}
+
 /**
  * TypeScript source for the CRDs in `crdYamlTexts` (each text one or more YAML documents, each a
- * CustomResourceDefinition); all must share one group and storage version. Throws on anything it
- * cannot map faithfully.
+ * CustomResourceDefinition); all must share one group and storage version. The index
+ * (`<version>.ts`) first, then one file per kind, by kind. Throws on anything it cannot map
+ * faithfully.
  */
-export function generateApiTypes(crdYamlTexts: string[]): string {
+export function generateApiTypes(crdYamlTexts: string[]): GeneratedFile[] {
   const crds: Crd[] = [];
   crdYamlTexts.forEach((text, fileIndex) => {
     parseAllDocuments(text, { uniqueKeys: true }).forEach((doc, docIndex) => {
@@ -330,16 +362,29 @@ export function generateApiTypes(crdYamlTexts: string[]): string {
   });
 
   const apiVersion = `${group}/${version}`;
+  const indexName = `${version}.ts`;
   const gen = new Generator();
-  for (const crd of crds) generateKind(gen, crd, apiVersion);
+  const kinds: GeneratedFile[] = crds.map((crd) => {
+    const name = kindFileName(crd.kind);
+    if (name === indexName) fail(crd.kind, `its types cannot go to ${GENERATED_DIR}/${name}, the index of ${apiVersion}`);
+    generateKind(gen, crd, apiVersion);
+    const { declarations, imports } = gen.takeKind();
+    const header = [
+      GENERATED_HEADER,
+      `// The ${crd.kind} kind (\`${crd.plural}.${crd.group}\`); its group: ./${indexName}.`,
+      "// Naming: nested objects are <Parent><Field> (array items: the field's singular, or <Field>Item);",
+      "// label selectors and conditions use the shared types of ./object-meta.ts. Rules:",
+      "// test/scripts/api-types/generate.ts.",
+      `import type { ${imports.join(", ")} } from "./object-meta.ts";`,
+    ];
+    return { path: `${GENERATED_DIR}/${name}`, text: [`${header.join("\n")}\n`, ...declarations.map(render)].join("\n") };
+  });
 
-  const imports = SHARED_IMPORTS.filter((name) => gen.imports.has(name));
-  const header = [
-    `// Generated from crds/*.yaml by \`${GENERATOR_COMMAND}\`; do not edit.`,
-    "// common/api/v1alpha1.test.ts fails when this file and the CRDs disagree. Naming: nested objects",
-    "// are <Parent><Field> (array items: the field's singular, or <Field>Item); label selectors and",
-    "// conditions use the shared types of ./object-meta.ts. Rules: test/scripts/api-types/generate.ts.",
-    `import type { ${imports.join(", ")} } from "./object-meta.ts";`,
+  const index = [
+    GENERATED_HEADER,
+    "// common/api/v1alpha1.test.ts fails when these files and the CRDs disagree. Each kind's types",
+    "// are in a file named after it; this index re-exports them beside the group's constants.",
+    ...crds.map((crd) => `export type * from "./${kindFileName(crd.kind)}";`),
     "",
     `export const GROUP = ${JSON.stringify(group)};`,
     `export const VERSION = ${JSON.stringify(version)};`,
@@ -350,5 +395,5 @@ export function generateApiTypes(crdYamlTexts: string[]): string {
     ...crds.map((crd) => `${INDENT}${crd.kind}: ${JSON.stringify(crd.plural)},`),
     "} as const;",
   ];
-  return [`${header.join("\n")}\n`, ...gen.declarations.map(render)].join("\n");
+  return [{ path: `${GENERATED_DIR}/${indexName}`, text: `${index.join("\n")}\n` }, ...kinds];
 }

@@ -1,10 +1,11 @@
 /**
- * The agent's one way to run a host program (iproute2, nftables) and wait for it: its exit code
- * and output, `input` written to its stdin. Each caller judges the exit code and stderr itself
- * (a missing veth is success for one, a failure for another).
+ * The one way the agent and petrelctl run a host program (iproute2, nftables) and wait for it:
+ * its exit code and output, `input` written to its stdin. Each caller judges the exit code and
+ * stderr itself (a missing veth is success for one, a failure for another). The CNI plugin runs
+ * no program (docs/cni-plugin.md): it must not import this.
  */
 import { spawn } from "node:child_process";
-import { TransientError } from "../../../common/errors.ts";
+import { TransientError } from "../errors.ts";
 
 export interface ProgramResult {
   readonly code: number;
@@ -38,4 +39,13 @@ export function runProgram(file: string, argv: readonly string[], options: RunOp
       child.stdin.end(input);
     }
   });
+}
+
+/**
+ * `ip [-n netns] ARGS`: with `netns` set (tests and the demo, where a node is a named network
+ * namespace) in that namespace, else in the caller's own.
+ */
+export function runIp(netns: string | undefined, args: readonly string[], input?: string): Promise<ProgramResult> {
+  const argv = [...(netns === undefined ? [] : ["-n", netns]), ...args];
+  return runProgram("ip", argv, { ...(input === undefined ? {} : { input }), what: `ip ${argv.slice(0, 6).join(" ")}`, hint: "is iproute2 installed?" });
 }

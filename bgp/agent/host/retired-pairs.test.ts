@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { retiredStampName } from "../../../common/pod-veth.ts";
-import { reapRetiredPairs } from "./pod-routes.ts";
+import { reapRetiredPairs } from "./retired-pairs.ts";
 
 let dir = "";
 beforeEach(() => {

@@ -1,5 +1,5 @@
-import { TransientError } from "../../../common/errors.ts";
-import { runProgram } from "./run-program.ts";
+import { TransientError } from "../errors.ts";
+import { runIp, runProgram } from "./run-program.ts";
 
 const opts = { what: "test", hint: "is it installed?" };
 
@@ -21,5 +21,14 @@ describe("runProgram", () => {
     const run = runProgram("petrel-no-such-program", [], { what: "nft", hint: "is nftables installed?" });
     await expect(run).rejects.toBeInstanceOf(TransientError);
     await expect(run).rejects.toThrow(/^nft: spawn petrel-no-such-program ENOENT \(is nftables installed\?\)$/);
+  });
+});
+
+describe("runIp", () => {
+  it("runs iproute2 in the caller's namespace, or in the named one", async () => {
+    await expect(runIp(undefined, ["-V"])).resolves.toMatchObject({ code: 0, out: expect.stringMatching(/^ip utility/) });
+    const r = await runIp("petrel-no-such-ns", ["-V"]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/petrel-no-such-ns/);
   });
 });
