@@ -70,9 +70,9 @@ const areas = [
     dir: "cni-plugin",
     boundaries: [
       ...otherPrograms("cni-plugin"),
-      // common/host/ may run programs for the agent and petrelctl (flock(1) for the plugin's locks);
-      // the plugin takes those locks with flock(2) and runs nothing.
-      { group: ["**/common/host/plugin-locks*"], message: noSpawnInPlugin },
+      // common/host/ may run programs for the agent and petrelctl (flock(1) for the plugin's locks,
+      // ip for the pod routes); the plugin takes those locks with flock(2) and runs nothing.
+      { group: ["**/common/host/plugin-locks*", "**/common/host/run-program*", "**/common/host/pod-routes*"], message: noSpawnInPlugin },
     ],
     // The CNI plugin runs no other program on any verb: its kernel work is netlink (docs/cni-plugin.md).
     edgePaths: ["node:child_process", "child_process"].map((name) => ({ name, message: noSpawnInPlugin }))

@@ -48,6 +48,7 @@ const forbidden: Forbidden[] = [
   { why: "the plugin's edge runs a program", filePath: "cni-plugin/host/probe.ts", code: 'import "node:child_process";\n', rule: "no-restricted-imports", says: "must not run other programs" },
   { why: "the plugin's edge runs a program through Bun", filePath: "cni-plugin/host/probe.ts", code: 'export const probe = Bun.spawn(["ip", "link"]);\n', rule: "no-restricted-properties", says: "must not run other programs" },
   { why: "the plugin's entry point takes its locks with flock(1)", filePath: "cni-plugin/main.ts", code: 'import "../common/host/plugin-locks.ts";\n', rule: "no-restricted-imports", says: "must not run other programs" },
+  { why: "the plugin's edge runs ip through common/host", filePath: "cni-plugin/host/probe.ts", code: 'import "../../common/host/run-program.ts";\n', rule: "no-restricted-imports", says: "must not run other programs" },
   { why: "the controller imports the agent, from its entry point", filePath: "controller/main.ts", code: 'import "../bgp/agent/options.ts";\n', rule: "no-restricted-imports", says: "controller/ must not import bgp/" },
 ];
 
