@@ -3,6 +3,7 @@
 // creates them (the default IPPool and BGPConfiguration through the post-install hook), and
 // `helm uninstall` keeps the CRDs by default (Helm's convention) and leaves nothing of the release
 // behind with crds.keep=false. Needs test/rig/build-k8s.sh's binaries.
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { KubeRig } from "../rig/rig.ts";
@@ -56,6 +57,29 @@ async function waitGone(timeoutMs: number): Promise<string[]> {
     if (left.length === 0 || Date.now() > deadline) return left;
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/**
+ * The leftovers that helm did not delete: everything but CRDs the API server is still finishing
+ * (deletionTimestamp set, its customresourcecleanup finalizer still there). Prints what holds each
+ * CRD: once in CI (stop 19) one CRD stayed Terminating for more than 60 s after `helm uninstall`
+ * returned, which is the API server's cleanup (it retries with a growing backoff), not the chart.
+ */
+async function notDeletedByHelm(left: string[]): Promise<string[]> {
+  const notDeleted: string[] = [];
+  for (const name of left) {
+    if (!name.startsWith("customresourcedefinition")) {
+      notDeleted.push(name);
+      continue;
+    }
+    const state = await rig().kubectl(["get", name, "-o", "jsonpath={.metadata.deletionTimestamp} {.metadata.finalizers} {.status.conditions}"]);
+    const crd = name.split("/")[1] ?? name;
+    const log = await readFile(join(rig().dir, "kube-apiserver.log"), "utf8").catch((e: unknown) => String(e));
+    const lines = log.split("\n").filter((l) => l.includes(crd) || l.includes("crd_finalizer")).slice(-20);
+    console.log(`${name} still there: ${state.stdout}${state.stderr}\nkube-apiserver.log about it:\n${lines.join("\n")}`);
+    if (!/^\S*\d{4}-\d\d-\d\dT/.test(state.stdout)) notDeleted.push(name);
+  }
+  return notDeleted;
 }
 
 test("default values: server-side dry run, install, uninstall keeps only the CRDs and the pools", async () => {
@@ -146,6 +170,9 @@ test("full values: dry run, install with everything switched on, and crds.keep=f
   // No kubelet here, so the pre-delete Job could not run: --no-hooks; no controller ever put a
   // finalizer on the pools. The hook itself runs in test/e2e/helm-kubelet.test.ts.
   await helmOk(["uninstall", "petrel", "--namespace", NS, "--no-hooks"], rig().kubeconfigPath);
-  expect(await waitGone(60_000)).toEqual([]);
+  const left = await waitGone(60_000);
+  // What is still there after a minute must at least be on its way out, and then go.
+  expect(await notDeletedByHelm(left)).toEqual([]);
+  if (left.length > 0) expect(await waitGone(120_000)).toEqual([]);
   expect(await rig().kubectlOk(["get", "ippools.petrel.dev", "--ignore-not-found"]).catch((e: unknown) => String(e))).toMatch(/the server doesn't have a resource type|^$/);
-}, 240_000);
+}, 300_000);
