@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hostVethName, retiredVethName } from "../../cni-plugin/veth-name.ts";
-import { run } from "../support/sh.ts";
+import { run } from "../rig/sh.ts";
 import { cniPlots, runContext, writeBenchPlots } from "./bench-plots.ts";
 import {
   BenchNetns, gnuTime, hostLinks, hostLocalLeftovers, hostRoutesIn, netnsPath, petrelLeftovers, quantile, runPlugin, running,

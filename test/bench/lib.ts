@@ -4,8 +4,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { isIP } from "node:net";
-import { pluginPath } from "../support/no-ip-path.ts";
-import { run, must } from "../support/sh.ts";
+import { pluginPath } from "../rig/no-ip-path.ts";
+import { run, must } from "../rig/sh.ts";
 
 export interface Timed {
   ms: number;
@@ -23,7 +23,7 @@ export const gnuTime = "/usr/bin/time";
 
 /**
  * Runs one plugin invocation; `ms` is the wall-clock from spawn to exit. PATH has traps for ip
- * and nsenter (test/support/no-ip-path.ts): neither plugin may need them. With `measureRss`
+ * and nsenter (test/rig/no-ip-path.ts): neither plugin may need them. With `measureRss`
  * the plugin runs under GNU time, and `peakRssKiB` is its peak resident set (for a plugin that
  * runs another, such as ptp running host-local, the larger of the two).
  */

@@ -21,7 +21,7 @@
 //       [--iperf-seconds 5] [--verbose] [--agent-flag=--x=y ...]
 import { existsSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { requireRoot } from "../support/netns.ts";
+import { requireRoot } from "../rig/netns.ts";
 import { agentBin, RoutedCluster } from "../support/routed-cluster.ts";
 import { ControllerGuard } from "./routes/controller-guard.ts";
 import { convergencePlots, manyRoutesPlots, runContext, writeBenchPlots } from "./bench-plots.ts";

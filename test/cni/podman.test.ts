@@ -11,9 +11,9 @@ import { requirePetrelBuilt } from "../support/cni.ts";
 import { makePluginDir } from "../support/conflist.ts";
 import { getWhenReady, makeHostPortClient, natRulesMentioning, type HostPortClient } from "../support/hostport-client.ts";
 import { overrideSysctls, readSysctl } from "../support/host-sysctls.ts";
-import { NetnsSet, ipJson, linkExists, requireRoot } from "../support/netns.ts";
-import { assertNoIpRun, pluginPath } from "../support/no-ip-path.ts";
-import { run, type RunResult } from "../support/sh.ts";
+import { NetnsSet, ipJson, linkExists, requireRoot } from "../rig/netns.ts";
+import { assertNoIpRun, pluginPath } from "../rig/no-ip-path.ts";
+import { run, type RunResult } from "../rig/sh.ts";
 
 const network = `ptlpod${process.pid}`;
 const block = "198.18.62.0/26"; // only this file uses it

@@ -4,17 +4,17 @@
  * An unchanged tree reuses the images already built (their input-hash label matches), so this
  * file costs a full build only when something that goes into an image changed.
  *
- * The OCI archives are imported into a private containerd (test/support/containerd.ts: own
+ * The OCI archives are imported into a private containerd (test/rig/containerd.ts: own
  * socket, root and state under a temp dir), the way the kubelet node of the e2e test imports them.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { Containerd } from "../support/containerd.ts";
-import { NetnsSet, requireRoot } from "../support/netns.ts";
-import { repoRoot } from "../support/repo-root.ts";
-import { must, run, type RunResult } from "../support/sh.ts";
+import { Containerd } from "../rig/containerd.ts";
+import { NetnsSet, requireRoot } from "../rig/netns.ts";
+import { repoRoot } from "../rig/repo-root.ts";
+import { must, run, type RunResult } from "../rig/sh.ts";
 
 const version = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string }).version;
 const refs = { controller: `localhost/petrel/controller:${version}`, node: `localhost/petrel/node:${version}` } as const;

@@ -14,7 +14,7 @@ import { parseDemoArgs, type DemoOptions } from "../demo/demo-options.ts";
 import { outcomeSummary, type DemoRun } from "../demo/demo-run.ts";
 import { KubeletDemo } from "../demo/kubelet-demo.ts";
 import { NetnsDemo } from "../demo/netns-demo.ts";
-import { run } from "../support/sh.ts";
+import { run } from "../rig/sh.ts";
 
 const pidFile = "/run/petrel-demo.pid";
 

@@ -12,9 +12,9 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { petrelCache } from "../rig/binaries.ts";
-import { requireRoot } from "../support/netns.ts";
-import { repoRoot } from "../support/repo-root.ts";
-import { run, type RunResult } from "../support/sh.ts";
+import { requireRoot } from "../rig/netns.ts";
+import { repoRoot } from "../rig/repo-root.ts";
+import { run, type RunResult } from "../rig/sh.ts";
 
 requireRoot();
 

@@ -1,15 +1,15 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
-import { hostTool, pluginPath } from "./no-ip-path.ts";
-import { run, type RunResult } from "./sh.ts";
+import { hostTool, pluginPath } from "../rig/no-ip-path.ts";
+import { run, type RunResult } from "../rig/sh.ts";
 
-import { repoRoot } from "./repo-root.ts";
+import { referencePluginDir } from "../rig/binaries.ts";
+import { repoRoot } from "../rig/repo-root.ts";
 
 export { repoRoot };
 /** The plugin under test; PETREL_PLUGIN_BINARY runs the CNI tests against another build (e.g. an older release, to see a race test fail). */
 export const petrelBinary = process.env.PETREL_PLUGIN_BINARY ?? join(repoRoot, "dist", "bin", "petrel");
-export const referencePluginDir = "/usr/lib/cni";
 
 export interface PluginCall {
   command: "ADD" | "DEL" | "CHECK" | "VERSION" | "GC" | "STATUS";

@@ -5,8 +5,8 @@
  * which is the path portmap's DNAT rules are for.
  */
 import { existsSync } from "node:fs";
-import { type NetnsSet } from "./netns.ts";
-import { must, run, type RunResult } from "./sh.ts";
+import { type NetnsSet } from "../rig/netns.ts";
+import { must, run, type RunResult } from "../rig/sh.ts";
 
 export interface HostPortClient {
   netns: string;

@@ -29,7 +29,7 @@ function trapDir(): string {
       'caller="$(readlink /proc/$PPID/exe)"',
       `echo "$caller ran ${name} $*" >> ${log}`,
       'case "$caller" in',
-      `  */petrel) echo "${name}: not available to petrel in Petrel's tests (test/support/no-ip-path.ts)" >&2; exit 127 ;;`,
+      `  */petrel) echo "${name}: not available to petrel in Petrel's tests (test/rig/no-ip-path.ts)" >&2; exit 127 ;;`,
       "esac",
       `PATH=${systemPath} exec ${name} "$@"`,
       "",

@@ -22,8 +22,8 @@
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, appendFileSync, copyFileSync, chmodSync } from "node:fs";
 import { basename, join } from "node:path";
-import { defaultBinDir } from "../rig/binaries.ts";
-import { COREDNS_VERSION, K8S_VERSION } from "../rig/versions.ts";
+import { defaultBinDir } from "./binaries.ts";
+import { COREDNS_VERSION, K8S_VERSION } from "./versions.ts";
 import { goModuleDir } from "./go-modules.ts";
 import { repoRoot } from "./repo-root.ts";
 import { must } from "./sh.ts";
