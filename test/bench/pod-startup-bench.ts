@@ -22,7 +22,8 @@ import { requireRoot } from "../rig/netns.ts";
 import { UsageSampler } from "../rig/pod-cgroups.ts";
 import { upstreamPauseImage } from "../rig/e2e-images.ts";
 import { nodeBinaries } from "../rig/binaries.ts";
-import { fmt, quantile, table } from "./routes/util.ts";
+import { fmt, table } from "./routes/util.ts";
+import { quantile } from "./stats.ts";
 import { podStartupPlots, runContext, writeBenchPlots } from "./bench-plots.ts";
 
 interface Options {

@@ -16,7 +16,7 @@ import { connectGobgp } from "../../bgp/gobgp/host/connect-gobgp.ts";
 import type { BestPathEvent, BgpPath, PeerConfig, RouteWatchEvent, WatchHandle } from "../../bgp/gobgp/types.ts";
 import { killGobgpd, requireGobgpd, startGobgpd, type Gobgpd } from "../support/gobgpd.ts";
 import { inNetns, NetnsSet, requireRoot } from "../rig/netns.ts";
-import { must } from "../rig/sh.ts";
+import { must } from "../rig/run-process.ts";
 import { killAll } from "../rig/start-process.ts";
 
 jest.setTimeout(120_000);

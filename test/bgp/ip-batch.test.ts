@@ -6,7 +6,7 @@ import { applyChanges, listRoutes } from "../../bgp/agent/host/kernel-routes.ts"
 import type { RouteChange } from "../../bgp/agent/route-plan.ts";
 import { TransientError } from "../../common/errors.ts";
 import { NetnsSet, requireRoot } from "../rig/netns.ts";
-import { must } from "../rig/sh.ts";
+import { must } from "../rig/run-process.ts";
 
 requireRoot();
 const ns = new NetnsSet("ipbatch");

@@ -14,7 +14,7 @@ import { getWhenReady, makeHostPortClient, natRulesMentioning, type HostPortClie
 import { overrideSysctls, readSysctl } from "../support/host-sysctls.ts";
 import { NetnsSet, ipJson, linkExists, netnsPath, requireRoot } from "../rig/netns.ts";
 import { assertNoIpRun } from "../rig/no-ip-path.ts";
-import { must } from "../rig/sh.ts";
+import { must } from "../rig/run-process.ts";
 
 const network = `ptlchain${process.pid}`;
 const block = "198.18.61.0/26"; // only this file uses it, so leftovers point here

@@ -13,7 +13,7 @@ import { petrelBinary, requirePetrelBuilt } from "../support/cni.ts";
 import { cnitoolBinary } from "../rig/cnitool.ts";
 import { requireRoot } from "../rig/netns.ts";
 import { TestNode } from "../support/node.ts";
-import { run, type RunResult } from "../rig/sh.ts";
+import { run, type ProcessResult } from "../rig/run-process.ts";
 
 const network = "petrel-cnitool";
 let node: TestNode;
@@ -40,13 +40,13 @@ afterAll(() => {
   if (work !== "") rmSync(work, { recursive: true, force: true });
 });
 
-function tool(args: string[], env: Record<string, string> = {}): RunResult {
+function tool(args: string[], env: Record<string, string> = {}): ProcessResult {
   const script = 'mount --bind "$0" /var/lib && exec ip netns exec "$1" "$2" "${@:3}"';
   return run(["unshare", "--mount", "--propagation", "private", "--", "bash", "-c", script, join(work, "var-lib"), node.name, cnitool, ...args], {
     env: { ...process.env, NETCONFPATH: join(work, "net.d"), CNI_PATH: join(work, "bin"), ...env },
   });
 }
-const ok = (r: RunResult) => ({ status: r.status, stderr: r.stderr.trim() });
+const ok = (r: ProcessResult) => ({ status: r.status, stderr: r.stderr.trim() });
 /** cnitool's status and gc take a netns argument they do not use (cobra wants two). */
 const noNetns = "/var/run/netns/unused";
 

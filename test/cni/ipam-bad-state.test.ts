@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { requirePetrelBuilt } from "../support/cni.ts";
 import { requireRoot } from "../rig/netns.ts";
 import { TestNode } from "../support/node.ts";
-import { must, run } from "../rig/sh.ts";
+import { must, run } from "../rig/run-process.ts";
 
 let node: TestNode;
 beforeAll(() => {

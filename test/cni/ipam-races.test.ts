@@ -11,7 +11,7 @@ import { containsAddress, parseAddress, parseCidr } from "../../common/cidr.ts";
 import { requirePetrelBuilt, type PluginOutcome } from "../support/cni.ts";
 import { requireRoot } from "../rig/netns.ts";
 import { TestNode } from "../support/node.ts";
-import { run } from "../rig/sh.ts";
+import { run } from "../rig/run-process.ts";
 
 let node: TestNode;
 const held: ChildProcess[] = [];

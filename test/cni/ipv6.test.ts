@@ -4,7 +4,7 @@ import { requirePetrelBuilt } from "../support/cni.ts";
 import { inNetns, ipJson, linkExists, requireRoot } from "../rig/netns.ts";
 import { assertNoIpRun } from "../rig/no-ip-path.ts";
 import { TestNode } from "../support/node.ts";
-import { must } from "../rig/sh.ts";
+import { must } from "../rig/run-process.ts";
 
 interface Link { ifname: string; address: string; mtu: number; operstate: string; addr_info?: Array<{ local: string; prefixlen: number; family: string; scope: string; nodad?: boolean }> }
 interface Route { dst: string; gateway?: string; dev: string; protocol?: string }

@@ -8,7 +8,7 @@ import { petrelBinary, pluginEnv, requirePetrelBuilt, type PluginCall, type Plug
 import { linkExists, requireRoot } from "../rig/netns.ts";
 import { assertNoIpRun, hostTool } from "../rig/no-ip-path.ts";
 import { TestNode } from "../support/node.ts";
-import { must, run } from "../rig/sh.ts";
+import { must, run } from "../rig/run-process.ts";
 import { hostVethName, retiredVethName } from "../../cni-plugin/veth-name.ts";
 
 let node: TestNode;

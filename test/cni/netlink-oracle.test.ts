@@ -11,7 +11,7 @@ import { iproute2Wire } from "../support/iproute2-wiring.ts";
 import { ipJson, linkExists, requireRoot } from "../rig/netns.ts";
 import { assertNoIpRun } from "../rig/no-ip-path.ts";
 import { TestNode } from "../support/node.ts";
-import { must } from "../rig/sh.ts";
+import { must } from "../rig/run-process.ts";
 
 let node: TestNode;
 

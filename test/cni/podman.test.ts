@@ -13,7 +13,7 @@ import { getWhenReady, makeHostPortClient, natRulesMentioning, type HostPortClie
 import { overrideSysctls, readSysctl } from "../support/host-sysctls.ts";
 import { NetnsSet, ipJson, linkExists, requireRoot } from "../rig/netns.ts";
 import { assertNoIpRun, pluginPath } from "../rig/no-ip-path.ts";
-import { run, type RunResult } from "../rig/sh.ts";
+import { run, type ProcessResult } from "../rig/run-process.ts";
 
 const network = `ptlpod${process.pid}`;
 const block = "198.18.62.0/26"; // only this file uses it
@@ -99,7 +99,7 @@ afterAll(() => {
   plugins?.cleanup();
 });
 
-function podman(args: readonly string[]): RunResult {
+function podman(args: readonly string[]): ProcessResult {
   // libcni hands podman's own environment to the plugins: their PATH has traps for ip and nsenter.
   const env = { ...process.env, PATH: pluginPath(), CONTAINERS_CONF: paths.conf() };
   return run(["podman", "--root", join(dir, "root"), "--runroot", join(dir, "runroot"), "--runtime", "runc", ...args], { env });

@@ -13,7 +13,7 @@ import { upstreamPauseImage } from "../rig/e2e-images.ts";
 import { KubeletCluster, podPool, waitFor, type PodState } from "../support/kubelet-cluster.ts";
 import { containsAddress, parseAddress, parseCidr } from "../../common/cidr.ts";
 import { repoRoot } from "../rig/repo-root.ts";
-import { run } from "../rig/sh.ts";
+import { run } from "../rig/run-process.ts";
 import type { DemoOptions } from "./demo-options.ts";
 import { KubeletTor } from "./kubelet-tor.ts";
 import { formatPingMatrix, parsePingOutput, pingScript } from "./ping-matrix.ts";

@@ -12,7 +12,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { requireRoot } from "../rig/netns.ts";
 import { repoRoot } from "../rig/repo-root.ts";
-import { run } from "../rig/sh.ts";
+import { run } from "../rig/run-process.ts";
 
 requireRoot();
 

@@ -22,7 +22,7 @@ import { NodeNetns } from "../rig/node-netns.ts";
 import { assertNoIpRun } from "../rig/no-ip-path.ts";
 import { repoRoot } from "../rig/repo-root.ts";
 import { RoutedCluster, torAddress, type ClusterNode, type Pod } from "../support/routed-cluster.ts";
-import { must } from "../rig/sh.ts";
+import { must } from "../rig/run-process.ts";
 import { busyboxImage } from "../rig/test-images.ts";
 import { formatLoss, pingDuring } from "../support/route-checks.ts";
 
@@ -110,7 +110,9 @@ afterAll(async () => {
   await step(() => kubeletOrUndefined?.stop());
   await step(() => clusterOrUndefined?.stop());
   await step(() => net?.remove());
-  await step(() => ns.removeAll());
+  await step(() => {
+    ns.removeAll();
+  });
   if (work !== "") rmSync(work, { recursive: true, force: true });
   if (errors.length > 0) throw new Error(`cleanup: ${errors.map(String).join("; ")}`);
 }, 180_000);

@@ -15,7 +15,7 @@ import { agentNodeState, chartNamespace as NS, HelmKubeletSetup, kubeletNodeName
 import { requireRoot } from "../rig/netns.ts";
 import { formatLoss, pingDuring, podRoutes } from "../support/route-checks.ts";
 import type { ClusterNode, Pod } from "../support/routed-cluster.ts";
-import { must, run } from "../rig/sh.ts";
+import { must, run } from "../rig/run-process.ts";
 
 requireRoot();
 

@@ -25,7 +25,7 @@ import { NodeNetns } from "../rig/node-netns.ts";
 import { sumSamples } from "../support/prom-text.ts";
 import { repoRoot } from "../rig/repo-root.ts";
 import { agentBin, RoutedCluster, torAddress } from "../support/routed-cluster.ts";
-import { must, run } from "../rig/sh.ts";
+import { must, run } from "../rig/run-process.ts";
 import { busyboxImage } from "../rig/test-images.ts";
 
 requireRoot();

@@ -14,7 +14,7 @@ import { ciFocus, conformanceFocus, formatE2eSummary, runE2e } from "../rig/e2e-
 import { chartDir, helmOk } from "../support/helm.ts";
 import { KubeletCluster, clusterDomain, petrelNamespace, petrelVersion, waitFor } from "../support/kubelet-cluster.ts";
 import { requireRoot } from "../rig/netns.ts";
-import { must } from "../rig/sh.ts";
+import { must } from "../rig/run-process.ts";
 import { formatPairs, probeDuring, probePodManifest, type ProbePod } from "../support/traffic-probe.ts";
 
 requireRoot();

@@ -10,7 +10,7 @@ import { birdRoutes, birdSessions } from "../support/bird.ts";
 import { connectGobgp } from "../../bgp/gobgp/host/connect-gobgp.ts";
 import { killGobgpd, startGobgpd } from "../support/gobgpd.ts";
 import { RoutedCluster, torAddress, type ClusterNode, type Pod } from "../support/routed-cluster.ts";
-import { must, run } from "../rig/sh.ts";
+import { must, run } from "../rig/run-process.ts";
 import { foreignRoutes, formatLoss, metric, pingDuring as pingLoss, podRoutes, type Loss } from "../support/route-checks.ts";
 import type { PetrelNode, PetrelNodeStatus } from "../../common/api/index.ts";
 

@@ -14,7 +14,7 @@ import { join, relative } from "node:path";
 import { Containerd } from "../rig/containerd.ts";
 import { NetnsSet, requireRoot } from "../rig/netns.ts";
 import { repoRoot } from "../rig/repo-root.ts";
-import { must, run, type RunResult } from "../rig/sh.ts";
+import { must, run, type ProcessResult } from "../rig/run-process.ts";
 
 const version = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string }).version;
 const refs = { controller: `localhost/petrel/controller:${version}`, node: `localhost/petrel/node:${version}` } as const;
@@ -46,7 +46,7 @@ function requireTool(argv: string[], pkg: string): void {
   if (run(argv).status !== 0) throw new Error(`\`${argv.join(" ")}\` failed: install it with test/scripts/install-deps.sh (Debian package ${pkg})`);
 }
 
-function buildImages(args: readonly string[]): RunResult {
+function buildImages(args: readonly string[]): ProcessResult {
   const r = spawnSync("bash", [buildScript, ...args], { cwd: repoRoot, encoding: "utf8", maxBuffer: 64 * MiB, timeout: 25 * 60_000 });
   return { status: r.status ?? 1, stdout: r.stdout ?? "", stderr: (r.stderr ?? "") + (r.error?.message ?? "") };
 }
@@ -65,7 +65,7 @@ interface RunOptions {
 }
 
 /** Runs a command in a throw-away container of an image: no network, cgroupfs (PID 1 here is not systemd). */
-function inImage(name: Name, argv: readonly string[], options: RunOptions = {}): RunResult {
+function inImage(name: Name, argv: readonly string[], options: RunOptions = {}): ProcessResult {
   const nofile = hardLimit("Max open files", 65536);
   const nproc = hardLimit("Max processes", 4096);
   const flags = ["--rm", "--pull", "never", "--network", "none", "--ulimit", `nofile=${nofile}:${nofile}`, "--ulimit", `nproc=${nproc}:${nproc}`];

@@ -16,7 +16,7 @@ import { KubeletNode } from "../rig/kubelet-node.ts";
 import { NetnsSet, requireRoot } from "../rig/netns.ts";
 import { NodeNetns } from "../rig/node-netns.ts";
 import { repoRoot } from "../rig/repo-root.ts";
-import { must } from "../rig/sh.ts";
+import { must } from "../rig/run-process.ts";
 
 requireRoot();
 

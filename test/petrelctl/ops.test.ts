@@ -12,7 +12,7 @@ import { block, pool } from "../../bgp/petrelctl/testing/objects.ts";
 import { KubeRig, runProcess, type ProcessResult } from "../rig/rig.ts";
 import { NetnsSet, requireRoot } from "../rig/netns.ts";
 import { repoRoot } from "../rig/repo-root.ts";
-import { must, run } from "../rig/sh.ts";
+import { must, run } from "../rig/run-process.ts";
 
 requireRoot();
 jest.setTimeout(120_000);

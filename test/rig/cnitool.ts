@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { petrelCache } from "./binaries.ts";
-import { run } from "./sh.ts";
+import { run } from "./run-process.ts";
 
 /** libcni 1.3: the first release line whose GC/STATUS match spec 1.1.0 as runtimes ship it. */
 export const CNI_VERSION = "v1.3.1";

@@ -5,11 +5,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { runProcess, type ProcessResult } from "./run-process.ts";
+import { runProcess, type ProcessResult, run } from "./run-process.ts";
 import { killAll, logTail, startProcess, type Started } from "./start-process.ts";
 import { pluginPath } from "./no-ip-path.ts";
 import { CriClient } from "./cri.ts";
-import { run } from "./sh.ts";
 
 export const containerdBinary = "/usr/bin/containerd";
 export const runcBinary = "/usr/sbin/runc";

@@ -26,7 +26,7 @@ import { defaultBinDir } from "./binaries.ts";
 import { COREDNS_VERSION, K8S_VERSION } from "./versions.ts";
 import { goModuleDir } from "./go-modules.ts";
 import { repoRoot } from "./repo-root.ts";
-import { must } from "./sh.ts";
+import { must } from "./run-process.ts";
 import { busyboxImage, ensureImage, pauseImage, type TestImage } from "./test-images.ts";
 
 const e2eRegistry = "registry.k8s.io/e2e-test-images";

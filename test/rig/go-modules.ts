@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { petrelCache } from "./binaries.ts";
 import { K8S_VERSION } from "./versions.ts";
-import { run } from "./sh.ts";
+import { run } from "./run-process.ts";
 
 /** The staging modules' version of the pinned Kubernetes release: v1.36.3 -> v0.36.3. */
 export function stagingVersion(): string {

@@ -33,7 +33,7 @@ import { killAll, logTail, startProcess, type Started } from "./start-process.ts
 import { Containerd, type ContainerdOptions } from "./containerd.ts";
 import { CgroupRoot, unmountUnder } from "./host-state.ts";
 import { NodeMountNs } from "./node-mount-ns.ts";
-import { must } from "./sh.ts";
+import { must } from "./run-process.ts";
 import { pauseImage } from "./test-images.ts";
 
 export interface KubeletNodeOptions {

@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
-import { must, run, type RunResult } from "./sh.ts";
+import { must, run, type ProcessResult } from "./run-process.ts";
 
 /**
- * Named network namespaces made by one test file. Names carry the test's own prefix and pid so
- * that cleanup removes exactly what this process made, never by a broad pattern.
+ * Named network namespaces made by one process (a test file, a bench, the demo): the one netns
+ * helper. Names carry the caller's label and pid (`ptl-<label>-<pid>-<n>`) so that cleanup removes
+ * exactly what this process made, never by a broad pattern.
  */
 export class NetnsSet {
   private readonly made: string[] = [];
@@ -24,15 +25,41 @@ export class NetnsSet {
     return name;
   }
 
-  /** Deletes one namespace made here (e.g. to test DEL after the netns is gone). */
-  remove(name: string): void {
+  /** Deletes one namespace made here (e.g. to test DEL after the netns is gone); false if it is still there. */
+  remove(name: string): boolean {
     run(["ip", "netns", "del", name]);
+    if (netnsExists(name)) return false;
     const i = this.made.indexOf(name);
     if (i >= 0) this.made.splice(i, 1);
+    return true;
   }
 
-  removeAll(): void {
-    for (const name of [...this.made]) this.remove(name);
+  /** Deletes every namespace made here; returns the names that could not be removed. */
+  removeAll(): string[] {
+    return [...this.made].filter((name) => !this.remove(name));
+  }
+
+  /** Interfaces other than `lo` still present in these namespaces, as `<netns>:<ifname>` (a DEL that left something). */
+  leftoverLinks(): string[] {
+    const out: string[] = [];
+    for (const ns of this.made) {
+      const r = run(["ip", "-n", ns, "-j", "link", "show"]);
+      if (r.status !== 0) continue;
+      const links = JSON.parse(r.stdout || "[]") as Array<{ ifname: string }>;
+      for (const l of links) if (l.ifname !== "lo") out.push(`${ns}:${l.ifname}`);
+    }
+    return out;
+  }
+
+  /**
+   * Removes the namespaces that a process of this label left when it died without cleaning up
+   * (e.g. a demo killed by SIGKILL), found by that process's own pid in their names.
+   */
+  static removeLeftoversOf(label: string, pid: number): string[] {
+    const prefix = `ptl-${label}-${pid}-`;
+    const left = run(["ip", "netns", "list"]).stdout.split("\n").map((l) => l.split(" ")[0] ?? "").filter((n) => n.startsWith(prefix));
+    for (const ns of left) run(["ip", "netns", "del", ns]);
+    return left;
   }
 }
 
@@ -40,7 +67,7 @@ export function netnsPath(name: string): string {
   return `/var/run/netns/${name}`;
 }
 
-export function inNetns(name: string, argv: readonly string[]): RunResult {
+export function inNetns(name: string, argv: readonly string[]): ProcessResult {
   return run(["ip", "netns", "exec", name, ...argv]);
 }
 

@@ -202,7 +202,7 @@ export class KubeRig {
   kubectl(args: readonly string[], input?: string): Promise<ProcessResult> {
     // A private discovery cache: ports are reused across rigs, and ~/.kube stays untouched.
     const flags = [`--kubeconfig=${this.kubeconfigPath}`, `--cache-dir=${join(this.dir, "kubectl-cache")}`];
-    return runProcess(join(this.binDir, "kubectl"), [...flags, ...args], input);
+    return runProcess(join(this.binDir, "kubectl"), [...flags, ...args], input === undefined ? {} : { input });
   }
 
   /** Like kubectl() but throws with kubectl's stderr on failure; returns stdout. */

@@ -17,7 +17,7 @@ import { dirname, join } from "node:path";
 import { K8S_VERSION } from "./versions.ts";
 import { petrelCache } from "./binaries.ts";
 import { goModuleDir } from "./go-modules.ts";
-import { must } from "./sh.ts";
+import { must } from "./run-process.ts";
 
 export interface TestImage {
   /** Image reference as pods name it, e.g. localhost/petrel-test/pause:3.10.2. */

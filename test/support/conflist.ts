@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { referencePluginDir } from "../rig/binaries.ts";
 import { petrelBinary } from "./cni.ts";
 import { pluginPath } from "../rig/no-ip-path.ts";
-import { run } from "../rig/sh.ts";
+import { run } from "../rig/run-process.ts";
 
 export interface PluginConf {
   type: string;

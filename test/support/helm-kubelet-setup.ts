@@ -19,7 +19,7 @@ import { NetnsSet } from "../rig/netns.ts";
 import { NodeNetns } from "../rig/node-netns.ts";
 import { repoRoot } from "../rig/repo-root.ts";
 import { RoutedCluster, torAddress } from "./routed-cluster.ts";
-import { must, run } from "../rig/sh.ts";
+import { must, run } from "../rig/run-process.ts";
 import { busyboxImage } from "../rig/test-images.ts";
 
 export const chartNamespace = "petrel-system";
@@ -135,7 +135,9 @@ export class HelmKubeletSetup {
     await step(() => this.#kubelet?.stop());
     await step(() => this.#cluster?.stop());
     await step(() => this.net?.remove());
-    await step(() => this.ns.removeAll());
+    await step(() => {
+      this.ns.removeAll();
+    });
     if (this.work !== "") rmSync(this.work, { recursive: true, force: true });
     if (errors.length > 0) throw new Error(`cleanup: ${errors.map(String).join("; ")}`);
   }

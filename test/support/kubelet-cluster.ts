@@ -32,7 +32,7 @@ import { startKubeProxy } from "../rig/kube-proxy.ts";
 import { KubeletNode } from "../rig/kubelet-node.ts";
 import { NetnsSet } from "../rig/netns.ts";
 import { repoRoot } from "../rig/repo-root.ts";
-import { must, run } from "../rig/sh.ts";
+import { must, run } from "../rig/run-process.ts";
 
 export const hostUnderlayAddress = "203.0.113.1";
 export const podPool = "198.18.0.0/16";

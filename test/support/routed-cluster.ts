@@ -17,7 +17,7 @@ import { ControllerProcess, fastControllerFlags, pinnedNode } from "./controller
 import { killGobgpd, startGobgpd, type Gobgpd } from "./gobgpd.ts";
 import { NetnsSet, netnsPath } from "../rig/netns.ts";
 import { repoRoot } from "../rig/repo-root.ts";
-import { must, run } from "../rig/sh.ts";
+import { must, run } from "../rig/run-process.ts";
 
 export const clusterAsn = 64512;
 export const torAsn = 65000;
