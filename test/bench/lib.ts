@@ -1,6 +1,6 @@
 // Helpers for test/bench/cni-bench.ts: running a CNI plugin with timing (on test/rig/run-process.ts)
-// and the end-of-run leak check (its namespaces are a NetnsSet of test/rig/netns.ts). Everything is addressed by
-// the names this process made (pid in the name), never by a broad pattern.
+// and the end-of-run leak check (the bench's namespaces are a NetnsSet, test/rig/netns.ts).
+// Everything is addressed by the names this process made (pid in the name), never by a broad pattern.
 import { existsSync, readdirSync } from "node:fs";
 import { isIP } from "node:net";
 import { pluginPath } from "../rig/no-ip-path.ts";
