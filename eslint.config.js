@@ -9,6 +9,7 @@
 //    it imports no host module, uses no host global, and imports no `host/` file (it declares the
 //    port it needs; main.ts passes the host/ implementation in).
 //  - `testing/` folders hold fakes for unit tests; product code imports none of them.
+//  - In the test tree, test/rig/ (Kubernetes and its runtime) imports nothing from test/support/.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
@@ -156,6 +157,12 @@ export default tseslint.config(
     // Tests, scripts and benchmarks are edge code: they stand up the real thing.
     files: ["**/*.test.ts", "test/**/*.ts"],
     rules: { "no-restricted-imports": "off", "no-restricted-globals": "off", "no-restricted-properties": "off", "no-restricted-syntax": "off", "no-console": "off" },
+  },
+  {
+    // The test tree's layering: test/rig/ stands up Kubernetes and its runtime and knows nothing
+    // of Petrel's own test helpers (test/support/ may import the rig, never the reverse).
+    files: ["test/rig/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["**/support/**"], message: "test/rig/ imports nothing from test/support/: a helper both need belongs in test/rig/ (docs/architecture.md, \"Where do I put…\")." }] }] },
   },
   {
     // The plugin's own unit tests run no program either (they drive it through its ports).

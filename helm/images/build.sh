@@ -34,7 +34,7 @@ Options:
   --force          rebuild even when an image with the same input hash exists
   --cache-dir DIR  where the debootstrap rootfs is cached (default $PETREL_CACHE/rootfs)
   --print-rootfs   only make sure the cached rootfs exists and print its path (for other image
-                   builds on the same base, e.g. the e2e test images: test/support/e2e-images.ts)
+                   builds on the same base, e.g. the e2e test images: test/rig/e2e-images.ts)
   -h, --help       this text
 
 Environment: DEBIAN_MIRROR (default http://deb.debian.org/debian), DEBIAN_SECURITY_MIRROR

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cniPlots, convergencePlots, manyRoutesPlots, podStartupPlots, ramps } from "./bench-plots.ts";
 import { replotDir, writePlots } from "./plot-files.ts";
-import { quantileOf } from "./svg-plot.ts";
+import { quantile } from "./stats.ts";
 
 const petrel = { label: "petrel" };
 const ref = { label: "ptp+host-local" };
@@ -27,7 +27,7 @@ test("podStartupPlots: all rounds of a CNI in one series", () => {
 
 test("convergencePlots: p50/p99 against node count, and a CDF per node count", () => {
   const r = (nodes: number, ms: number[]) => ({ nodes, samples: ms.map((m) => ({ lastMs: m, withdrawMs: m * 2 })) });
-  const plots = convergencePlots([r(3, [10, 20, 30]), r(10, [40, 50, 60])], "ctx", quantileOf);
+  const plots = convergencePlots([r(3, [10, 20, 30]), r(10, [40, 50, 60])], "ctx", quantile);
   const line = plots["routes-convergence"];
   expect(line?.kind).toBe("line");
   expect(line?.kind === "line" ? line.series.map((s) => s.points) : []).toEqual([[[3, 20], [10, 50]], [[3, 30], [10, 60]], [[3, 40], [10, 100]], [[3, 60], [10, 120]]]);

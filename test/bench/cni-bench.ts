@@ -10,10 +10,12 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hostVethName, retiredVethName } from "../../cni-plugin/veth-name.ts";
-import { run } from "../support/sh.ts";
+import { NetnsSet, netnsPath } from "../rig/netns.ts";
+import { run } from "../rig/run-process.ts";
 import { cniPlots, runContext, writeBenchPlots } from "./bench-plots.ts";
+import { quantile } from "./stats.ts";
 import {
-  BenchNetns, gnuTime, hostLinks, hostLocalLeftovers, hostRoutesIn, netnsPath, petrelLeftovers, quantile, runPlugin, running,
+  gnuTime, hostLinks, hostLocalLeftovers, hostRoutesIn, petrelLeftovers, runPlugin, running,
 } from "./lib.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -51,7 +53,7 @@ interface Plugin {
 }
 
 const pid = process.pid;
-const netnsSet = new BenchNetns();
+const netnsSet = new NetnsSet("bench");
 const dirs: string[] = [];
 let plugins: Plugin[] = [];
 let seq = 0;
@@ -230,7 +232,7 @@ function leaks(): string[] {
     for (const v of mine) if (links.has(v)) out.push(`${p.label}: host veth ${v} remains`);
     for (const r of hostRoutesIn(p.podCidr)) out.push(`${p.label}: host route ${r} remains`);
   }
-  for (const l of netnsSet.leftovers()) out.push(`interface ${l} remains in a bench netns`);
+  for (const l of netnsSet.leftoverLinks()) out.push(`interface ${l} remains in a bench netns`);
   const [stateDir, dataDir] = dirs;
   if (stateDir !== undefined) for (const n of petrelLeftovers(stateDir)) out.push(`petrel: ${stateDir}/allocations/${n} remains`);
   if (dataDir !== undefined) for (const n of hostLocalLeftovers(dataDir)) out.push(`host-local: allocation ${dataDir}/${n} remains`);
@@ -255,7 +257,7 @@ function onSignal(sig: NodeJS.Signals): void {
   if (interrupted !== undefined) return;
   interrupted = sig;
   console.error(`\n${sig}: stopping, removing the bench's namespaces and veths`);
-  for (const child of running) child.kill("SIGKILL");
+  running.stopAll();
   setTimeout(() => {
     for (const w of teardown()) console.error(`WARNING: ${w}`);
     process.exit(130);

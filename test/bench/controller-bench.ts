@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { freePort } from "../rig/free-port.ts";
 import { KubeRig } from "../rig/rig.ts";
 import { startProcess, killAll } from "../rig/start-process.ts";
+import { quantile } from "./stats.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const node = join(root, "node_modules", ".bin", "node");
@@ -38,11 +39,6 @@ function parseArgs(argv: readonly string[]): number[] {
     if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 2048)) throw new Error(`--nodes takes numbers from 1 to 2048 (the pool has 2048 blocks), got ${text}`);
   }
   return sizes;
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
 }
 
 async function metrics(port: number): Promise<Map<string, number>> {

@@ -4,7 +4,7 @@
 //   --plots DIR on the scripts, else $PETREL_BENCH_PLOTS/<bench>, else test-results/plots/<bench>.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { repoRoot } from "../support/repo-root.ts";
+import { repoRoot } from "../rig/repo-root.ts";
 import { renderPlot, type PlotSpec } from "./svg-plot.ts";
 
 export function plotDir(bench: string, flag?: string): string {

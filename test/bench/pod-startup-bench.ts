@@ -18,11 +18,12 @@ import { copyFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { KubeletCluster, petrelNamespace, waitFor, type ClusterNode } from "../support/kubelet-cluster.ts";
-import { requireRoot } from "../support/netns.ts";
-import { UsageSampler } from "../support/pod-cgroups.ts";
-import { upstreamPauseImage } from "../support/e2e-images.ts";
+import { requireRoot } from "../rig/netns.ts";
+import { UsageSampler } from "../rig/pod-cgroups.ts";
+import { upstreamPauseImage } from "../rig/e2e-images.ts";
 import { nodeBinaries } from "../rig/binaries.ts";
-import { fmt, quantile, table } from "./routes/util.ts";
+import { fmt, table } from "./routes/util.ts";
+import { quantile } from "./stats.ts";
 import { podStartupPlots, runContext, writeBenchPlots } from "./bench-plots.ts";
 
 interface Options {

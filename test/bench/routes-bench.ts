@@ -21,7 +21,7 @@
 //       [--iperf-seconds 5] [--verbose] [--agent-flag=--x=y ...]
 import { existsSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { requireRoot } from "../support/netns.ts";
+import { requireRoot } from "../rig/netns.ts";
 import { agentBin, RoutedCluster } from "../support/routed-cluster.ts";
 import { ControllerGuard } from "./routes/controller-guard.ts";
 import { convergencePlots, manyRoutesPlots, runContext, writeBenchPlots } from "./bench-plots.ts";
@@ -29,7 +29,8 @@ import { RouteTimeline } from "./routes/route-timeline.ts";
 import { runConvergence, waitMesh, type ConvergenceResult } from "./routes/convergence.ts";
 import { runManyRoutes, type ManyRoutesResult } from "./routes/many-routes.ts";
 import { runThroughput, scenarios, type ThroughputResult } from "./routes/throughput.ts";
-import { Cleanup, fmt, median, quantile, stopExecs, table } from "./routes/util.ts";
+import { Cleanup, fmt, stopExecs, table } from "./routes/util.ts";
+import { median, quantile } from "./stats.ts";
 
 /** Parts 2 and 3 run the agents with the defaults of bgp/agent/options.ts where the routed cluster's differ. */
 const productAgentFlags = ["--resync-period=5m", "--status-interval=2s", "--log-level=info"];

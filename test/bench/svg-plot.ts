@@ -13,6 +13,7 @@
 // Vega-Lite: a dataflow engine and a few MB of dependencies) whose output depends on font
 // measurement; what is needed here is two chart kinds, nice ticks and a legend, in one file,
 // with byte-stable output.
+import { quantile } from "./stats.ts";
 
 export interface SampleSeries {
   readonly name: string;
@@ -53,13 +54,6 @@ const margin = { left: 70, right: 30, top: 60, bottom: 50 };
 const legendRow = 18;
 /** Colour-blind safe (Okabe-Ito); the first series (petrel) gets blue, the second (reference) orange. */
 export const palette = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"];
-
-/** Nearest-rank quantile, as the benchmark tables print it (test/bench/lib.ts). */
-export function quantileOf(values: readonly number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(Math.max(1, Math.ceil(q * sorted.length)), sorted.length) - 1] as number;
-}
 
 /** About `count` round tick values (1, 2 or 5 times a power of ten) covering [min, max]. */
 export function niceTicks(min: number, max: number, count = 6): number[] {
@@ -205,7 +199,7 @@ export function cdfPlot(spec: CdfSpec): string {
   const ya: Axis = { min: 0, max: 1, ticks: [0, 0.25, 0.5, 0.75, 1], log: false };
   const rows = spec.series.map((s, i) => ({
     color: palette[i % palette.length] as string,
-    text: `${s.name}: n=${s.values.length}, p50 ${formatNumber(quantileOf(s.values, 0.5))}, p99 ${formatNumber(quantileOf(s.values, 0.99))}, max ${formatNumber(s.values.length === 0 ? Number.NaN : Math.max(...s.values))}`,
+    text: `${s.name}: n=${s.values.length}, p50 ${formatNumber(quantile(s.values, 0.5))}, p99 ${formatNumber(quantile(s.values, 0.99))}, max ${formatNumber(s.values.length === 0 ? Number.NaN : Math.max(...s.values))}`,
   }));
   const f = frame(spec.title, spec.subtitle, xa, ya, spec.xLabel, "share of samples ≤ x", (v) => `${Math.round(v * 100)} %`, rows.length);
   // p50 and p99 guides.

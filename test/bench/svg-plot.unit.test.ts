@@ -2,7 +2,8 @@
 // the plots for fixed inputs; UPDATE_GOLDEN=1 rewrites them after a reviewed change (look at them).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cdfPlot, formatNumber, linePlot, logTicks, niceTicks, quantileOf, renderPlot, thinSteps, type CdfSpec, type LineSpec } from "./svg-plot.ts";
+import { cdfPlot, formatNumber, linePlot, logTicks, niceTicks, renderPlot, thinSteps, type CdfSpec, type LineSpec } from "./svg-plot.ts";
+import { quantile } from "./stats.ts";
 
 const golden = (name: string, svg: string): void => {
   const file = join(__dirname, "testdata", name);
@@ -34,7 +35,7 @@ test("output is a well-formed SVG document with one path per series and the stat
   expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
   expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
   expect(svg.match(/<path /g)).toHaveLength(2);
-  expect(svg).toContain(`petrel: n=50, p50 ${formatNumber(quantileOf(petrel, 0.5))}, p99 ${formatNumber(quantileOf(petrel, 0.99))}, max 34.5`);
+  expect(svg).toContain(`petrel: n=50, p50 ${formatNumber(quantile(petrel, 0.5))}, p99 ${formatNumber(quantile(petrel, 0.99))}, max 34.5`);
   expect(svg).toContain("ptp+host-local: n=50");
   // Every coordinate is finite.
   expect(svg).not.toMatch(/NaN|Infinity/);
@@ -69,14 +70,14 @@ test("logTicks: 1-2-5 per decade", () => {
   expect(logTicks(0.1, 1)).toEqual([0.1, 0.2, 0.5, 1]);
 });
 
-test("formatNumber and quantileOf", () => {
+test("formatNumber and quantile (stats.ts)", () => {
   expect(formatNumber(12.3456)).toBe("12.3");
   expect(formatNumber(1234.5)).toBe("1235");
   expect(formatNumber(0.000123456)).toBe("0.000123");
   expect(formatNumber(Number.NaN)).toBe("-");
-  expect(quantileOf([5, 1, 4, 2, 3], 0.5)).toBe(3);
-  expect(quantileOf([5, 1, 4, 2, 3], 0.99)).toBe(5);
-  expect(quantileOf([], 0.5)).toBeNaN();
+  expect(quantile([5, 1, 4, 2, 3], 0.5)).toBe(3);
+  expect(quantile([5, 1, 4, 2, 3], 0.99)).toBe(5);
+  expect(quantile([], 0.5)).toBeNaN();
 });
 
 test("thinSteps keeps the ends and at most max points", () => {

@@ -15,8 +15,8 @@ import { GobgpError } from "../../bgp/gobgp/grpc-error.ts";
 import { connectGobgp } from "../../bgp/gobgp/host/connect-gobgp.ts";
 import type { BestPathEvent, BgpPath, PeerConfig, RouteWatchEvent, WatchHandle } from "../../bgp/gobgp/types.ts";
 import { killGobgpd, requireGobgpd, startGobgpd, type Gobgpd } from "../support/gobgpd.ts";
-import { inNetns, NetnsSet, requireRoot } from "../support/netns.ts";
-import { must } from "../support/sh.ts";
+import { inNetns, NetnsSet, requireRoot } from "../rig/netns.ts";
+import { must } from "../rig/run-process.ts";
 import { killAll } from "../rig/start-process.ts";
 
 jest.setTimeout(120_000);

@@ -5,8 +5,8 @@ import { IpBatch } from "../../bgp/agent/host/ip-batch.ts";
 import { applyChanges, listRoutes } from "../../bgp/agent/host/kernel-routes.ts";
 import type { RouteChange } from "../../bgp/agent/route-plan.ts";
 import { TransientError } from "../../common/errors.ts";
-import { NetnsSet, requireRoot } from "../support/netns.ts";
-import { must } from "../support/sh.ts";
+import { NetnsSet, requireRoot } from "../rig/netns.ts";
+import { must } from "../rig/run-process.ts";
 
 requireRoot();
 const ns = new NetnsSet("ipbatch");

@@ -1,8 +1,8 @@
 // Bad input from the runtime or the operator: the right CNI error code, a message that names the
 // field and the fix, exactly one JSON document on stdout, and nothing left behind.
 import { requirePetrelBuilt } from "../support/cni.ts";
-import { requireRoot } from "../support/netns.ts";
-import { assertNoIpRun } from "../support/no-ip-path.ts";
+import { requireRoot } from "../rig/netns.ts";
+import { assertNoIpRun } from "../rig/no-ip-path.ts";
 import { TestNode } from "../support/node.ts";
 
 let node: TestNode;

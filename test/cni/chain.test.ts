@@ -12,9 +12,9 @@ import { requirePetrelBuilt, tempStateDir } from "../support/cni.ts";
 import { CniPluginError, ConflistRunner, makePluginDir, type CniResultDoc, type NetConfList, type PluginConf, type RuntimeConf } from "../support/conflist.ts";
 import { getWhenReady, makeHostPortClient, natRulesMentioning, type HostPortClient } from "../support/hostport-client.ts";
 import { overrideSysctls, readSysctl } from "../support/host-sysctls.ts";
-import { NetnsSet, ipJson, linkExists, netnsPath, requireRoot } from "../support/netns.ts";
-import { assertNoIpRun } from "../support/no-ip-path.ts";
-import { must } from "../support/sh.ts";
+import { NetnsSet, ipJson, linkExists, netnsPath, requireRoot } from "../rig/netns.ts";
+import { assertNoIpRun } from "../rig/no-ip-path.ts";
+import { must } from "../rig/run-process.ts";
 
 const network = `ptlchain${process.pid}`;
 const block = "198.18.61.0/26"; // only this file uses it, so leftovers point here

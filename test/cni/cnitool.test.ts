@@ -1,5 +1,5 @@
 // Interop with the CNI project's own client: cnitool (libcni 1.3, built from the Go module proxy,
-// test/support/cnitool.ts) drives the real plugin through ADD, CHECK, STATUS, DEL and GC on the
+// test/rig/cnitool.ts) drives the real plugin through ADD, CHECK, STATUS, DEL and GC on the
 // conflist the chart writes (cniVersion 1.0.0 plus cniVersions ["1.0.0","1.1.0"]: libcni 1.2+
 // picks 1.1.0, so it sends STATUS and GC), including a GC after a pod's netns is gone and a GC
 // without a list (libcni omits cni.dev/valid-attachments when its caller passes none). cnitool
@@ -10,10 +10,10 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { petrelBinary, requirePetrelBuilt } from "../support/cni.ts";
-import { cnitoolBinary } from "../support/cnitool.ts";
-import { requireRoot } from "../support/netns.ts";
+import { cnitoolBinary } from "../rig/cnitool.ts";
+import { requireRoot } from "../rig/netns.ts";
 import { TestNode } from "../support/node.ts";
-import { run, type RunResult } from "../support/sh.ts";
+import { run, type ProcessResult } from "../rig/run-process.ts";
 
 const network = "petrel-cnitool";
 let node: TestNode;
@@ -40,13 +40,13 @@ afterAll(() => {
   if (work !== "") rmSync(work, { recursive: true, force: true });
 });
 
-function tool(args: string[], env: Record<string, string> = {}): RunResult {
+function tool(args: string[], env: Record<string, string> = {}): ProcessResult {
   const script = 'mount --bind "$0" /var/lib && exec ip netns exec "$1" "$2" "${@:3}"';
   return run(["unshare", "--mount", "--propagation", "private", "--", "bash", "-c", script, join(work, "var-lib"), node.name, cnitool, ...args], {
     env: { ...process.env, NETCONFPATH: join(work, "net.d"), CNI_PATH: join(work, "bin"), ...env },
   });
 }
-const ok = (r: RunResult) => ({ status: r.status, stderr: r.stderr.trim() });
+const ok = (r: ProcessResult) => ({ status: r.status, stderr: r.stderr.trim() });
 /** cnitool's status and gc take a netns argument they do not use (cobra wants two). */
 const noNetns = "/var/run/netns/unused";
 

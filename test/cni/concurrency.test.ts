@@ -2,8 +2,8 @@
 // and after DEL or GC nothing is left behind.
 import { spawn } from "node:child_process";
 import { petrelBinary, pluginEnv, requirePetrelBuilt } from "../support/cni.ts";
-import { ipJson, requireRoot } from "../support/netns.ts";
-import { assertNoIpRun, hostTool } from "../support/no-ip-path.ts";
+import { ipJson, requireRoot } from "../rig/netns.ts";
+import { assertNoIpRun, hostTool } from "../rig/no-ip-path.ts";
 import { TestNode } from "../support/node.ts";
 
 let node: TestNode;

@@ -5,9 +5,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { requirePetrelBuilt } from "../support/cni.ts";
-import { requireRoot } from "../support/netns.ts";
+import { requireRoot } from "../rig/netns.ts";
 import { TestNode } from "../support/node.ts";
-import { must, run } from "../support/sh.ts";
+import { must, run } from "../rig/run-process.ts";
 
 let node: TestNode;
 beforeAll(() => {

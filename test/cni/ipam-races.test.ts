@@ -9,9 +9,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { allocationsDir, allocLockName, decodeRecord, gateLockName, lockedCommand } from "../../common/allocation-record.ts";
 import { containsAddress, parseAddress, parseCidr } from "../../common/cidr.ts";
 import { requirePetrelBuilt, type PluginOutcome } from "../support/cni.ts";
-import { requireRoot } from "../support/netns.ts";
+import { requireRoot } from "../rig/netns.ts";
 import { TestNode } from "../support/node.ts";
-import { run } from "../support/sh.ts";
+import { run } from "../rig/run-process.ts";
 
 let node: TestNode;
 const held: ChildProcess[] = [];

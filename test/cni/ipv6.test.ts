@@ -1,10 +1,10 @@
 // IPv6 and dual-stack pods on real namespaces: what ADD builds on both sides, traffic from the
 // first packet (no duplicate address detection to wait for on either end), CHECK and DEL.
 import { requirePetrelBuilt } from "../support/cni.ts";
-import { inNetns, ipJson, linkExists, requireRoot } from "../support/netns.ts";
-import { assertNoIpRun } from "../support/no-ip-path.ts";
+import { inNetns, ipJson, linkExists, requireRoot } from "../rig/netns.ts";
+import { assertNoIpRun } from "../rig/no-ip-path.ts";
 import { TestNode } from "../support/node.ts";
-import { must } from "../support/sh.ts";
+import { must } from "../rig/run-process.ts";
 
 interface Link { ifname: string; address: string; mtu: number; operstate: string; addr_info?: Array<{ local: string; prefixlen: number; family: string; scope: string; nodad?: boolean }> }
 interface Route { dst: string; gateway?: string; dev: string; protocol?: string }

@@ -3,7 +3,7 @@
 import { readFileSync, statSync, truncateSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { callPlugin, requirePetrelBuilt, tempStateDir } from "../support/cni.ts";
-import { NetnsSet, requireRoot } from "../support/netns.ts";
+import { NetnsSet, requireRoot } from "../rig/netns.ts";
 
 requireRoot();
 requirePetrelBuilt();

@@ -5,10 +5,10 @@
 // step; the pod's netns deleted while ADD is paused at a chosen system call).
 import { spawn } from "node:child_process";
 import { petrelBinary, pluginEnv, requirePetrelBuilt, type PluginCall, type PluginOutcome } from "../support/cni.ts";
-import { linkExists, requireRoot } from "../support/netns.ts";
-import { assertNoIpRun, hostTool } from "../support/no-ip-path.ts";
+import { linkExists, requireRoot } from "../rig/netns.ts";
+import { assertNoIpRun, hostTool } from "../rig/no-ip-path.ts";
 import { TestNode } from "../support/node.ts";
-import { must, run } from "../support/sh.ts";
+import { must, run } from "../rig/run-process.ts";
 import { hostVethName, retiredVethName } from "../../cni-plugin/veth-name.ts";
 
 let node: TestNode;

@@ -8,10 +8,10 @@ import type { PodWiring } from "../../cni-plugin/pod-wiring.ts";
 import { containerMac, hostVethName } from "../../cni-plugin/veth-name.ts";
 import { requirePetrelBuilt } from "../support/cni.ts";
 import { iproute2Wire } from "../support/iproute2-wiring.ts";
-import { ipJson, linkExists, requireRoot } from "../support/netns.ts";
-import { assertNoIpRun } from "../support/no-ip-path.ts";
+import { ipJson, linkExists, requireRoot } from "../rig/netns.ts";
+import { assertNoIpRun } from "../rig/no-ip-path.ts";
 import { TestNode } from "../support/node.ts";
-import { must } from "../support/sh.ts";
+import { must } from "../rig/run-process.ts";
 
 let node: TestNode;
 

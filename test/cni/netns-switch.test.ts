@@ -3,9 +3,9 @@
 // whatever happens inside, and the sockets stay bound where they were made.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { repoRoot } from "../support/repo-root.ts";
-import { requireRoot } from "../support/netns.ts";
-import { hostTool } from "../support/no-ip-path.ts";
+import { repoRoot } from "../rig/repo-root.ts";
+import { requireRoot } from "../rig/netns.ts";
+import { hostTool } from "../rig/no-ip-path.ts";
 import { TestNode } from "../support/node.ts";
 
 let node: TestNode;

@@ -2,8 +2,8 @@
 import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { reapRetiredPairs } from "../../bgp/agent/host/retired-pairs.ts";
 import { requirePetrelBuilt } from "../support/cni.ts";
-import { inNetns, ipJson, linkExists, requireRoot } from "../support/netns.ts";
-import { assertNoIpRun } from "../support/no-ip-path.ts";
+import { inNetns, ipJson, linkExists, requireRoot } from "../rig/netns.ts";
+import { assertNoIpRun } from "../rig/no-ip-path.ts";
 import { TestNode } from "../support/node.ts";
 
 interface Link { ifname: string; address: string; mtu: number; operstate: string; addr_info?: Array<{ local: string; prefixlen: number; family: string }> }

@@ -11,9 +11,9 @@ import { requirePetrelBuilt } from "../support/cni.ts";
 import { makePluginDir } from "../support/conflist.ts";
 import { getWhenReady, makeHostPortClient, natRulesMentioning, type HostPortClient } from "../support/hostport-client.ts";
 import { overrideSysctls, readSysctl } from "../support/host-sysctls.ts";
-import { NetnsSet, ipJson, linkExists, requireRoot } from "../support/netns.ts";
-import { assertNoIpRun, pluginPath } from "../support/no-ip-path.ts";
-import { run, type RunResult } from "../support/sh.ts";
+import { NetnsSet, ipJson, linkExists, requireRoot } from "../rig/netns.ts";
+import { assertNoIpRun, pluginPath } from "../rig/no-ip-path.ts";
+import { run, type ProcessResult } from "../rig/run-process.ts";
 
 const network = `ptlpod${process.pid}`;
 const block = "198.18.62.0/26"; // only this file uses it
@@ -99,7 +99,7 @@ afterAll(() => {
   plugins?.cleanup();
 });
 
-function podman(args: readonly string[]): RunResult {
+function podman(args: readonly string[]): ProcessResult {
   // libcni hands podman's own environment to the plugins: their PATH has traps for ip and nsenter.
   const env = { ...process.env, PATH: pluginPath(), CONTAINERS_CONF: paths.conf() };
   return run(["podman", "--root", join(dir, "root"), "--runroot", join(dir, "runroot"), "--runtime", "runc", ...args], { env });

@@ -8,7 +8,7 @@ import { KubeRig } from "../rig/rig.ts";
 import { ControllerProcess } from "../support/controller.ts";
 import { listBlocks, waitFor } from "../support/ipam.ts";
 import { dashboardQueries, declaredMetricNames, promqlMetricNames, ruleExpressions, type GrafanaDashboard } from "../support/promql-names.ts";
-import { repoRoot } from "../support/repo-root.ts";
+import { repoRoot } from "../rig/repo-root.ts";
 
 jest.setTimeout(180_000);
 

@@ -8,12 +8,12 @@
 // plugin's records and pod routes).
 import { join } from "node:path";
 import { nodeBinaries } from "../rig/binaries.ts";
-import { busyboxImage } from "../support/test-images.ts";
-import { upstreamPauseImage } from "../support/e2e-images.ts";
+import { busyboxImage } from "../rig/test-images.ts";
+import { upstreamPauseImage } from "../rig/e2e-images.ts";
 import { KubeletCluster, podPool, waitFor, type PodState } from "../support/kubelet-cluster.ts";
 import { containsAddress, parseAddress, parseCidr } from "../../common/cidr.ts";
-import { repoRoot } from "../support/repo-root.ts";
-import { run } from "../support/sh.ts";
+import { repoRoot } from "../rig/repo-root.ts";
+import { run } from "../rig/run-process.ts";
 import type { DemoOptions } from "./demo-options.ts";
 import { KubeletTor } from "./kubelet-tor.ts";
 import { formatPingMatrix, parsePingOutput, pingScript } from "./ping-matrix.ts";

@@ -5,7 +5,7 @@
 import { birdRoutes, birdSessions, startBirdTor, type BirdTor } from "../support/bird.ts";
 import { podPool, waitFor, type KubeletCluster } from "../support/kubelet-cluster.ts";
 import { killAll } from "../rig/start-process.ts";
-import { must, run } from "../support/sh.ts";
+import { must, run } from "../rig/run-process.ts";
 
 export const kubeletTorAddress = "203.0.113.254";
 export const kubeletTorAsn = 65000;

@@ -9,9 +9,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { birdRoutes, birdSessions } from "../support/bird.ts";
-import { repoRoot } from "../support/repo-root.ts";
+import { repoRoot } from "../rig/repo-root.ts";
 import { RoutedCluster, type Pod } from "../support/routed-cluster.ts";
-import { run } from "../support/sh.ts";
+import { run } from "../rig/run-process.ts";
 import type { DemoOptions } from "./demo-options.ts";
 import type { DemoOutcome, DemoRun } from "./demo-run.ts";
 import { formatPingMatrix } from "./ping-matrix.ts";

@@ -10,9 +10,9 @@
 import { existsSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { requireRoot } from "../support/netns.ts";
-import { repoRoot } from "../support/repo-root.ts";
-import { run } from "../support/sh.ts";
+import { requireRoot } from "../rig/netns.ts";
+import { repoRoot } from "../rig/repo-root.ts";
+import { run } from "../rig/run-process.ts";
 
 requireRoot();
 

@@ -16,14 +16,14 @@ import { apiRequest } from "../rig/api-request.ts";
 import { petrelCache } from "../rig/binaries.ts";
 import { runProcess } from "../rig/rig.ts";
 import { chartDir, helmOk } from "../support/helm.ts";
-import { KubeletNode } from "../support/kubelet-node.ts";
-import { NetnsSet, requireRoot } from "../support/netns.ts";
-import { NodeNetns } from "../support/node-netns.ts";
-import { assertNoIpRun } from "../support/no-ip-path.ts";
-import { repoRoot } from "../support/repo-root.ts";
+import { KubeletNode } from "../rig/kubelet-node.ts";
+import { NetnsSet, requireRoot } from "../rig/netns.ts";
+import { NodeNetns } from "../rig/node-netns.ts";
+import { assertNoIpRun } from "../rig/no-ip-path.ts";
+import { repoRoot } from "../rig/repo-root.ts";
 import { RoutedCluster, torAddress, type ClusterNode, type Pod } from "../support/routed-cluster.ts";
-import { must } from "../support/sh.ts";
-import { busyboxImage } from "../support/test-images.ts";
+import { must } from "../rig/run-process.ts";
+import { busyboxImage } from "../rig/test-images.ts";
 import { formatLoss, pingDuring } from "../support/route-checks.ts";
 
 requireRoot();
@@ -110,7 +110,9 @@ afterAll(async () => {
   await step(() => kubeletOrUndefined?.stop());
   await step(() => clusterOrUndefined?.stop());
   await step(() => net?.remove());
-  await step(() => ns.removeAll());
+  await step(() => {
+    ns.removeAll();
+  });
   if (work !== "") rmSync(work, { recursive: true, force: true });
   if (errors.length > 0) throw new Error(`cleanup: ${errors.map(String).join("; ")}`);
 }, 180_000);

@@ -12,10 +12,10 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { chartDir, helmOk } from "../support/helm.ts";
 import { agentNodeState, chartNamespace as NS, HelmKubeletSetup, kubeletNodeName, waitFor, type AgentNodeState, type PodInfo } from "../support/helm-kubelet-setup.ts";
-import { requireRoot } from "../support/netns.ts";
+import { requireRoot } from "../rig/netns.ts";
 import { formatLoss, pingDuring, podRoutes } from "../support/route-checks.ts";
 import type { ClusterNode, Pod } from "../support/routed-cluster.ts";
-import { must, run } from "../support/sh.ts";
+import { must, run } from "../rig/run-process.ts";
 
 requireRoot();
 

@@ -8,13 +8,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { containsAddress, parseAddress, parseCidr } from "../../common/cidr.ts";
-import { changedImage } from "../support/changed-image.ts";
-import { agnhostImage, e2eBusyboxImage } from "../support/e2e-images.ts";
-import { ciFocus, conformanceFocus, formatE2eSummary, runE2e } from "../support/e2e-suite.ts";
+import { changedImage } from "../rig/changed-image.ts";
+import { agnhostImage, e2eBusyboxImage } from "../rig/e2e-images.ts";
+import { ciFocus, conformanceFocus, formatE2eSummary, runE2e } from "../rig/e2e-suite.ts";
 import { chartDir, helmOk } from "../support/helm.ts";
 import { KubeletCluster, clusterDomain, petrelNamespace, petrelVersion, waitFor } from "../support/kubelet-cluster.ts";
-import { requireRoot } from "../support/netns.ts";
-import { must } from "../support/sh.ts";
+import { requireRoot } from "../rig/netns.ts";
+import { must } from "../rig/run-process.ts";
 import { formatPairs, probeDuring, probePodManifest, type ProbePod } from "../support/traffic-probe.ts";
 
 requireRoot();

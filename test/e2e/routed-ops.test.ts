@@ -11,9 +11,9 @@ import { connectGobgp } from "../../bgp/gobgp/host/connect-gobgp.ts";
 import type { BgpRoutesReport } from "../../bgp/petrelctl/bgp-routes.ts";
 import { killGobgpd, startGobgpd } from "../support/gobgpd.ts";
 import { listBlocks, waitFor } from "../support/ipam.ts";
-import { requireRoot } from "../support/netns.ts";
+import { requireRoot } from "../rig/netns.ts";
 import { sumSamples } from "../support/prom-text.ts";
-import { repoRoot } from "../support/repo-root.ts";
+import { repoRoot } from "../rig/repo-root.ts";
 import { RoutedCluster, torAddress, type ClusterNode } from "../support/routed-cluster.ts";
 
 jest.setTimeout(300_000);

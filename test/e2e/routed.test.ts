@@ -1,16 +1,16 @@
 // The routed multi-node cluster, end to end: real apiserver, controller, gobgpd + agent per node,
 // BIRD as the top-of-rack router, pods wired by the CNI plugin. Pods reach each other across
 // nodes with no encapsulation; the ToR learns every block; failures heal.
-import { requireRoot } from "../support/netns.ts";
+import { requireRoot } from "../rig/netns.ts";
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { repoRoot } from "../support/repo-root.ts";
+import { repoRoot } from "../rig/repo-root.ts";
 import { listBlocks, waitFor } from "../support/ipam.ts";
 import { birdRoutes, birdSessions } from "../support/bird.ts";
 import { connectGobgp } from "../../bgp/gobgp/host/connect-gobgp.ts";
 import { killGobgpd, startGobgpd } from "../support/gobgpd.ts";
 import { RoutedCluster, torAddress, type ClusterNode, type Pod } from "../support/routed-cluster.ts";
-import { must, run } from "../support/sh.ts";
+import { must, run } from "../rig/run-process.ts";
 import { foreignRoutes, formatLoss, metric, pingDuring as pingLoss, podRoutes, type Loss } from "../support/route-checks.ts";
 import type { PetrelNode, PetrelNodeStatus } from "../../common/api/index.ts";
 

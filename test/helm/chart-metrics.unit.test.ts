@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { createAgentMetrics } from "../../bgp/agent/metrics.ts";
 import { createControllerMetrics } from "../../controller/metrics.ts";
 import { dashboardQueries, declaredMetricNames, promqlMetricNames, ruleExpressions, scrapeSeries, type GrafanaDashboard } from "../support/promql-names.ts";
-import { repoRoot } from "../support/repo-root.ts";
+import { repoRoot } from "../rig/repo-root.ts";
 
 const chart = join(repoRoot, "helm", "petrel");
 const dashboard = JSON.parse(readFileSync(join(chart, "files", "dashboards", "petrel.json"), "utf8")) as GrafanaDashboard;

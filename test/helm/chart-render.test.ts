@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { chartDir, helm, helmOk, renderChart } from "../support/helm.ts";
-import { repoRoot } from "../support/repo-root.ts";
+import { repoRoot } from "../rig/repo-root.ts";
 import { createAgentMetrics } from "../../bgp/agent/metrics.ts";
 import { createControllerMetrics } from "../../controller/metrics.ts";
 import { dashboardQueries, declaredMetricNames, promqlMetricNames, scrapeSeries, type GrafanaDashboard } from "../support/promql-names.ts";

@@ -4,17 +4,17 @@
  * An unchanged tree reuses the images already built (their input-hash label matches), so this
  * file costs a full build only when something that goes into an image changed.
  *
- * The OCI archives are imported into a private containerd (test/support/containerd.ts: own
+ * The OCI archives are imported into a private containerd (test/rig/containerd.ts: own
  * socket, root and state under a temp dir), the way the kubelet node of the e2e test imports them.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { Containerd } from "../support/containerd.ts";
-import { NetnsSet, requireRoot } from "../support/netns.ts";
-import { repoRoot } from "../support/repo-root.ts";
-import { must, run, type RunResult } from "../support/sh.ts";
+import { Containerd } from "../rig/containerd.ts";
+import { NetnsSet, requireRoot } from "../rig/netns.ts";
+import { repoRoot } from "../rig/repo-root.ts";
+import { must, run, type ProcessResult } from "../rig/run-process.ts";
 
 const version = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string }).version;
 const refs = { controller: `localhost/petrel/controller:${version}`, node: `localhost/petrel/node:${version}` } as const;
@@ -46,7 +46,7 @@ function requireTool(argv: string[], pkg: string): void {
   if (run(argv).status !== 0) throw new Error(`\`${argv.join(" ")}\` failed: install it with test/scripts/install-deps.sh (Debian package ${pkg})`);
 }
 
-function buildImages(args: readonly string[]): RunResult {
+function buildImages(args: readonly string[]): ProcessResult {
   const r = spawnSync("bash", [buildScript, ...args], { cwd: repoRoot, encoding: "utf8", maxBuffer: 64 * MiB, timeout: 25 * 60_000 });
   return { status: r.status ?? 1, stdout: r.stdout ?? "", stderr: (r.stderr ?? "") + (r.error?.message ?? "") };
 }
@@ -65,7 +65,7 @@ interface RunOptions {
 }
 
 /** Runs a command in a throw-away container of an image: no network, cgroupfs (PID 1 here is not systemd). */
-function inImage(name: Name, argv: readonly string[], options: RunOptions = {}): RunResult {
+function inImage(name: Name, argv: readonly string[], options: RunOptions = {}): ProcessResult {
   const nofile = hardLimit("Max open files", 65536);
   const nproc = hardLimit("Max processes", 4096);
   const flags = ["--rm", "--pull", "never", "--network", "none", "--ulimit", `nofile=${nofile}:${nofile}`, "--ulimit", `nproc=${nproc}:${nproc}`];

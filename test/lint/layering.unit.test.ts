@@ -49,6 +49,8 @@ const forbidden: Forbidden[] = [
   { why: "the plugin's edge runs a program through Bun", filePath: "cni-plugin/host/probe.ts", code: 'export const probe = Bun.spawn(["ip", "link"]);\n', rule: "no-restricted-properties", says: "must not run other programs" },
   { why: "the plugin's entry point takes its locks with flock(1)", filePath: "cni-plugin/main.ts", code: 'import "../common/host/plugin-locks.ts";\n', rule: "no-restricted-imports", says: "must not run other programs" },
   { why: "the plugin's edge runs ip through common/host", filePath: "cni-plugin/host/probe.ts", code: 'import "../../common/host/run-program.ts";\n', rule: "no-restricted-imports", says: "must not run other programs" },
+  { why: "the Kubernetes rig imports Petrel's test helpers", filePath: "test/rig/probe.ts", code: 'import "../support/routed-cluster.ts";\n', rule: "no-restricted-imports", says: "test/rig/ imports nothing from test/support/" },
+  { why: "the Kubernetes rig's tests import Petrel's test helpers", filePath: "test/rig/probe.test.ts", code: 'import { TestNode } from "../support/node.ts";\nexport const probe = TestNode;\n', rule: "no-restricted-imports", says: "test/rig/ imports nothing from test/support/" },
   { why: "the controller imports the agent, from its entry point", filePath: "controller/main.ts", code: 'import "../bgp/agent/options.ts";\n', rule: "no-restricted-imports", says: "controller/ must not import bgp/" },
 ];
 
@@ -62,6 +64,8 @@ const allowed: Probe[] = [
   { filePath: "bgp/petrelctl/host/probe.ts", code: 'import { readFileSync } from "node:fs";\nimport { parseRoutesView } from "../../../common/bgp-routes.ts";\nexport const probe = [readFileSync, parseRoutesView, fetch];\n' },
   { filePath: "cni-plugin/host/probe.ts", code: 'import { dlopen } from "bun:ffi";\nexport const probe = dlopen;\n' },
   { filePath: "bgp/agent/testing/probe.ts", code: 'import { FakeTransport } from "../../gobgp/testing/fake-transport.ts";\nexport const probe = FakeTransport;\n' },
+  { filePath: "test/support/probe.ts", code: 'import { spawnSync } from "node:child_process";\nimport { KubeRig } from "../rig/rig.ts";\nexport const probe = [spawnSync, KubeRig, process.env.HOME];\n' },
+  { filePath: "test/rig/probe.ts", code: 'import { spawnSync } from "node:child_process";\nimport { KubeRig } from "./rig.ts";\nimport { parseCidr } from "../../common/cidr.ts";\nexport const probe = [spawnSync, KubeRig, parseCidr, process.env.HOME];\n' },
   { filePath: "test/probe.ts", code: 'import { spawnSync } from "node:child_process";\nimport "../controller/host/kube-writer.ts";\nexport const probe = [spawnSync, process.env.HOME];\n' },
 ];
 

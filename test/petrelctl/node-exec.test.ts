@@ -2,7 +2,7 @@
 // apiserver, into a container run by a real kubelet (containerd 1.6), in the node's own network
 // namespace. The container is the chart's node image (helm/images/build.sh) labelled as Petrel's
 // node pod, so what runs in it is the image's petrelctl, ip and nft. The apiserver reaches this
-// kubelet at its node IP over the uplink (test/support/node-netns.ts), inside the machine.
+// kubelet at its node IP over the uplink (test/rig/node-netns.ts), inside the machine.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -12,11 +12,11 @@ import type { RoutesView } from "../../common/bgp-routes.ts";
 import { block, pool } from "../../bgp/petrelctl/testing/objects.ts";
 import { petrelCache } from "../rig/binaries.ts";
 import { KubeRig, runProcess, type ProcessResult } from "../rig/rig.ts";
-import { KubeletNode } from "../support/kubelet-node.ts";
-import { NetnsSet, requireRoot } from "../support/netns.ts";
-import { NodeNetns } from "../support/node-netns.ts";
-import { repoRoot } from "../support/repo-root.ts";
-import { must } from "../support/sh.ts";
+import { KubeletNode } from "../rig/kubelet-node.ts";
+import { NetnsSet, requireRoot } from "../rig/netns.ts";
+import { NodeNetns } from "../rig/node-netns.ts";
+import { repoRoot } from "../rig/repo-root.ts";
+import { must } from "../rig/run-process.ts";
 
 requireRoot();
 

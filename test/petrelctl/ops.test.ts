@@ -10,9 +10,9 @@ import { hostVethName } from "../../common/pod-veth.ts";
 import type { AddressReport, NodeRawFacts } from "../../bgp/petrelctl/address-report.ts";
 import { block, pool } from "../../bgp/petrelctl/testing/objects.ts";
 import { KubeRig, runProcess, type ProcessResult } from "../rig/rig.ts";
-import { NetnsSet, requireRoot } from "../support/netns.ts";
-import { repoRoot } from "../support/repo-root.ts";
-import { must, run } from "../support/sh.ts";
+import { NetnsSet, requireRoot } from "../rig/netns.ts";
+import { repoRoot } from "../rig/repo-root.ts";
+import { must, run } from "../rig/run-process.ts";
 
 requireRoot();
 jest.setTimeout(120_000);

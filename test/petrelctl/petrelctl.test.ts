@@ -15,7 +15,7 @@ import type { NodeStatusReport } from "../../bgp/petrelctl/node-status.ts";
 import { ago, block, petrelNode, pool, readyCondition } from "../../bgp/petrelctl/testing/objects.ts";
 import { hostVethName } from "../../common/pod-veth.ts";
 import { KubeRig, runProcess, type ProcessResult } from "../rig/rig.ts";
-import { repoRoot } from "../support/repo-root.ts";
+import { repoRoot } from "../rig/repo-root.ts";
 
 jest.setTimeout(120_000);
 

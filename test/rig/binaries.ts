@@ -14,6 +14,9 @@ export function petrelCache(): string {
   return env !== undefined && env !== "" ? env : "/var/cache/petrel";
 }
 
+/** The reference CNI plugins from Debian's containernetworking-plugins (bridge, portmap, loopback, host-local, …). */
+export const referencePluginDir = "/usr/lib/cni";
+
 /** Where build-k8s.sh puts the binaries for the pinned version (mirrors the script's default). */
 export function defaultBinDir(): string {
   const fromEnv = process.env.PETREL_K8S_BIN_DIR;

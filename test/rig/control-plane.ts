@@ -1,4 +1,4 @@
-// The rest of a control plane, for tests that run real pods on a kubelet (test/support/kubelet-node.ts):
+// The rest of a control plane, for tests that run real pods on a kubelet (test/rig/kubelet-node.ts):
 // kube-controller-manager and kube-scheduler, in the host network namespace, talking to the rig's
 // apiserver with the rig's admin kubeconfig. A test rig only: a real cluster gives each of them
 // its own identity and RBAC (system:kube-controller-manager, system:kube-scheduler).

@@ -55,7 +55,7 @@ export async function startApiserver(
     // the rig asks for the `lease` reconciler (a routable listen address and kube-proxy).
     `--endpoint-reconciler-type=${options.endpointReconciler ?? "none"}`,
     "--allow-privileged=true",
-    // Logs and exec reach a test kubelet (test/support/kubelet-node.ts) at its node IP: its
+    // Logs and exec reach a test kubelet (test/rig/kubelet-node.ts) at its node IP: its
     // hostname is only a name, resolvable nowhere.
     "--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname",
     "--profiling=false",

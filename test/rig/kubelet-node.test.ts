@@ -6,13 +6,13 @@
 import { readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { referencePluginDir } from "./binaries.ts";
 import { KubeRig } from "./rig.ts";
-import { mountsUnder } from "../support/host-state.ts";
-import { KubeletNode } from "../support/kubelet-node.ts";
-import { NetnsSet, netnsPath, requireRoot, inNetns } from "../support/netns.ts";
-import { NodeNetns } from "../support/node-netns.ts";
-import { busyboxImage, type TestImage } from "../support/test-images.ts";
-import { referencePluginDir } from "../support/cni.ts";
+import { mountsUnder } from "./host-state.ts";
+import { KubeletNode } from "./kubelet-node.ts";
+import { NetnsSet, netnsPath, requireRoot, inNetns } from "./netns.ts";
+import { NodeNetns } from "./node-netns.ts";
+import { busyboxImage, type TestImage } from "./test-images.ts";
 
 const podSubnet = "198.18.200.0/24";
 const nodeName = "kn-node";

@@ -2,7 +2,7 @@
 // binaries that test/rig/build-k8s.sh builds (see docs/k8s-rig.md). By default no kubelet and no
 // controllers: objects such as Nodes are created through the API by the test itself. Tests that
 // run real pods add kube-controller-manager and kube-scheduler (startControlPlaneControllers())
-// and a kubelet (test/support/kubelet-node.ts), with the apiserver on a non-loopback
+// and a kubelet (test/rig/kubelet-node.ts), with the apiserver on a non-loopback
 // `listenAddress` that the kubelet's network namespace can reach.
 //
 //   const rig = await KubeRig.start();
@@ -47,7 +47,7 @@ export interface KubeRigOptions {
   /**
    * The local address kube-apiserver binds, advertises and is reached at (the server URL and the
    * serving certificate carry it). Default 127.0.0.1. A kubelet in its own network namespace needs
-   * one it can route to, e.g. 198.51.100.1 on a veth (see test/support/kubelet-node.ts); the
+   * one it can route to, e.g. 198.51.100.1 on a veth (see test/rig/kubelet-node.ts); the
    * address must exist before start().
    */
   listenAddress?: string;
@@ -202,7 +202,7 @@ export class KubeRig {
   kubectl(args: readonly string[], input?: string): Promise<ProcessResult> {
     // A private discovery cache: ports are reused across rigs, and ~/.kube stays untouched.
     const flags = [`--kubeconfig=${this.kubeconfigPath}`, `--cache-dir=${join(this.dir, "kubectl-cache")}`];
-    return runProcess(join(this.binDir, "kubectl"), [...flags, ...args], input);
+    return runProcess(join(this.binDir, "kubectl"), [...flags, ...args], input === undefined ? {} : { input });
   }
 
   /** Like kubectl() but throws with kubectl's stderr on failure; returns stdout. */

@@ -6,8 +6,8 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { repoRoot } from "../support/repo-root.ts";
-import { must, run } from "../support/sh.ts";
+import { repoRoot } from "../rig/repo-root.ts";
+import { must, run } from "../rig/run-process.ts";
 
 const ns = `ptl-golden-${process.pid}`;
 const pod = `ptl-goldenpod-${process.pid}`;

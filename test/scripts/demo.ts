@@ -14,7 +14,8 @@ import { parseDemoArgs, type DemoOptions } from "../demo/demo-options.ts";
 import { outcomeSummary, type DemoRun } from "../demo/demo-run.ts";
 import { KubeletDemo } from "../demo/kubelet-demo.ts";
 import { NetnsDemo } from "../demo/netns-demo.ts";
-import { run } from "../support/sh.ts";
+import { NetnsSet } from "../rig/netns.ts";
+import { run } from "../rig/run-process.ts";
 
 const pidFile = "/run/petrel-demo.pid";
 
@@ -33,8 +34,7 @@ function runningDemo(): number | undefined {
 
 /** What a demo killed with SIGKILL leaves (its children die with it by pdeathsig): its namespaces and host link. */
 function removeLeftovers(pid: number): void {
-  const left = run(["ip", "netns", "list"]).stdout.split("\n").map((l) => l.split(" ")[0] ?? "").filter((n) => n.startsWith(`ptl-demo-${pid}-`));
-  for (const ns of left) run(["ip", "netns", "del", ns]);
+  const left = NetnsSet.removeLeftoversOf("demo", pid);
   run(["ip", "link", "del", `pu${pid}`.slice(0, 15)]);
   if (left.length > 0) console.log(`removed ${left.length} network namespaces of demo ${pid}`);
 }

@@ -12,9 +12,9 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { petrelCache } from "../rig/binaries.ts";
-import { requireRoot } from "../support/netns.ts";
-import { repoRoot } from "../support/repo-root.ts";
-import { run, type RunResult } from "../support/sh.ts";
+import { requireRoot } from "../rig/netns.ts";
+import { repoRoot } from "../rig/repo-root.ts";
+import { run, type ProcessResult } from "../rig/run-process.ts";
 
 requireRoot();
 
@@ -23,7 +23,7 @@ const work = mkdtempSync("/tmp/petrel-fresh-");
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** A command in a private mount namespace in which /usr/local/go is an empty directory. */
-function withoutGo(script: string, env: Record<string, string> = {}): RunResult {
+function withoutGo(script: string, env: Record<string, string> = {}): ProcessResult {
   return run(["unshare", "-m", "--propagation", "private", "bash", "-c", `mount -t tmpfs none /usr/local/go && ${script}`], {
     env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", PETREL_CACHE: join(work, "cache"), ...env },
   });

@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { logTail, startProcess, type Started } from "../rig/start-process.ts";
-import { run } from "./sh.ts";
+import { run } from "../rig/run-process.ts";
 
 export interface TorNeighbor {
   readonly name: string;

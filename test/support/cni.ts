@@ -1,15 +1,14 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { spawn } from "node:child_process";
-import { hostTool, pluginPath } from "./no-ip-path.ts";
-import { run, type RunResult } from "./sh.ts";
+import { hostTool, pluginPath } from "../rig/no-ip-path.ts";
+import { run, runProcess, type ProcessResult } from "../rig/run-process.ts";
 
-import { repoRoot } from "./repo-root.ts";
+import { referencePluginDir } from "../rig/binaries.ts";
+import { repoRoot } from "../rig/repo-root.ts";
 
 export { repoRoot };
 /** The plugin under test; PETREL_PLUGIN_BINARY runs the CNI tests against another build (e.g. an older release, to see a race test fail). */
 export const petrelBinary = process.env.PETREL_PLUGIN_BINARY ?? join(repoRoot, "dist", "bin", "petrel");
-export const referencePluginDir = "/usr/lib/cni";
 
 export interface PluginCall {
   command: "ADD" | "DEL" | "CHECK" | "VERSION" | "GC" | "STATUS";
@@ -22,7 +21,7 @@ export interface PluginCall {
   env?: Record<string, string | undefined>;
 }
 
-export interface PluginOutcome extends RunResult {
+export interface PluginOutcome extends ProcessResult {
   json: Record<string, unknown> | undefined;
 }
 
@@ -62,19 +61,11 @@ export function callPlugin(call: PluginCall, binary = petrelBinary, nodeNetns?: 
 }
 
 /** Same as callPlugin, without blocking the event loop (for parallel runs). */
-export function callPluginAsync(call: PluginCall, binary = petrelBinary, nodeNetns?: string): Promise<PluginOutcome> {
+export async function callPluginAsync(call: PluginCall, binary = petrelBinary, nodeNetns?: string): Promise<PluginOutcome> {
   const input = typeof call.config === "string" ? call.config : JSON.stringify(call.config);
-  return new Promise((resolve) => {
-    const [file, ...args] = pluginArgv(binary, nodeNetns);
-    const child = spawn(file as string, args, { env: definedOnly(pluginEnv(call)) });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ status: code ?? 1, stdout, stderr, json: parse(stdout) }));
-    child.stdin.on("error", () => {}); // a plugin that exits early: its status and output tell
-    child.stdin.end(input);
-  });
+  const [file, ...args] = pluginArgv(binary, nodeNetns);
+  const r = await runProcess(file as string, args, { input, env: definedOnly(pluginEnv(call)) });
+  return { ...r, json: parse(r.stdout) };
 }
 
 /** A private state directory for one test file. */

@@ -11,9 +11,10 @@
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { petrelBinary, referencePluginDir } from "./cni.ts";
-import { pluginPath } from "./no-ip-path.ts";
-import { run } from "./sh.ts";
+import { referencePluginDir } from "../rig/binaries.ts";
+import { petrelBinary } from "./cni.ts";
+import { pluginPath } from "../rig/no-ip-path.ts";
+import { run } from "../rig/run-process.ts";
 
 export interface PluginConf {
   type: string;

@@ -7,7 +7,7 @@ import type { KubeRig } from "../rig/rig.ts";
 import { logTail, startProcess, type Started } from "../rig/start-process.ts";
 
 import { sumSamples } from "./prom-text.ts";
-import { repoRoot as root } from "./repo-root.ts";
+import { repoRoot as root } from "../rig/repo-root.ts";
 
 export const controllerBin = join(root, "dist", "bin", "petrel-controller");
 /** The project's pinned Node 24 (not whatever `node` jest happens to run under). */

@@ -14,13 +14,13 @@ import { agentRouteProtocol } from "../../common/route-protocols.ts";
 import { petrelCache } from "../rig/binaries.ts";
 import { runProcess } from "../rig/rig.ts";
 import { waitFor } from "./kubelet-cluster.ts";
-import { KubeletNode } from "./kubelet-node.ts";
-import { NetnsSet } from "./netns.ts";
-import { NodeNetns } from "./node-netns.ts";
-import { repoRoot } from "./repo-root.ts";
+import { KubeletNode } from "../rig/kubelet-node.ts";
+import { NetnsSet } from "../rig/netns.ts";
+import { NodeNetns } from "../rig/node-netns.ts";
+import { repoRoot } from "../rig/repo-root.ts";
 import { RoutedCluster, torAddress } from "./routed-cluster.ts";
-import { must, run } from "./sh.ts";
-import { busyboxImage } from "./test-images.ts";
+import { must, run } from "../rig/run-process.ts";
+import { busyboxImage } from "../rig/test-images.ts";
 
 export const chartNamespace = "petrel-system";
 export const kubeletNodeName = "kubelet-1";
@@ -135,7 +135,9 @@ export class HelmKubeletSetup {
     await step(() => this.#kubelet?.stop());
     await step(() => this.#cluster?.stop());
     await step(() => this.net?.remove());
-    await step(() => this.ns.removeAll());
+    await step(() => {
+      this.ns.removeAll();
+    });
     if (this.work !== "") rmSync(this.work, { recursive: true, force: true });
     if (errors.length > 0) throw new Error(`cleanup: ${errors.map(String).join("; ")}`);
   }

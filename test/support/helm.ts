@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { defaultBinDir, runProcess, type ProcessResult } from "../rig/rig.ts";
-import { repoRoot } from "./repo-root.ts";
+import { repoRoot } from "../rig/repo-root.ts";
 
 export const chartDir = join(repoRoot, "helm", "petrel");
 export const helmBin = (): string => join(defaultBinDir(), "helm");

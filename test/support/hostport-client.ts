@@ -5,8 +5,8 @@
  * which is the path portmap's DNAT rules are for.
  */
 import { existsSync } from "node:fs";
-import { type NetnsSet } from "./netns.ts";
-import { must, run, type RunResult } from "./sh.ts";
+import { type NetnsSet } from "../rig/netns.ts";
+import { must, run, type ProcessResult } from "../rig/run-process.ts";
 
 export interface HostPortClient {
   netns: string;
@@ -15,7 +15,7 @@ export interface HostPortClient {
   clientAddress: string;
   hostLink: string;
   /** HTTP GET http://nodeAddress:port/ from the client namespace (curl, bounded time). */
-  get(port: number, timeoutSeconds?: number): RunResult;
+  get(port: number, timeoutSeconds?: number): ProcessResult;
   remove(): void;
 }
 
@@ -63,7 +63,7 @@ export function makeHostPortClient(netnsSet: NetnsSet, tag: string): HostPortCli
 }
 
 /** Retries `get` until it answers (a server started just now may not listen yet). */
-export async function getWhenReady(client: HostPortClient, port: number, withinMs: number): Promise<RunResult> {
+export async function getWhenReady(client: HostPortClient, port: number, withinMs: number): Promise<ProcessResult> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     const r = client.get(port, 2);

@@ -6,7 +6,7 @@
  */
 import { podRouteProtocol } from "../../common/route-protocols.ts";
 import { hostPrefix, hostSysctls, hostVethMac, podGatewayV4, podGatewayV6, type PodWiring } from "../../cni-plugin/pod-wiring.ts";
-import { must } from "./sh.ts";
+import { must } from "../rig/run-process.ts";
 
 /** Host namespace: the veth pair (pod end created in the pod's netns), IPv6 gateway address, routes. */
 export function hostSetupScript(w: PodWiring): string {

@@ -1,7 +1,7 @@
 // A Kubernetes cluster of real kubelet nodes on one machine, with Petrel installed by `helm
 // install`: the rig's etcd, kube-apiserver, kube-controller-manager and kube-scheduler on the host;
 // N nodes, each a network namespace on a routed underlay (203.0.113.0/24, a bridge in a "switch"
-// namespace) running containerd 1.6 + kubelet (test/support/kubelet-node.ts) and kube-proxy
+// namespace) running containerd 1.6 + kubelet (test/rig/kubelet-node.ts) and kube-proxy
 // (kube-proxy.ts) as node processes, each with its own /opt/cni/bin, /etc/cni/net.d and
 // /var/lib/petrel (node-mount-ns.ts), so the chart's defaults apply unchanged; CoreDNS from the
 // Kubernetes release's own addon manifest as cluster DNS. Used by the conformance run, the fault
@@ -24,15 +24,15 @@ import { KubeRig, runProcess, type ProcessResult } from "../rig/rig.ts";
 import { checkBinaries, clusterBinaries, defaultBinDir, petrelCache, rigBinaries } from "../rig/binaries.ts";
 import { K8S_VERSION } from "../rig/versions.ts";
 import { killAll, type Started } from "../rig/start-process.ts";
-import { e2eImages, upstreamPauseImage } from "./e2e-images.ts";
-import type { TestImage } from "./test-images.ts";
-import { goModuleDir } from "./go-modules.ts";
+import { e2eImages, upstreamPauseImage } from "../rig/e2e-images.ts";
+import type { TestImage } from "../rig/test-images.ts";
+import { goModuleDir } from "../rig/go-modules.ts";
 import { chartDir, helmOk } from "./helm.ts";
-import { startKubeProxy } from "./kube-proxy.ts";
-import { KubeletNode } from "./kubelet-node.ts";
-import { NetnsSet } from "./netns.ts";
-import { repoRoot } from "./repo-root.ts";
-import { must, run } from "./sh.ts";
+import { startKubeProxy } from "../rig/kube-proxy.ts";
+import { KubeletNode } from "../rig/kubelet-node.ts";
+import { NetnsSet } from "../rig/netns.ts";
+import { repoRoot } from "../rig/repo-root.ts";
+import { must, run } from "../rig/run-process.ts";
 
 export const hostUnderlayAddress = "203.0.113.1";
 export const podPool = "198.18.0.0/16";

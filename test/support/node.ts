@@ -1,8 +1,8 @@
 import { lutimesSync, readdirSync, readlinkSync } from "node:fs";
 import { decodeRecord } from "../../common/allocation-record.ts";
 import { callPlugin, callPluginAsync, tempStateDir, type PluginCall, type PluginOutcome } from "./cni.ts";
-import { ipJson, NetnsSet, netnsPath } from "./netns.ts";
-import { must } from "./sh.ts";
+import { ipJson, NetnsSet, netnsPath } from "../rig/netns.ts";
+import { must } from "../rig/run-process.ts";
 
 /**
  * A single "node" for CNI tests: a network namespace standing in for the host (so the real

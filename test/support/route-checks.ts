@@ -1,7 +1,7 @@
 // What the routed tests check around the agent: lost pings during a disruption (a restart, an
 // upgrade), the routes Petrel must never touch, and an agent's metrics.
 import { spawn } from "node:child_process";
-import { must } from "./sh.ts";
+import { must } from "../rig/run-process.ts";
 import { sumSamples } from "./prom-text.ts";
 
 export interface Loss {

@@ -15,9 +15,9 @@ import { startBirdTor, type BirdTor } from "./bird.ts";
 import { callPluginAsync } from "./cni.ts";
 import { ControllerProcess, fastControllerFlags, pinnedNode } from "./controller.ts";
 import { killGobgpd, startGobgpd, type Gobgpd } from "./gobgpd.ts";
-import { NetnsSet, netnsPath } from "./netns.ts";
-import { repoRoot } from "./repo-root.ts";
-import { must, run } from "./sh.ts";
+import { NetnsSet, netnsPath } from "../rig/netns.ts";
+import { repoRoot } from "../rig/repo-root.ts";
+import { must, run } from "../rig/run-process.ts";
 
 export const clusterAsn = 64512;
 export const torAsn = 65000;
@@ -65,7 +65,7 @@ export interface RoutedClusterOptions {
   readonly log?: (line: string) => void;
   /**
    * Options of the cluster's KubeRig, e.g. `{ listenAddress: "198.51.100.1" }` so that a kubelet
-   * node (test/support/kubelet-node.ts) in a namespace on the underlay can reach the apiserver.
+   * node (test/rig/kubelet-node.ts) in a namespace on the underlay can reach the apiserver.
    */
   readonly rig?: KubeRigOptions;
   /**

@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { logTail, startProcess, type Started } from "../../rig/start-process.ts";
-import { run } from "../../support/sh.ts";
+import { run } from "../../rig/run-process.ts";
 
 export interface BirdNode {
   readonly netns: string;

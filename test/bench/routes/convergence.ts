@@ -8,7 +8,8 @@ import { listBlocks } from "../../support/ipam.ts";
 import { RoutedCluster, type ClusterNode } from "../../support/routed-cluster.ts";
 import { ControllerGuard } from "./controller-guard.ts";
 import { RouteMonitor } from "./route-monitor.ts";
-import { type Cleanup, busyPct, cpuSeconds, machineCpu, median, metricValue, quantile, sleep, wallMs } from "./util.ts";
+import { median, quantile } from "../stats.ts";
+import { type Cleanup, busyPct, cpuSeconds, machineCpu, metricValue, sleep, wallMs } from "./util.ts";
 
 export interface ConvergenceSample {
   owner: string;

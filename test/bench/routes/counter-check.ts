@@ -5,10 +5,10 @@
 // process's event loop that long right after each batch starts, as a busy bench does. Then the
 // counter's count is compared with a kernel listing. A monitor whose netlink socket overflowed
 // (ENOBUFS) misses changes, and a counter that trusts it waits for a count that never comes.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { NetnsSet } from "../../rig/netns.ts";
 import { RouteCounter } from "./route-counter.ts";
 import { exec, execOk, sleep } from "./util.ts";
 
@@ -18,7 +18,7 @@ const arg = (name: string, fallback: number) => {
 };
 const routes = arg("--routes", 10000);
 const stallMs = arg("--stall-ms", 300);
-const ns = `ptl-i11cc-${process.pid}-0`;
+const netns = new NetnsSet("i11cc");
 const range = "198.19.0.0/16";
 
 function busy(ms: number): void {
@@ -26,11 +26,11 @@ function busy(ms: number): void {
   while (Date.now() < end) { /* a blocked event loop, as in a busy bench */ }
 }
 
-async function listed(): Promise<number> {
+async function listed(ns: string): Promise<number> {
   return (await execOk(["ip", "-n", ns, "-4", "route", "show", "root", range])).split("\n").filter((l) => l !== "").length;
 }
 
-async function phase(counter: RouteCounter, verb: "add" | "del", target: number): Promise<boolean> {
+async function phase(ns: string, counter: RouteCounter, verb: "add" | "del", target: number): Promise<boolean> {
   const lines = Array.from({ length: routes }, (_, i) => {
     const base = i * 4;
     return verb === "add" ? `route add 198.19.${base >> 8}.${base & 255}/30 via 10.99.0.2 proto 89` : `route del 198.19.${base >> 8}.${base & 255}/30`;
@@ -51,29 +51,28 @@ async function phase(counter: RouteCounter, verb: "add" | "del", target: number)
     reached = false;
     console.log(`  ${err instanceof Error ? err.message : String(err)}`);
   }
-  console.log(`${verb} ${routes} (batch exit ${r.status}, ${Date.now() - t} ms): counter ${counter.count}, kernel listing ${await listed()}, target ${target}: ${reached ? "ok" : "COUNTER WRONG"}${counter.overflows > 0 ? `; monitor overflowed ${counter.overflows} time(s)` : ""}`);
+  console.log(`${verb} ${routes} (batch exit ${r.status}, ${Date.now() - t} ms): counter ${counter.count}, kernel listing ${await listed(ns)}, target ${target}: ${reached ? "ok" : "COUNTER WRONG"}${counter.overflows > 0 ? `; monitor overflowed ${counter.overflows} time(s)` : ""}`);
   return reached;
 }
 
 async function main(): Promise<void> {
-  spawnSync("ip", ["netns", "add", ns], { stdio: "inherit" });
+  const ns = netns.create(); // ptl-i11cc-<pid>-0, loopback up
   let ok = true;
   try {
-    await execOk(["ip", "-n", ns, "link", "set", "lo", "up"]);
     await execOk(["ip", "-n", ns, "link", "add", "d0", "type", "veth", "peer", "name", "d1"]); // no dummy module here
     await execOk(["ip", "-n", ns, "link", "set", "d1", "up"]);
     await execOk(["ip", "-n", ns, "addr", "add", "10.99.0.1/24", "dev", "d0"]);
     await execOk(["ip", "-n", ns, "link", "set", "d0", "up"]);
     const counter = await RouteCounter.start(ns, range);
     try {
-      ok = (await phase(counter, "add", routes)) && ok;
+      ok = (await phase(ns, counter, "add", routes)) && ok;
       await sleep(500);
-      ok = (await phase(counter, "del", 0)) && ok;
+      ok = (await phase(ns, counter, "del", 0)) && ok;
     } finally {
       await counter.stop();
     }
   } finally {
-    spawnSync("ip", ["netns", "del", ns]);
+    netns.removeAll();
   }
   console.log(ok ? "counter-check: ok" : "counter-check: FAILED");
   process.exitCode = ok ? 0 : 1;

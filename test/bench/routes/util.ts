@@ -1,47 +1,28 @@
-// Small helpers for test/bench/routes-bench.ts: an async process runner, /proc readings of one
-// pid, statistics, table printing, and a cleanup list that a signal handler can run. Processes
-// are always addressed by the pid this process started, never by name.
-import { spawn, type ChildProcess } from "node:child_process";
+// Small helpers for test/bench/routes-bench.ts: its program runs (test/rig/run-process.ts, with the
+// children tracked for the signal handler), /proc readings of one pid, table printing, and a
+// cleanup list that a signal handler can run. Processes are always addressed by the pid this
+// process started, never by name. Quantiles: test/bench/stats.ts.
 import { readFileSync } from "node:fs";
+import { mustRun, runProcess, RunningChildren, type ProcessResult } from "../../rig/run-process.ts";
 import { sumSamples } from "../../support/prom-text.ts";
 
-export interface Exec {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Short-lived children still running, so that a signal handler can end exactly these (by pid). */
-const running = new Set<ChildProcess>();
-let refusing = false;
+/** The bench's short-lived children while they run, so that a signal handler can end exactly these (by pid). */
+const running = new RunningChildren();
 
 /** After a signal: kill the running short-lived children and start no more. */
 export function stopExecs(): void {
-  refusing = true;
-  for (const child of running) child.kill("SIGKILL");
+  running.stopAll();
 }
 
-/** Runs a program to completion without blocking the event loop; never throws on a non-zero exit. */
-export function exec(argv: readonly string[]): Promise<Exec> {
+/** Runs a program to completion without blocking the event loop (test/rig/run-process.ts); never throws on a non-zero exit. */
+export function exec(argv: readonly string[]): Promise<ProcessResult> {
   const [file, ...args] = argv;
-  if (refusing) return Promise.resolve({ status: 130, stdout: "", stderr: "interrupted" });
-  return new Promise((resolve) => {
-    const child = spawn(file as string, args, { stdio: ["ignore", "pipe", "pipe"] });
-    running.add(child);
-    child.on("close", () => running.delete(child));
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", (err) => resolve({ status: 127, stdout, stderr: err.message }));
-    child.on("close", (code) => resolve({ status: code ?? 1, stdout, stderr }));
-  });
+  return runProcess(file as string, args, { children: running });
 }
 
-export async function execOk(argv: readonly string[]): Promise<string> {
-  const r = await exec(argv);
-  if (r.status !== 0) throw new Error(`${argv.join(" ")} failed (${r.status}): ${r.stderr.trim()}`);
-  return r.stdout;
+export function execOk(argv: readonly string[]): Promise<string> {
+  const [file, ...args] = argv;
+  return mustRun(file as string, args, { children: running });
 }
 
 /** Wall-clock milliseconds with sub-millisecond resolution (comparable with `ip -ts` stamps). */
@@ -90,16 +71,6 @@ export async function metricValue(port: number, name: string, labels: Readonly<R
   }
   return sumSamples(text, name, labels);
 }
-
-/** Nearest-rank quantile; NaN for an empty sample. */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil(q * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1] as number;
-}
-
-export const median = (values: readonly number[]) => quantile(values, 0.5);
 
 export function fmt(v: number, digits = 0): string {
   return Number.isFinite(v) ? v.toFixed(digits) : "-";

@@ -6,9 +6,9 @@
  * reference plugin) gets the real tool: only Petrel must do without. The test's own commands use
  * `hostTool` instead.
  */
-import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { run } from "./run-process.ts";
 
 const systemPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const trapped = ["ip", "nsenter"];
@@ -29,7 +29,7 @@ function trapDir(): string {
       'caller="$(readlink /proc/$PPID/exe)"',
       `echo "$caller ran ${name} $*" >> ${log}`,
       'case "$caller" in',
-      `  */petrel) echo "${name}: not available to petrel in Petrel's tests (test/support/no-ip-path.ts)" >&2; exit 127 ;;`,
+      `  */petrel) echo "${name}: not available to petrel in Petrel's tests (test/rig/no-ip-path.ts)" >&2; exit 127 ;;`,
       "esac",
       `PATH=${systemPath} exec ${name} "$@"`,
       "",
@@ -63,7 +63,7 @@ const resolved = new Map<string, string>();
 export function hostTool(name: string): string {
   let path = resolved.get(name);
   if (path === undefined) {
-    const r = spawnSync("sh", ["-c", `PATH=${systemPath} command -v ${name}`], { encoding: "utf8" });
+    const r = run(["sh", "-c", `PATH=${systemPath} command -v ${name}`]);
     path = r.stdout.trim();
     if (r.status !== 0 || path === "") throw new Error(`${name} is not installed (looked in ${systemPath})`);
     resolved.set(name, path);

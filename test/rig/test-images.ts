@@ -1,4 +1,4 @@
-// Container images for tests that run real pods (test/support/kubelet-node.ts), built on this
+// Container images for tests that run real pods (test/rig/kubelet-node.ts), built on this
 // machine from sources it already has, so that no test pulls from a registry:
 //
 //  - pause: Kubernetes' own pause container (build/pause/linux/pause.c of the pinned
@@ -14,10 +14,10 @@
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { K8S_VERSION } from "../rig/versions.ts";
-import { petrelCache } from "../rig/binaries.ts";
+import { K8S_VERSION } from "./versions.ts";
+import { petrelCache } from "./binaries.ts";
 import { goModuleDir } from "./go-modules.ts";
-import { must } from "./sh.ts";
+import { must } from "./run-process.ts";
 
 export interface TestImage {
   /** Image reference as pods name it, e.g. localhost/petrel-test/pause:3.10.2. */

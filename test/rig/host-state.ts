@@ -4,7 +4,7 @@
 // processes left in that subtree. Everything is found by the node's own paths and names.
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "./sh.ts";
+import { run } from "./run-process.ts";
 
 /** Mount points at or below `dir`, in the host mount namespace, deepest (last mounted) first. */
 export function mountsUnder(dir: string): string[] {

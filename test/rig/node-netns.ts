@@ -6,7 +6,7 @@
 // Point-to-point /32 addresses with a host route each way, not a shared /24: several nodes can
 // each have an uplink, all with 198.51.100.1 on the host side, without two connected routes for
 // the same subnet. Traffic on the uplink never leaves the machine.
-import { must, run } from "./sh.ts";
+import { must, run } from "./run-process.ts";
 import type { NetnsSet } from "./netns.ts";
 
 export const defaultApiAddress = "198.51.100.1";

@@ -9,8 +9,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { logTail, startProcess, type Started } from "../rig/start-process.ts";
-import { run } from "./sh.ts";
+import { logTail, startProcess, type Started } from "./start-process.ts";
+import { run } from "./run-process.ts";
 
 export interface KubeProxyOptions {
   binDir: string;

@@ -22,11 +22,11 @@
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, appendFileSync, copyFileSync, chmodSync } from "node:fs";
 import { basename, join } from "node:path";
-import { defaultBinDir } from "../rig/binaries.ts";
-import { COREDNS_VERSION, K8S_VERSION } from "../rig/versions.ts";
+import { defaultBinDir } from "./binaries.ts";
+import { COREDNS_VERSION, K8S_VERSION } from "./versions.ts";
 import { goModuleDir } from "./go-modules.ts";
 import { repoRoot } from "./repo-root.ts";
-import { must } from "./sh.ts";
+import { must } from "./run-process.ts";
 import { busyboxImage, ensureImage, pauseImage, type TestImage } from "./test-images.ts";
 
 const e2eRegistry = "registry.k8s.io/e2e-test-images";

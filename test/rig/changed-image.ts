@@ -2,7 +2,7 @@
 // config, image ID and digest) under a new tag, built with buildah in a throw-away vfs store.
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { must } from "./sh.ts";
+import { must } from "./run-process.ts";
 
 /** Returns the new archive (in `outDir`) and the new reference `<repository>:<tag>-<suffix>`. */
 export function changedImage(archive: string, ref: string, suffix: string, outDir: string): { archive: string; ref: string; tag: string } {

@@ -4,9 +4,9 @@
 // the repository.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { petrelCache } from "../rig/binaries.ts";
-import { K8S_VERSION } from "../rig/versions.ts";
-import { run } from "./sh.ts";
+import { petrelCache } from "./binaries.ts";
+import { K8S_VERSION } from "./versions.ts";
+import { run } from "./run-process.ts";
 
 /** The staging modules' version of the pinned Kubernetes release: v1.36.3 -> v0.36.3. */
 export function stagingVersion(): string {

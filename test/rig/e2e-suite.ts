@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { logTail } from "../rig/start-process.ts";
+import { logTail } from "./start-process.ts";
 
 /** The CI subset: a few minutes, pod traffic within and across nodes, UDP, a Service, DNS, hostPort, EndpointSlices. */
 export const ciFocus = [

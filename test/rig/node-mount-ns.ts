@@ -12,7 +12,7 @@
 // drops the namespace and everything mounted in it once its last process is gone.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { must, run, type RunResult } from "./sh.ts";
+import { must, run, type ProcessResult } from "./run-process.ts";
 
 /**
  * Host directories made as mount points, with the number of live namespaces of this process that
@@ -88,7 +88,7 @@ export class NodeMountNs {
   }
 
   /** Runs a command inside; never throws. */
-  run(argv: readonly string[]): RunResult {
+  run(argv: readonly string[]): ProcessResult {
     return run([...this.enter(), ...argv]);
   }
 
