@@ -33,7 +33,7 @@ async function listed(ns: string): Promise<number> {
 async function phase(ns: string, counter: RouteCounter, verb: "add" | "del", target: number): Promise<boolean> {
   const lines = Array.from({ length: routes }, (_, i) => {
     const base = i * 4;
-    return verb === "add" ? `route add 198.19.${base >> 8}.${base & 255}/30 via 10.99.0.2 proto 89` : `route del 198.19.${base >> 8}.${base & 255}/30`;
+    return verb === "add" ? `route add 198.19.${base >> 8}.${base & 255}/30 via 203.0.113.2 proto 89` : `route del 198.19.${base >> 8}.${base & 255}/30`;
   });
   // A file, not an argument: 10,000 lines are more than one argv string may hold (E2BIG).
   const dir = mkdtempSync(join(tmpdir(), "petrel-counter-check-"));
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   try {
     await execOk(["ip", "-n", ns, "link", "add", "d0", "type", "veth", "peer", "name", "d1"]); // no dummy module here
     await execOk(["ip", "-n", ns, "link", "set", "d1", "up"]);
-    await execOk(["ip", "-n", ns, "addr", "add", "10.99.0.1/24", "dev", "d0"]);
+    await execOk(["ip", "-n", ns, "addr", "add", "203.0.113.1/24", "dev", "d0"]);
     await execOk(["ip", "-n", ns, "link", "set", "d0", "up"]);
     const counter = await RouteCounter.start(ns, range);
     try {
