@@ -29,7 +29,7 @@ import { allocatedAddresses, readBlocksFile, readRecords, withPluginLocks, write
 import { PodGc } from "./pod-gc.ts";
 import { hostVethName } from "../../common/pod-veth.ts";
 import { collectDefaultMetrics } from "prom-client";
-import { createAgentMetrics } from "./metrics.ts";
+import { createAgentMetrics, processMetricsOptions } from "./metrics.ts";
 import { cleanNode } from "./node-cleanup.ts";
 import type { KernelPort } from "./route-plan.ts";
 import { agentCommand, agentOptions } from "./options.ts";
@@ -48,8 +48,9 @@ async function main(): Promise<void> {
   }
   const log = createLogger("petrel-agent", options.logLevel).child({ node: options.nodeName });
   const metrics = createAgentMetrics(options.nodeName);
-  // The process metrics: prom-client's default collectors read /proc, so they are added here.
-  collectDefaultMetrics({ register: metrics.registry, prefix: "petrel_agent_" });
+  // The process metrics: prom-client's default collectors read /proc, so they are added here
+  // (their event-loop monitor's precision: metrics.ts says why it is not prom-client's default).
+  collectDefaultMetrics({ register: metrics.registry, ...processMetricsOptions });
   const late: { agent?: Agent; ipam?: ReconcileLoop } = {};
   const rest = new KubeRest(kc);
   const cluster = new AgentClusterWatch(rest, options.nodeName, log, {
