@@ -152,6 +152,27 @@ describe("Agent", () => {
     expect(statuses.at(-1)?.refusedRoutes ?? []).toEqual([]);
   });
 
+  it("does not list a peer all of whose paths are best paths (none can have been refused), and lists it once one is not", async () => {
+    agent.watchBgp();
+    await agent.configPass();
+    const peer = "192.0.2.12";
+    gobgpd.transport.rawStreams[0]?.handlers.onData(encodeWatch({ kind: "routes", routes: [best("198.18.1.0/26", peer)] }));
+    gobgpd.received = [{ ...best("198.18.1.0/26", peer), best: false }];
+    gobgpd.peerCounters.set(peer, { received: 1, accepted: 1, updates: 1 });
+    let mark = gobgpd.transport.calls.length;
+    await agent.auditPass(); // first look at the counter
+    await agent.auditPass(); // it stood still: judged without a listing
+    expect(gobgpd.requestsSince(mark, "raw:ListPath")).toEqual([]);
+    // A second path, which gobgpd's policy dropped: one received path is no best path.
+    gobgpd.received.push({ ...best("198.18.1.5/32", peer), best: false });
+    gobgpd.peerCounters.set(peer, { received: 2, accepted: 2, updates: 2 });
+    mark = gobgpd.transport.calls.length;
+    await agent.auditPass();
+    await agent.auditPass();
+    expect(gobgpd.requestsSince(mark, "raw:ListPath")).toMatchObject([{ tableType: "ADJ_IN", name: peer }]);
+    expect(refused).toEqual(["longer_than_block"]);
+  });
+
   it("its routes view: what it advertises, what it learned and installed, what it refused and why", async () => {
     agent.watchBgp();
     await agent.configPass();

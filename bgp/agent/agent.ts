@@ -87,7 +87,7 @@ export class Agent {
         this.#publishState();
       },
     });
-    this.#audit = new AuditPass(ports.bgp, this.#refusals, this.#now, { minIntervalMs: settings.receivedAuditIntervalMs });
+    this.#audit = new AuditPass(ports.bgp, this.#refusals, this.#now, { minIntervalMs: settings.receivedAuditIntervalMs }, (peer) => this.#engine.best.freshFrom(peer));
     this.#engine = new RouteEngine(ports.kernel, ports.log, {
       now: this.#now,
       keepWithdrawn: (peers) => this.#peersGobgpdLost(peers),

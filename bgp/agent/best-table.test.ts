@@ -57,4 +57,20 @@ describe("BestTable", () => {
     expect(t.finishRefresh(newer, [])).toEqual([]);
     expect(t.size).toBe(1);
   });
+
+  it("counts each peer's best paths that are not stale, through events and refreshes", () => {
+    const t = new BestTable();
+    const counts = () => ["192.0.2.12", "192.0.2.13", "192.0.2.14"].map((p) => t.freshFrom(p));
+    t.apply([route("198.18.0.64/26", "192.0.2.12"), route("198.18.0.128/26", "192.0.2.12"), route("198.18.0.192/26", "192.0.2.13")]);
+    expect(counts()).toEqual([2, 1, 0]);
+    t.apply([route("198.18.0.64/26", "192.0.2.12")]); // the same again
+    t.apply([route("198.18.0.128/26", "192.0.2.14")]); // another peer's path won
+    expect(counts()).toEqual([1, 1, 1]);
+    t.apply([route("198.18.0.192/26", "192.0.2.13", { stale: true }), withdrawal("198.18.0.64/26"), withdrawal("198.18.0.64/26")]);
+    expect(counts()).toEqual([0, 0, 1]);
+    t.apply([route("198.18.1.0/26", "192.0.2.11", { peer: undefined })]); // this node's own: no peer
+    const r = t.beginRefresh();
+    t.finishRefresh(r, [route("198.18.0.192/26", "192.0.2.13"), route("198.18.2.0/26", "192.0.2.12"), route("198.18.3.0/26", "192.0.2.12", { best: false })]);
+    expect(counts()).toEqual([1, 1, 0]);
+  });
 });
