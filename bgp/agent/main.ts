@@ -119,7 +119,8 @@ async function main(): Promise<void> {
   // gobgpd refused some and they changed.
   const audit = new ReconcileLoop(() => agent.auditPass(), log, { ...backoff, debounceMs: 1000, resyncMs: 5000 });
   // The IPAM check (flow 5) at least every --ipam-check-period, and a second after a change of
-  // the node's Pods or of the cluster.
+  // the node's Pods or of the cluster. Idle, with the 30 s default, its `ip` spawns cost about
+  // 20 ms of CPU a minute (0.03 % of a core; CPU profile in bench:routes' idle window).
   const ipam = new ReconcileLoop(() => (cluster.synced() ? podGc.pass() : Promise.resolve({ clean: false })), log, { ...backoff, debounceMs: 1000, resyncMs: options.ipamCheckMs });
   late.ipam = ipam;
   agent.triggers = {
