@@ -14,10 +14,13 @@ export class AuditPass {
   readonly #bgp: Pick<GobgpClient, "listPeers" | "listReceived">;
   readonly #refusals: RefusalLog;
   readonly #now: () => number;
-  readonly #freshBest: (peer: string) => number;
+  readonly #freshBest: (peer: string) => number | undefined;
 
-  /** `freshBest`: the peer's best paths that are not stale, as the agent follows them (BestTable). */
-  constructor(bgp: Pick<GobgpClient, "listPeers" | "listReceived">, refusals: RefusalLog, now: () => number, intervals: AuditIntervals, freshBest: (peer: string) => number) {
+  /**
+   * `freshBest`: the peer's best paths that are not stale, as the agent follows them (BestTable);
+   * undefined while the agent may have missed some of gobgpd's withdrawals.
+   */
+  constructor(bgp: Pick<GobgpClient, "listPeers" | "listReceived">, refusals: RefusalLog, now: () => number, intervals: AuditIntervals, freshBest: (peer: string) => number | undefined) {
     this.#audit = new ReceivedAudit(intervals);
     this.#bgp = bgp;
     this.#refusals = refusals;

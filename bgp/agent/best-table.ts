@@ -5,7 +5,9 @@
  * that arrive while the listing is in flight: a prefix touched by an event during a refresh keeps
  * the event's answer, since the event is at least as new as the listing. It also counts each
  * peer's best paths that are not stale (the received-routes audit: a peer all of whose paths are
- * best paths cannot have had one refused). Pure.
+ * best paths cannot have had one refused), and knows when those counts may be too high: from a
+ * break in gobgpd's stream (a withdrawal may have been missed) until a refresh begun after it,
+ * with the stream up, finished. Pure.
  */
 import type { RouteUpdate } from "../gobgp/types.ts";
 
@@ -19,12 +21,18 @@ export interface BestRoute {
 
 export interface Refresh {
   readonly id: number;
+  /** Stream breaks and returns before it began. */
+  readonly breaks: number;
 }
 
 export class BestTable {
   readonly #best = new Map<string, BestRoute>();
   /** Per peer, its best paths that are not stale. */
   readonly #fromPeer = new Map<string, number>();
+  /** Every withdrawal gobgpd sent is in the table. */
+  #complete = true;
+  #streamIsUp = true;
+  #breaks = 0;
   /** Prefixes touched by events since the current refresh began (undefined: no refresh). */
   #touched: Set<string> | undefined;
   #refreshId = 0;
@@ -45,9 +53,26 @@ export class BestTable {
     return this.#best.values();
   }
 
-  /** The peer's best paths that are not stale (each one from its current session). */
-  freshFrom(peer: string): number {
-    return this.#fromPeer.get(peer) ?? 0;
+  /**
+   * The peer's best paths that are not stale (each one from its current session); undefined
+   * while the table may lack a withdrawal.
+   */
+  freshFrom(peer: string): number | undefined {
+    return this.#complete ? (this.#fromPeer.get(peer) ?? 0) : undefined;
+  }
+
+  /** gobgpd's best-path stream broke: events may be missed until it is back and a refresh ran. */
+  streamDown(): void {
+    this.#streamIsUp = false;
+    this.#breaks++;
+    this.#complete = false;
+  }
+
+  /** The stream is back; what it missed is known after the next refresh. */
+  streamUp(): void {
+    this.#streamIsUp = true;
+    this.#breaks++;
+    this.#complete = false;
   }
 
   #count(route: BestRoute | undefined, by: 1 | -1): void {
@@ -91,7 +116,7 @@ export class BestTable {
   /** Starts a refresh: from now on, events are remembered so the listing cannot overwrite them. */
   beginRefresh(): Refresh {
     this.#touched = new Set();
-    return { id: ++this.#refreshId };
+    return { id: ++this.#refreshId, breaks: this.#breaks };
   }
 
   /**
@@ -117,6 +142,7 @@ export class BestTable {
       this.#delete(prefix);
       changed.push(prefix);
     }
+    if (this.#streamIsUp && r.breaks === this.#breaks) this.#complete = true;
     return changed;
   }
 

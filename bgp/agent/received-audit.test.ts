@@ -89,5 +89,6 @@ describe("allBest", () => {
     expect(allBest(0, 0)).toBe(true); // nothing received (all withdrawn)
     expect(allBest(10_000, 9_999)).toBe(false); // one refused, or accepted but another peer's won
     expect(allBest(1, 0)).toBe(false);
+    expect(allBest(0, undefined)).toBe(false); // the best paths may lack a withdrawal: list it
   });
 });

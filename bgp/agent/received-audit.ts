@@ -72,13 +72,15 @@ export interface AuditIntervals {
  * the policy), `freshBest` the peer's best paths that are not stale (all from this session, each
  * one of its received paths). A refused path is never a best path, so with one refused there
  * are fewer best paths than received ones. A path accepted but not best (another peer's won)
- * makes them differ too, and the peer is listed as before. After a burst of 10,000 routes from
+ * makes them differ too, and the peer is listed as before; so is every peer while the agent's
+ * best paths may lack a withdrawal (`freshBest` undefined: after a break in gobgpd's best-path
+ * stream, until a full pass re-read the RIB). After a burst of 10,000 routes from
  * one peer that listing (5-10 s after the burst, with the garbage collection it caused) cost the
  * agent about 0.25 s of CPU: its idle CPU over bench:routes' 60 s window went 0.62 → 0.20 % of
  * a core without it, gobgpd's 1.00 → 0.80 % (docs/bench-routes.md).
  */
-export function allBest(received: number, freshBest: number): boolean {
-  return freshBest >= received;
+export function allBest(received: number, freshBest: number | undefined): boolean {
+  return freshBest !== undefined && freshBest >= received;
 }
 
 export class ReceivedAudit {
