@@ -152,6 +152,53 @@ describe("Agent", () => {
     expect(statuses.at(-1)?.refusedRoutes ?? []).toEqual([]);
   });
 
+  it("does not list a peer all of whose paths are best paths (none can have been refused), and lists it once one is not", async () => {
+    agent.watchBgp();
+    await agent.configPass();
+    const peer = "192.0.2.12";
+    gobgpd.transport.rawStreams[0]?.handlers.onData(encodeWatch({ kind: "routes", routes: [best("198.18.1.0/26", peer)] }));
+    gobgpd.received = [{ ...best("198.18.1.0/26", peer), best: false }];
+    gobgpd.peerCounters.set(peer, { received: 1, accepted: 1, updates: 1 });
+    let mark = gobgpd.transport.calls.length;
+    await agent.auditPass(); // first look at the counter
+    await agent.auditPass(); // it stood still: judged without a listing
+    expect(gobgpd.requestsSince(mark, "raw:ListPath")).toEqual([]);
+    // A second path, which gobgpd's policy dropped: one received path is no best path.
+    gobgpd.received.push({ ...best("198.18.1.5/32", peer), best: false });
+    gobgpd.peerCounters.set(peer, { received: 2, accepted: 2, updates: 2 });
+    mark = gobgpd.transport.calls.length;
+    await agent.auditPass();
+    await agent.auditPass();
+    expect(gobgpd.requestsSince(mark, "raw:ListPath")).toMatchObject([{ tableType: "ADJ_IN", name: peer }]);
+    expect(refused).toEqual(["longer_than_block"]);
+  });
+
+  it("after a break in the best-path stream, lists even an all-best peer until a full pass re-read gobgpd's RIB", async () => {
+    agent.watchBgp();
+    await agent.configPass();
+    const peer = "192.0.2.12";
+    gobgpd.transport.rawStreams[0]?.handlers.onData(encodeWatch({ kind: "routes", routes: [best("198.18.1.0/26", peer)] }));
+    gobgpd.received = [best("198.18.1.0/26", peer)]; // gobgpd's RIB has it as the best path too (the full pass lists it)
+    gobgpd.peerCounters.set(peer, { received: 1, accepted: 1, updates: 1 });
+    await agent.auditPass();
+    gobgpd.transport.rawStreams[0]?.handlers.onError(new Error("stream reset"));
+    let mark = gobgpd.transport.calls.length;
+    await agent.auditPass(); // stood still, but a withdrawal may have been missed: listed
+    expect(gobgpd.requestsSince(mark, "raw:ListPath")).toMatchObject([{ tableType: "ADJ_IN", name: peer }]);
+    // The stream back (the watch retries after 250 ms ± 20 %) and the RIB re-read: the counts hold again.
+    const streams = gobgpd.transport.rawStreams.length;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(gobgpd.transport.rawStreams.length).toBe(streams + 1);
+    gobgpd.transport.rawStreams.at(-1)?.handlers.onData(encodeWatch({ kind: "routes", routes: [] }));
+    await agent.fullPass();
+    gobgpd.peerCounters.set(peer, { received: 1, accepted: 1, updates: 3 });
+    await agent.auditPass();
+    mark = gobgpd.transport.calls.length;
+    await agent.auditPass();
+    expect(gobgpd.requestsSince(mark, "raw:ListPath")).toEqual([]);
+    agent.stopWatching();
+  });
+
   it("its routes view: what it advertises, what it learned and installed, what it refused and why", async () => {
     agent.watchBgp();
     await agent.configPass();

@@ -87,7 +87,7 @@ export class Agent {
         this.#publishState();
       },
     });
-    this.#audit = new AuditPass(ports.bgp, this.#refusals, this.#now, { minIntervalMs: settings.receivedAuditIntervalMs });
+    this.#audit = new AuditPass(ports.bgp, this.#refusals, this.#now, { minIntervalMs: settings.receivedAuditIntervalMs }, (peer) => this.#engine.best.freshFrom(peer));
     this.#engine = new RouteEngine(ports.kernel, ports.log, {
       now: this.#now,
       keepWithdrawn: (peers) => this.#peersGobgpdLost(peers),
@@ -180,6 +180,7 @@ export class Agent {
       if (this.#engine.onBestPaths(e.routes) > 0) this.triggers.routes();
     } else if (e.type === "reconnected") {
       this.#p.log.warn("gobgpd is back after a break; reading its state and reconfiguring it");
+      this.#engine.best.streamUp();
       this.#sync.reset();
       this.#bgpConfigured = false;
       this.#engine.setConnected(true);
@@ -189,6 +190,7 @@ export class Agent {
       this.triggers.full(0);
     } else if (e.type === "disconnected") {
       this.#engine.setConnected(false);
+      this.#engine.best.streamDown();
       this.#p.log.warn("lost gobgpd's best-path stream; kernel routes stay as they are", { error: e.error.message });
     }
   }

@@ -1,11 +1,11 @@
 /**
  * The received-routes audit's pass: the refusals of what peers send that gobgpd's import policy
  * dropped. Peers' UPDATE counters every pass (one ListPeer); a peer's Adj-RIB-In once it sent
- * UPDATEs since its last listing and then stood still for a pass (received-audit.ts decides,
- * this lists and records).
+ * UPDATEs since its last listing and then stood still for a pass, unless every path it sent is
+ * a best path (received-audit.ts decides, this lists and records).
  */
 import type { GobgpClient } from "../gobgp/client.ts";
-import { ReceivedAudit, type AuditIntervals } from "./received-audit.ts";
+import { ReceivedAudit, allBest, type AuditIntervals } from "./received-audit.ts";
 import type { RefusalLog } from "./refusal-log.ts";
 import { judgeRoute, type TrustInputs } from "./route-trust.ts";
 
@@ -14,12 +14,18 @@ export class AuditPass {
   readonly #bgp: Pick<GobgpClient, "listPeers" | "listReceived">;
   readonly #refusals: RefusalLog;
   readonly #now: () => number;
+  readonly #freshBest: (peer: string) => number | undefined;
 
-  constructor(bgp: Pick<GobgpClient, "listPeers" | "listReceived">, refusals: RefusalLog, now: () => number, intervals: AuditIntervals) {
+  /**
+   * `freshBest`: the peer's best paths that are not stale, as the agent follows them (BestTable);
+   * undefined while the agent may have missed some of gobgpd's withdrawals.
+   */
+  constructor(bgp: Pick<GobgpClient, "listPeers" | "listReceived">, refusals: RefusalLog, now: () => number, intervals: AuditIntervals, freshBest: (peer: string) => number | undefined) {
     this.#audit = new ReceivedAudit(intervals);
     this.#bgp = bgp;
     this.#refusals = refusals;
     this.#now = now;
+    this.#freshBest = freshBest;
   }
 
   /** A session left Established: what the peer announced is gone, and so are its refusals. */
@@ -41,7 +47,9 @@ export class AuditPass {
       const c = counts.get(address);
       if (peer === undefined || c === undefined) continue;
       const paths = [];
-      for (const f of peer.families) if (f.received > 0) paths.push(...(await this.#bgp.listReceived(address, f.family)));
+      if (!allBest(peer.prefixes.received, this.#freshBest(address))) {
+        for (const f of peer.families) if (f.received > 0) paths.push(...(await this.#bgp.listReceived(address, f.family)));
+      }
       const found = this.#audit.judge(c, paths.filter((r) => !r.withdrawal), (prefix, nextHop) => judgeRoute(trust, prefix, nextHop), now);
       for (const prefix of found.clear) this.#refusals.clear(address, prefix, "received");
       for (const r of found.record) this.#refusals.record(r, "received");

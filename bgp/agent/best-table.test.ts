@@ -57,4 +57,35 @@ describe("BestTable", () => {
     expect(t.finishRefresh(newer, [])).toEqual([]);
     expect(t.size).toBe(1);
   });
+
+  it("counts each peer's best paths that are not stale, through events and refreshes", () => {
+    const t = new BestTable();
+    const counts = () => ["192.0.2.12", "192.0.2.13", "192.0.2.14"].map((p) => t.freshFrom(p));
+    t.apply([route("198.18.0.64/26", "192.0.2.12"), route("198.18.0.128/26", "192.0.2.12"), route("198.18.0.192/26", "192.0.2.13")]);
+    expect(counts()).toEqual([2, 1, 0]);
+    t.apply([route("198.18.0.64/26", "192.0.2.12")]); // the same again
+    t.apply([route("198.18.0.128/26", "192.0.2.14")]); // another peer's path won
+    expect(counts()).toEqual([1, 1, 1]);
+    t.apply([route("198.18.0.192/26", "192.0.2.13", { stale: true }), withdrawal("198.18.0.64/26"), withdrawal("198.18.0.64/26")]);
+    expect(counts()).toEqual([0, 0, 1]);
+    t.apply([route("198.18.1.0/26", "192.0.2.11", { peer: undefined })]); // this node's own: no peer
+    const r = t.beginRefresh();
+    t.finishRefresh(r, [route("198.18.0.192/26", "192.0.2.13"), route("198.18.2.0/26", "192.0.2.12"), route("198.18.3.0/26", "192.0.2.12", { best: false })]);
+    expect(counts()).toEqual([1, 1, 0]);
+  });
+
+  it("has no per-peer counts from a break in the stream until a refresh begun after the stream came back", () => {
+    const t = new BestTable();
+    t.apply([route("198.18.0.64/26", "192.0.2.12")]);
+    t.streamDown(); // a withdrawal of 198.18.0.64/26 may be lost now
+    expect(t.freshFrom("192.0.2.12")).toBeUndefined();
+    t.finishRefresh(t.beginRefresh(), [route("198.18.0.64/26", "192.0.2.12")]); // listed while the stream is down
+    expect(t.freshFrom("192.0.2.12")).toBeUndefined();
+    const before = t.beginRefresh();
+    t.streamUp();
+    t.finishRefresh(before, []); // begun before the stream was back
+    expect(t.freshFrom("192.0.2.12")).toBeUndefined();
+    t.finishRefresh(t.beginRefresh(), [route("198.18.0.128/26", "192.0.2.12")]);
+    expect(t.freshFrom("192.0.2.12")).toBe(1);
+  });
 });

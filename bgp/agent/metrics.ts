@@ -1,6 +1,7 @@
 /**
  * The agent's Prometheus metrics (prom-client), on their own registry. Listed in docs/metrics.md.
- * The process metrics (prom-client's default collectors read /proc) are added by main.ts.
+ * The process metrics (prom-client's default collectors read /proc) are added by main.ts, with
+ * `processMetricsOptions`.
  */
 import { Counter, Gauge, Registry } from "prom-client";
 import type { AgentMetrics } from "./agent.ts";
@@ -8,6 +9,17 @@ import { inconsistencyKinds } from "./ipam-consistency.ts";
 import { goneLabelSets, peerLabels, stateValues, uptimeSeconds, type PeerSample } from "./peer-sessions.ts";
 import type { PodGcMetrics } from "./pod-gc.ts";
 import { refusalReasons } from "./route-trust.ts";
+
+/**
+ * prom-client's default collectors (main.ts) as the agent runs them: the `petrel_agent_` prefix,
+ * and the event-loop delay sampled every 100 ms instead of prom-client's 10 ms. Its monitor
+ * (perf_hooks.monitorEventLoopDelay) is a timer that wakes the process at that rate, which was
+ * the largest single cost of an idle agent: 0.46 % of a core at 10 ms, 0.06 % at 100 ms, 0.01 %
+ * at 1 s (Node 24, an otherwise idle process, 20 s each; the goal for an idle agent is < 1 %,
+ * docs/bench-routes.md). At 100 ms every stall of 100 ms or more still shows in the lag
+ * histogram's max and percentiles; shorter ones show only in part.
+ */
+export const processMetricsOptions = { prefix: "petrel_agent_", eventLoopMonitoringPrecision: 100 } as const;
 
 export function createAgentMetrics(node: string, now: () => number = Date.now): AgentMetrics & PodGcMetrics & { registry: Registry } {
   const registry = new Registry();

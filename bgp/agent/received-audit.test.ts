@@ -1,4 +1,4 @@
-import { ReceivedAudit, type PeerCounts } from "./received-audit.ts";
+import { ReceivedAudit, allBest, type PeerCounts } from "./received-audit.ts";
 import type { Verdict } from "./route-trust.ts";
 
 const rogue = "192.0.2.250";
@@ -80,5 +80,15 @@ describe("ReceivedAudit", () => {
     a.plan([peer()], 0);
     a.judge(peer(), [{ prefix: "198.18.1.0/26", nextHop: "192.0.2.12" }], verdict, 0);
     expect(a.plan([peer({ established: false })], 1)).toEqual({ list: [], clear: [] });
+  });
+});
+
+describe("allBest", () => {
+  it("only a peer with as many fresh best paths as received paths goes unlisted", () => {
+    expect(allBest(10_000, 10_000)).toBe(true); // every path it sent won: none refused
+    expect(allBest(0, 0)).toBe(true); // nothing received (all withdrawn)
+    expect(allBest(10_000, 9_999)).toBe(false); // one refused, or accepted but another peer's won
+    expect(allBest(1, 0)).toBe(false);
+    expect(allBest(0, undefined)).toBe(false); // the best paths may lack a withdrawal: list it
   });
 });
