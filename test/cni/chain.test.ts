@@ -1,19 +1,21 @@
 /**
  * Petrel as the first plugin of a chain, followed by the reference `tuning`, `bandwidth` and
- * `portmap` plugins, run the way libcni runs a conflist (test/support/conflist.ts). Each chained
- * plugin must find what it needs in Petrel's result (host veth, pod interface, pod IP), pass that
+ * `portmap` plugins, run by the CNI project's own client, cnitool on libcni 1.3
+ * (test/rig/cnitool-runner.ts), as a runtime built on libcni runs a conflist. Each chained plugin
+ * must find what it needs in Petrel's result (host veth, pod interface, pod IP), pass that
  * result on unchanged, and DEL of the chain must leave nothing behind.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { lstatSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { decodeRecord } from "../../common/allocation-record.ts";
 import { join } from "node:path";
-import { requirePetrelBuilt, tempStateDir } from "../support/cni.ts";
-import { CniPluginError, ConflistRunner, makePluginDir, type CniResultDoc, type NetConfList, type PluginConf, type RuntimeConf } from "../support/conflist.ts";
+import { petrelBinary, requirePetrelBuilt, tempStateDir } from "../support/cni.ts";
+import { makePluginDir } from "../support/plugin-dir.ts";
+import { CnitoolRunner, cnitoolContainerId, type Attachment, type Conflist } from "../rig/cnitool-runner.ts";
 import { getWhenReady, makeHostPortClient, natRulesMentioning, type HostPortClient } from "../support/hostport-client.ts";
 import { overrideSysctls, readSysctl } from "../support/host-sysctls.ts";
 import { NetnsSet, ipJson, linkExists, netnsPath, requireRoot } from "../rig/netns.ts";
-import { assertNoIpRun } from "../rig/no-ip-path.ts";
+import { assertNoIpRun, pluginPath } from "../rig/no-ip-path.ts";
 import { must } from "../rig/run-process.ts";
 
 const network = `ptlchain${process.pid}`;
@@ -22,23 +24,39 @@ const podGateway = "169.254.1.1";
 
 let plugins: { dir: string; cleanup: () => void } | undefined;
 let state = { dir: "", cleanup: (): void => undefined };
-let runner: ConflistRunner | undefined;
+let runner: CnitoolRunner | undefined;
+let petrelResults = "";
 const netns = new NetnsSet("chain");
 const servers: ChildProcess[] = [];
 let client: HostPortClient | undefined;
 let wwwDir: string | undefined;
-let podCounter = 0;
 
 beforeAll(() => {
   requireRoot();
   requirePetrelBuilt();
   plugins = makePluginDir("chain");
   state = tempStateDir("chain");
-  runner = new ConflistRunner(plugins.dir);
-});
+  petrelResults = recordPetrelResults(plugins.dir);
+  // libcni passes cnitool's environment to every plugin: PATH with ip and nsenter as traps.
+  runner = new CnitoolRunner("chain", plugins.dir, { PATH: pluginPath() });
+}, 300_000);
+
+/**
+ * libcni returns only the chain's final result, and these tests compare it with Petrel's own. So
+ * the CNI_PATH's `petrel` is a wrapper that runs the real binary and keeps a copy of its stdout
+ * per container ID and command: the one thing here not expressible through cnitool.
+ */
+function recordPetrelResults(pluginDir: string): string {
+  const dir = mkdtempSync("/tmp/petrel-chain-results-");
+  const wrapper = join(pluginDir, "petrel");
+  unlinkSync(wrapper);
+  writeFileSync(wrapper, `#!/bin/sh\nout="${dir}/$CNI_CONTAINERID.$CNI_COMMAND"\n${petrelBinary} > "$out"\nrc=$?\ncat "$out"\nexit $rc\n`);
+  chmodSync(wrapper, 0o755);
+  return dir;
+}
 
 /** The runner, once beforeAll made it (a failed prerequisite must not surface as a TypeError). */
-function cni(): ConflistRunner {
+function cni(): CnitoolRunner {
   if (runner === undefined) throw new Error("beforeAll did not finish; see its error above");
   return runner;
 }
@@ -52,24 +70,36 @@ afterAll(() => {
   if (wwwDir !== undefined) rmSync(wwwDir, { recursive: true, force: true });
   state.cleanup();
   plugins?.cleanup();
+  runner?.cleanup();
+  if (petrelResults !== "") rmSync(petrelResults, { recursive: true, force: true });
   if (errors.length > 0) throw new Error(`cleanup DEL failed: ${errors.map((e) => e.message).join("; ")}`);
 });
 
-function conflist(...chained: PluginConf[]): NetConfList {
+interface CniResultDoc {
+  cniVersion: string;
+  interfaces?: { name: string; mac?: string; sandbox?: string; mtu?: number }[];
+  ips?: { address: string; gateway?: string; interface?: number }[];
+  routes?: { dst: string; gw?: string }[];
+}
+
+type PluginConf = Conflist["plugins"][number];
+
+function conflist(...chained: PluginConf[]): Conflist {
   const petrel: PluginConf = { type: "petrel", mtu: 1500, stateDir: state.dir, ipam: { blocks: [block] } };
   return { cniVersion: "1.0.0", name: network, plugins: [petrel, ...chained] };
 }
 
 interface Pod {
   ns: string;
-  rt: RuntimeConf;
+  rt: Attachment & { containerId: string; ifname: string };
   hostVeth: string;
   ip: string;
 }
 
-function newAttachment(capabilityArgs?: Record<string, unknown>): { ns: string; rt: RuntimeConf } {
+function newAttachment(capabilityArgs?: Record<string, unknown>): { ns: string; rt: Pod["rt"] } {
   const ns = netns.create();
-  return { ns, rt: { containerId: `chain-${process.pid}-${podCounter++}`, netns: netnsPath(ns), ifname: "eth0", capabilityArgs } };
+  const path = netnsPath(ns);
+  return { ns, rt: { containerId: cnitoolContainerId(path), netns: path, ifname: "eth0", capabilityArgs } };
 }
 
 /**
@@ -77,17 +107,16 @@ function newAttachment(capabilityArgs?: Record<string, unknown>): { ns: string; 
  * (name, MAC, sandbox; reference plugins built on libcni 1.1 drop the 1.1.0-only `mtu`), its IPs
  * pointing at the pod interface, and its routes. Then the kernel side that DEL must undo.
  */
-function addPod(list: NetConfList, capabilityArgs?: Record<string, unknown>, failureHint = ""): Pod {
+function addPod(list: Conflist, capabilityArgs?: Record<string, unknown>, failureHint = ""): Pod {
   const { ns, rt } = newAttachment(capabilityArgs);
   let result: CniResultDoc;
   try {
-    result = cni().add(list, rt);
+    result = cni().add(list, rt) as CniResultDoc;
   } catch (err) {
-    if (err instanceof CniPluginError && failureHint !== "") throw new Error(`${failureHint}: ${err.message}`, { cause: err });
+    if (err instanceof Error && failureHint !== "") throw new Error(`${failureHint}: ${err.message}`, { cause: err });
     throw err;
   }
-  const petrel = cni().stepResults(list, rt)[0];
-  if (petrel === undefined) throw new Error("the runner kept no result for petrel");
+  const petrel = JSON.parse(readFileSync(join(petrelResults, `${rt.containerId}.ADD`), "utf8")) as CniResultDoc;
   expect(result.cniVersion).toBe("1.0.0");
   for (const i of petrel.interfaces ?? []) {
     const same = i.sandbox === undefined ? { name: i.name, mac: i.mac } : { name: i.name, mac: i.mac, sandbox: i.sandbox };

@@ -3,48 +3,44 @@
 // conflist the chart writes (cniVersion 1.0.0 plus cniVersions ["1.0.0","1.1.0"]: libcni 1.2+
 // picks 1.1.0, so it sends STATUS and GC), including a GC after a pod's netns is gone and a GC
 // without a list (libcni omits cni.dev/valid-attachments when its caller passes none). cnitool
-// has no VERSION command; VERSION is checked against the plugin directly.
-//
-// libcni keeps its cache in /var/lib/cni: cnitool runs in a mount namespace of its own with a temp
-// dir bound over /var/lib, so the machine's /var/lib is never touched.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+// has no VERSION command; VERSION is checked against the plugin directly. cnitool runs in the
+// test node's netns, with libcni's cache kept off the machine (test/rig/cnitool-runner.ts).
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { petrelBinary, requirePetrelBuilt } from "../support/cni.ts";
-import { cnitoolBinary } from "../rig/cnitool.ts";
+import { CnitoolRunner } from "../rig/cnitool-runner.ts";
 import { requireRoot } from "../rig/netns.ts";
 import { TestNode } from "../support/node.ts";
-import { run, type ProcessResult } from "../rig/run-process.ts";
+import { type ProcessResult } from "../rig/run-process.ts";
 
 const network = "petrel-cnitool";
 let node: TestNode;
-let work = "";
-let cnitool = "";
+let bin = "";
+let cnitool: CnitoolRunner | undefined;
 
 beforeAll(() => {
   requireRoot();
   requirePetrelBuilt();
-  cnitool = cnitoolBinary();
   node = new TestNode("ctool", "192.0.2.4");
-  work = mkdtempSync("/tmp/petrel-cnitool-");
-  for (const d of ["net.d", "bin", "var-lib"]) mkdirSync(join(work, d));
-  symlinkSync(petrelBinary, join(work, "bin", "petrel"));
-  writeFileSync(join(work, "net.d", "10-petrel.conflist"), JSON.stringify({
+  bin = mkdtempSync("/tmp/petrel-cnitool-bin-");
+  symlinkSync(petrelBinary, join(bin, "petrel"));
+  cnitool = new CnitoolRunner("cnitool", bin, process.env, node.name);
+  cnitool.writeConflist({
     cniVersion: "1.0.0",
     cniVersions: ["1.0.0", "1.1.0"],
     name: network,
     plugins: [{ type: "petrel", mtu: 1500, stateDir: node.stateDir, ipam: { blocks: ["198.18.46.0/30"] } }],
-  }));
+  });
 }, 300_000);
 afterAll(() => {
   node?.destroy();
-  if (work !== "") rmSync(work, { recursive: true, force: true });
+  cnitool?.cleanup();
+  if (bin !== "") rmSync(bin, { recursive: true, force: true });
 });
 
 function tool(args: string[], env: Record<string, string> = {}): ProcessResult {
-  const script = 'mount --bind "$0" /var/lib && exec ip netns exec "$1" "$2" "${@:3}"';
-  return run(["unshare", "--mount", "--propagation", "private", "--", "bash", "-c", script, join(work, "var-lib"), node.name, cnitool, ...args], {
-    env: { ...process.env, NETCONFPATH: join(work, "net.d"), CNI_PATH: join(work, "bin"), ...env },
-  });
+  if (cnitool === undefined) throw new Error("beforeAll did not finish; see its error above");
+  return cnitool.run(args, env);
 }
 const ok = (r: ProcessResult) => ({ status: r.status, stderr: r.stderr.trim() });
 /** cnitool's status and gc take a netns argument they do not use (cobra wants two). */

@@ -8,7 +8,7 @@ import { decodeRecord } from "../../common/allocation-record.ts";
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, copyFileSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { requirePetrelBuilt } from "../support/cni.ts";
-import { makePluginDir } from "../support/conflist.ts";
+import { makePluginDir } from "../support/plugin-dir.ts";
 import { getWhenReady, makeHostPortClient, natRulesMentioning, type HostPortClient } from "../support/hostport-client.ts";
 import { overrideSysctls, readSysctl } from "../support/host-sysctls.ts";
 import { NetnsSet, ipJson, linkExists, requireRoot } from "../rig/netns.ts";

@@ -1,5 +1,5 @@
 /**
- * The PATH every test gives the Petrel plugin (directly, through the conflist runner, podman or
+ * The PATH every test gives the Petrel plugin (directly, through cnitool, podman or
  * containerd): it starts with a directory whose `ip` and `nsenter` record who called them and,
  * when the caller is `petrel`, fail — so the plugin cannot reach iproute2 or util-linux's nsenter,
  * and a test can prove it did not try (`assertNoIpRun`). Any other caller (a runtime, a chained
