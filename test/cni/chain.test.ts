@@ -184,6 +184,8 @@ test("tuning after petrel sets a sysctl and promiscuous mode inside the pod", ()
   cni().check(list, pod.rt);
   cni().del(list, pod.rt);
   expectPodGone(pod);
+  // A successful CHECK or DEL prints nothing (CNI spec); libcni would ignore it, the wrapper kept it.
+  for (const command of ["CHECK", "DEL"]) expect(readFileSync(join(petrelResults, `${pod.rt.containerId}.${command}`), "utf8")).toBe("");
   // A second DEL (no cached result any more) finds nothing to remove and succeeds.
   cni().del(list, pod.rt);
 });
