@@ -3,6 +3,7 @@
 // Needs the binaries from test/rig/build-k8s.sh; without them beforeAll fails (it never skips).
 import { join } from "node:path";
 import { KubeRig, type ProcessResult } from "../rig/rig.ts";
+import { CrdKubectl, parseTable } from "../support/crd-kubectl.ts";
 
 const CRD_DIR = join(__dirname, "..", "..", "crds");
 const CRDS = ["ippools", "ipamblocks", "petrelnodes", "bgpconfigurations", "bgppeers"].map((p) => `${p}.petrel.dev`);
@@ -24,18 +25,7 @@ afterAll(async () => {
   await rigOrUndefined?.stop();
 }, 60_000);
 
-type Obj = Record<string, unknown>;
-
-function create(kind: string, name: string, spec: Obj | undefined): Promise<ProcessResult> {
-  const obj: Obj = { apiVersion: API_VERSION, kind, metadata: { name } };
-  if (spec !== undefined) obj.spec = spec;
-  return rig().kubectl(["create", "-f", "-", "-o", "name"], JSON.stringify(obj));
-}
-
-async function createOk(kind: string, name: string, spec: Obj | undefined): Promise<void> {
-  const r = await create(kind, name, spec);
-  if (r.status !== 0) throw new Error(`creating ${kind} ${name} failed: ${r.stderr}`);
-}
+const { create, createOk, patch, getJson, getTable } = new CrdKubectl(rig);
 
 /** Expects the API to refuse, with every `fragments` string in kubectl's error output. */
 async function expectRejected(result: Promise<ProcessResult>, ...fragments: string[]): Promise<void> {
@@ -44,29 +34,8 @@ async function expectRejected(result: Promise<ProcessResult>, ...fragments: stri
   for (const f of fragments) expect(r.stderr).toContain(f);
 }
 
-function patch(resource: string, name: string, body: Obj, subresource?: string): Promise<ProcessResult> {
-  const args = ["patch", resource, name, "--type=merge", "-p", JSON.stringify(body)];
-  if (subresource !== undefined) args.push(`--subresource=${subresource}`);
-  return rig().kubectl(args);
-}
-
-async function getJson(resource: string, name: string): Promise<Obj> {
-  return JSON.parse(await rig().kubectlOk(["get", resource, name, "-o", "json"])) as Obj;
-}
-
-/**
- * Reads `kubectl get` table output: the header's column names and each row's cells, cut at the
- * columns' start positions (cells may be empty, and "BLOCK SIZE" holds a single space).
- */
-function parseTable(out: string): { header: string[]; rows: string[][] } {
-  const [head = "", ...lines] = out.trimEnd().split("\n");
-  const starts = [...head.matchAll(/(?:^|\s{2,})(\S)/g)].map((m) => (m.index ?? 0) + m[0].length - 1);
-  const cut = (line: string): string[] => starts.map((start, i) => line.slice(start, starts[i + 1]).trim());
-  return { header: cut(head), rows: lines.map(cut) };
-}
-
 async function table(args: readonly string[]): Promise<{ header: string[]; row: string[] }> {
-  const { header, rows } = parseTable(await rig().kubectlOk(["get", ...args]));
+  const { header, rows } = await getTable(args);
   expect(rows).toHaveLength(1);
   return { header, row: rows[0] ?? [] };
 }
