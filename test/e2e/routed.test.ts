@@ -2,17 +2,17 @@
 // BIRD as the top-of-rack router, pods wired by the CNI plugin. Pods reach each other across
 // nodes with no encapsulation; the ToR learns every block; failures heal.
 import { requireRoot } from "../rig/netns.ts";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { repoRoot } from "../rig/repo-root.ts";
 import { listBlocks, waitFor } from "../support/ipam.ts";
 import { birdRoutes, birdSessions } from "../support/bird.ts";
 import { connectGobgp } from "../../bgp/gobgp/host/connect-gobgp.ts";
 import { killGobgpd, startGobgpd } from "../support/gobgpd.ts";
-import { RoutedCluster, torAddress, type ClusterNode, type Pod } from "../support/routed-cluster.ts";
+import { RoutedCluster, torAddress, type Pod } from "../support/routed-cluster.ts";
 import { must, run } from "../rig/run-process.ts";
-import { foreignRoutes, formatLoss, metric, pingDuring as pingLoss, podRoutes, type Loss } from "../support/route-checks.ts";
-import type { PetrelNode, PetrelNodeStatus } from "../../common/api/index.ts";
+import { foreignRoutes, metric, podRoutes } from "../support/route-checks.ts";
+import { allEstablished, lossDuring, petrelNodeStatus, pingMatrix, refusalsByNode, startCapture } from "../support/cluster-checks.ts";
 
 jest.setTimeout(300_000);
 
@@ -44,19 +44,13 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-function pingMatrix(list: readonly Pod[]): string[] {
-  const failures: string[] = [];
-  for (const a of list) for (const b of list) if (a !== b && !cluster.ping(a, b.ip)) failures.push(`${a.name}@${a.node.name} -> ${b.name}@${b.node.name} (${b.ip})`);
-  return failures;
-}
-
 test("every pod reaches every other pod, across nodes", async () => {
   // Routes spread over the mesh within seconds of the blocks being advertised.
   await waitFor("each node to route every other node's blocks", 60_000, async () => {
     for (const n of cluster.nodes) if ([...cluster.routes(n).values()].filter((g) => g !== "blackhole").length < cluster.nodes.length - 1) return `${n.name} lacks routes`;
     return true;
   });
-  expect(pingMatrix(pods)).toEqual([]);
+  expect(pingMatrix(cluster, pods)).toEqual([]);
 });
 
 test("petrelctl node status shows every node Ready with its sessions Established", async () => {
@@ -101,23 +95,6 @@ test("the top-of-rack router has learned each node's blocks, with the node as ne
   for (const b of blocks) expect(routes.get(b.spec.cidr)).toEqual([cluster.nodes.find((n) => n.name === b.spec.node)?.address]);
 });
 
-/** tcpdump in `netns` on `iface` (line-buffered), stopped by its own pid; stop() returns what it printed. */
-async function startCapture(netns: string, iface: string, filter: string): Promise<{ stop(): Promise<string> }> {
-  const child = spawn("ip", ["netns", "exec", netns, "tcpdump", "-l", "-n", "-i", iface, filter], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
-  await new Promise((r) => setTimeout(r, 1000)); // tcpdump needs a moment to attach
-  return {
-    stop: async () => {
-      await new Promise((r) => setTimeout(r, 300));
-      child.kill("SIGTERM");
-      await closed;
-      return out;
-    },
-  };
-}
-
 test("a new block for a node appears as a route on the others", async () => {
   const [n1, n2, n3] = cluster.nodes;
   if (n1 === undefined || n2 === undefined || n3 === undefined) throw new Error("nodes missing");
@@ -135,23 +112,6 @@ test("a new block for a node appears as a route on the others", async () => {
   console.log(`block created ${block} ms after the pool; routed on the others ${took} ms later`);
   expect(cluster.routes(n1).get(cidr)).toBe("blackhole");
 });
-
-/** Each node's refusals by reason, from its metrics. */
-async function refusals(): Promise<Map<string, Record<string, number>>> {
-  const out = new Map<string, Record<string, number>>();
-  for (const n of cluster.nodes) {
-    const counts: Record<string, number> = {};
-    for (const reason of ["longer_than_block", "wrong_next_hop", "own_block", "default_route", "pool_aggregate", "foreign_prefix", "unknown_block"]) {
-      counts[reason] = await metric(n.healthPort, "petrel_agent_routes_refused_total", { reason });
-    }
-    out.set(n.name, counts);
-  }
-  return out;
-}
-
-async function petrelNodeStatus(name: string): Promise<PetrelNodeStatus | undefined> {
-  return ((await cluster.rig.request("GET", `/apis/petrel.dev/v1alpha1/petrelnodes/${name}`)).body as PetrelNode).status;
-}
 
 test("hostile announcements from a rogue peer: no node installs any, pods' own routes never change, every refusal is counted", async () => {
   const [n1, n2, n3] = cluster.nodes;
@@ -173,7 +133,7 @@ test("hostile announcements from a rogue peer: no node installs any, pods' own r
   };
   const before = new Map(cluster.nodes.map((n) => [n.name, { petrel: cluster.routes(n), other: foreignRoutes(n.netns), pods: podRoutes(n.netns) }]));
   expect(before.get(n1.name)?.pods.some((r) => r.startsWith(`${pod1.ip} dev ptl`))).toBe(true);
-  const counted = await refusals();
+  const counted = await refusalsByNode(cluster);
   const rogueNs = cluster.ns.create();
   cluster.plugUnderlay(rogueNs, "rogue", "192.0.2.250");
   const rogue = await startGobgpd("rogue", rogueNs, cluster.dir);
@@ -210,7 +170,7 @@ test("hostile announcements from a rogue peer: no node installs any, pods' own r
       [n3.name]: { longer_than_block: 2, wrong_next_hop: 2, default_route: 1, pool_aggregate: 1, foreign_prefix: 1 },
     };
     await waitFor("every refusal counted on every node", 30_000, async () => {
-      const now = await refusals();
+      const now = await refusalsByNode(cluster);
       const short: string[] = [];
       for (const [node, want] of Object.entries(expected)) {
         for (const [reason, n] of Object.entries(want)) {
@@ -220,7 +180,7 @@ test("hostile announcements from a rogue peer: no node installs any, pods' own r
       }
       return short.length === 0 || short.join(", ");
     });
-    const after = await refusals();
+    const after = await refusalsByNode(cluster);
     for (const n of cluster.nodes) expect([n.name, (after.get(n.name)?.unknown_block ?? 0) - (counted.get(n.name)?.unknown_block ?? 0)]).toEqual([n.name, 0]);
     // gobgpd's import policy refused them too: none is in any node's RIB, so none can shadow the owner's.
     for (const n of cluster.nodes) {
@@ -234,13 +194,13 @@ test("hostile announcements from a rogue peer: no node installs any, pods' own r
     }
     console.log(`refusals counted (petrel_agent_routes_refused_total, during the rogue's session): ${cluster.nodes.map((n) => `${n.name} ${JSON.stringify(Object.fromEntries(Object.entries(after.get(n.name) ?? {}).map(([k, v]) => [k, v - (counted.get(n.name)?.[k] ?? 0)]).filter(([, v]) => v !== 0)))}`).join("; ")}`);
     unchanged();
-    expect(pingMatrix(pods)).toEqual([]);
+    expect(pingMatrix(cluster, pods)).toEqual([]);
     // The refusals are in each node's status, naming peer, prefix and reason; petrelctl shows them.
     await waitFor("node-1's status to list the refusals", 30_000, async () => {
-      const listed = (await petrelNodeStatus(n1.name))?.refusedRoutes ?? [];
+      const listed = (await petrelNodeStatus(cluster, n1.name))?.refusedRoutes ?? [];
       return listed.filter((r) => r.peerIP === "192.0.2.250").length === Object.keys(hostile).length || JSON.stringify(listed);
     });
-    const st = await petrelNodeStatus(n1.name);
+    const st = await petrelNodeStatus(cluster, n1.name);
     expect(st?.refusedRoutes?.find((r) => r.prefix === `${pod1.ip}/32`)).toMatchObject({ peerIP: "192.0.2.250", nextHop: "192.0.2.250", reason: "longer_than_block" });
     expect(st?.refusedRoutes?.find((r) => r.prefix === b1)).toMatchObject({ reason: "own_block" });
     expect(st?.refusedRoutes?.find((r) => r.prefix === b2)).toMatchObject({ reason: "wrong_next_hop" });
@@ -249,7 +209,7 @@ test("hostile announcements from a rogue peer: no node installs any, pods' own r
     // Withdrawn: still nothing changed, and the refusals in force are gone from the status.
     for (const prefix of Object.keys(hostile)) await client.deletePath({ prefix });
     await waitFor("node-1's status to drop the rogue's refusals", 30_000, async () => {
-      const left = ((await petrelNodeStatus(n1.name))?.refusedRoutes ?? []).filter((r) => r.peerIP === "192.0.2.250");
+      const left = ((await petrelNodeStatus(cluster, n1.name))?.refusedRoutes ?? []).filter((r) => r.peerIP === "192.0.2.250");
       return left.length === 0 || `still listed: ${JSON.stringify(left)}; refused_routes gauge ${await metric(n1.healthPort, "petrel_agent_refused_routes")}`;
     });
     unchanged();
@@ -260,7 +220,7 @@ test("hostile announcements from a rogue peer: no node installs any, pods' own r
     cluster.ns.remove(rogueNs);
   }
   unchanged();
-  expect(pingMatrix(pods)).toEqual([]);
+  expect(pingMatrix(cluster, pods)).toEqual([]);
 });
 
 test("serviceCIDRs that are a default route or cover the underlay are refused at admission, and ignored by the agents if stored", async () => {
@@ -289,7 +249,7 @@ test("serviceCIDRs that are a default route or cover the underlay are refused at
     expect(stored.status).toBe(0);
     for (const n of cluster.nodes) {
       await waitFor(`${n.name}'s CIDRsAccepted condition`, 30_000, async () => {
-        const c = (await petrelNodeStatus(n.name))?.conditions?.find((x) => x.type === "CIDRsAccepted");
+        const c = (await petrelNodeStatus(cluster, n.name))?.conditions?.find((x) => x.type === "CIDRsAccepted");
         return (c?.status === "False" && c.message.includes("BGPConfiguration default spec.serviceCIDRs: 192.0.2.0/24 contains Node")) || JSON.stringify(c);
       });
       expect(await metric(n.healthPort, "petrel_agent_cidrs_ignored")).toBe(1);
@@ -298,62 +258,31 @@ test("serviceCIDRs that are a default route or cover the underlay are refused at
     for (const n of cluster.nodes) {
       expect([n.name, foreignRoutes(n.netns)]).toEqual([n.name, before.get(n.name)?.other]);
       expect([n.name, cluster.routes(n)]).toEqual([n.name, before.get(n.name)?.petrel]);
-      const advertised = (await petrelNodeStatus(n.name))?.advertisedBlocks ?? [];
+      const advertised = (await petrelNodeStatus(cluster, n.name))?.advertisedBlocks ?? [];
       expect(advertised).not.toContain("192.0.2.0/24");
       expect(must(["ip", "-n", n.netns, "route", "show", "default"])).toContain(`via ${torAddress}`);
     }
     const tor = cluster.tor;
     if (tor !== undefined) expect(birdRoutes(tor).has("192.0.2.0/24")).toBe(false);
-    expect(pingMatrix(pods)).toEqual([]);
+    expect(pingMatrix(cluster, pods)).toEqual([]);
   } finally {
     await patch([]);
     await cluster.rig.kubectlOk(["apply", "-f", join(repoRoot, "crds", "admission", "cidr-bounds.yaml")]);
   }
   for (const n of cluster.nodes) {
-    await waitFor(`${n.name}'s CIDRsAccepted back to True`, 30_000, async () => (await petrelNodeStatus(n.name))?.conditions?.find((x) => x.type === "CIDRsAccepted")?.status === "True" || "not yet");
+    await waitFor(`${n.name}'s CIDRsAccepted back to True`, 30_000, async () => (await petrelNodeStatus(cluster, n.name))?.conditions?.find((x) => x.type === "CIDRsAccepted")?.status === "True" || "not yet");
   }
 });
 
 /** Every node's Petrel routes, for "nothing stale, nothing missing" after a restart. */
 const allRoutes = () => new Map(cluster.nodes.map((n) => [n.name, cluster.routes(n)]));
 
-/** Waits until every session of every node is Established again (the agents' status). */
-async function allEstablished(timeoutMs = 60_000): Promise<void> {
-  await waitFor("every node's sessions Established", timeoutMs, async () => {
-    for (const n of cluster.nodes) {
-      const states = (await petrelNodeStatus(n.name))?.bgpSessions?.map((s) => s.state) ?? [];
-      if (states.length !== cluster.nodes.length || states.some((s) => s !== "Established")) return `${n.name}: ${states.join(",")}`;
-    }
-    return true;
-  });
-}
-
-/** Pings from a pod on `from` to a pod on each of `to` while `during` runs; prints and returns the losses. */
-async function lossDuring(what: string, from: ClusterNode, to: readonly ClusterNode[], during: () => Promise<void>): Promise<Loss[]> {
-  const a = pods.find((p) => p.node === from);
-  const targets = to.map((n) => pods.find((p) => p.node === n));
-  if (a === undefined || targets.some((t) => t === undefined)) throw new Error("pods missing");
-  const pingers = targets.map((t) => {
-    let release: () => void = () => {};
-    const done = new Promise<void>((r) => (release = r));
-    return { t, release, loss: pingLoss(a.netns, t?.ip ?? "", () => done) };
-  });
-  try {
-    await during();
-  } finally {
-    for (const p of pingers) p.release();
-  }
-  const losses = await Promise.all(pingers.map((p) => p.loss));
-  losses.forEach((l, i) => console.log(formatLoss(`${what}: ${from.name} -> ${to[i]?.name}`, l)));
-  return losses;
-}
-
 test.each([["SIGKILL" as const], ["SIGTERM" as const]])("gobgpd restarted on one node (%s): peers keep its routes, it keeps its own, no ping is lost, nothing is stale afterwards", async (signal) => {
   const [n1, n2, n3] = cluster.nodes;
   if (n1 === undefined || n2 === undefined || n3 === undefined) throw new Error("nodes missing");
-  await allEstablished();
+  await allEstablished(cluster);
   const routesBefore = allRoutes();
-  const [toRestarted, toOther] = await lossDuring(`gobgpd ${signal} and restart on node-3`, n1, [n3, n2], async () => {
+  const [toRestarted, toOther] = await lossDuring(pods, `gobgpd ${signal} and restart on node-3`, n1, [n3, n2], async () => {
     if (n3.gobgpd.proc.exitInfo() === undefined) n3.gobgpd.proc.child.kill(signal);
     await n3.gobgpd.proc.exited;
     // The sessions to node-3 drop; graceful restart keeps its routes (stale) on the others, and
@@ -362,7 +291,7 @@ test.each([["SIGKILL" as const], ["SIGTERM" as const]])("gobgpd restarted on one
     expect(allRoutes()).toEqual(routesBefore);
     await cluster.restartGobgpd(n3);
     // The agent sees gobgpd back, reconfigures it; the sessions come back.
-    await allEstablished();
+    await allEstablished(cluster);
     // The route settle time (5 s here) passes without anything removed that is still wanted.
     await new Promise((r) => setTimeout(r, 6000));
   });
@@ -370,14 +299,14 @@ test.each([["SIGKILL" as const], ["SIGTERM" as const]])("gobgpd restarted on one
   expect(toRestarted?.lost).toBe(0);
   expect(toOther?.lost).toBe(0);
   expect(allRoutes()).toEqual(routesBefore);
-  expect(pingMatrix(pods)).toEqual([]);
+  expect(pingMatrix(cluster, pods)).toEqual([]);
 });
 
 test("the agent killed and restarted: routes stay in place and traffic flows throughout", async () => {
   const [n1, n2] = cluster.nodes;
   if (n1 === undefined || n2 === undefined) throw new Error("nodes missing");
   const before = allRoutes();
-  const [loss] = await lossDuring("agent SIGKILL and restart on node-2", n1, [n2], async () => {
+  const [loss] = await lossDuring(pods, "agent SIGKILL and restart on node-2", n1, [n2], async () => {
     await cluster.killAgent(n2);
     await new Promise((r) => setTimeout(r, 1000));
     cluster.restartAgent(n2);
@@ -392,7 +321,7 @@ test("the agent restarted while the API server is down keeps every route, says w
   if (n1 === undefined || n2 === undefined || n3 === undefined) throw new Error("nodes missing");
   const before = allRoutes();
   let readyz = "";
-  const losses = await lossDuring("agent restart on node-2 with the API server down", n1, [n2, n3], async () => {
+  const losses = await lossDuring(pods, "agent restart on node-2 with the API server down", n1, [n2, n3], async () => {
     const apiserverBack = cluster.rig.restartApiserver(25_000);
     await waitFor("the API server to be down", 10_000, async () => !(await cluster.rig.request("GET", "/readyz").then(() => true, () => false)));
     await cluster.killAgent(n2);
@@ -415,7 +344,7 @@ test("the agent restarted while the API server is down keeps every route, says w
   for (const l of losses) expect(l.lost).toBe(0);
   expect(await metric(n2.healthPort, "petrel_agent_routes_held")).toBe(0);
   expect(allRoutes()).toEqual(before);
-  expect(pingMatrix(pods)).toEqual([]);
+  expect(pingMatrix(cluster, pods)).toEqual([]);
 });
 
 test("a node whose InternalIP is briefly missing keeps its peers and routes", async () => {
@@ -423,7 +352,7 @@ test("a node whose InternalIP is briefly missing keeps its peers and routes", as
   if (n1 === undefined || n2 === undefined || n3 === undefined) throw new Error("nodes missing");
   const before = allRoutes();
   const setAddresses = (addresses: unknown[]) => cluster.rig.request("PATCH", `/api/v1/nodes/${n2.name}/status`, { status: { addresses } }, "application/merge-patch+json");
-  const [loss] = await lossDuring("node-2's InternalIP missing for 8 s", n1, [n2], async () => {
+  const [loss] = await lossDuring(pods, "node-2's InternalIP missing for 8 s", n1, [n2], async () => {
     expect((await setAddresses([{ type: "Hostname", address: n2.name }])).status).toBe(200);
     await new Promise((r) => setTimeout(r, 8000));
     expect(allRoutes()).toEqual(before);
@@ -432,7 +361,7 @@ test("a node whose InternalIP is briefly missing keeps its peers and routes", as
   });
   expect(loss?.lost).toBe(0);
   expect(allRoutes()).toEqual(before);
-  await allEstablished();
+  await allEstablished(cluster);
 });
 
 test("a node removed: its routes vanish from the others and its blocks return to the pool", async () => {
@@ -447,7 +376,7 @@ test("a node removed: its routes vanish from the others and its blocks return to
   console.log(`routes of the removed node gone from the others ${took} ms after removal (hold time 9 s)`);
   expect(Date.now() - removedAt).toBeLessThan(9000 + 2000);
   await waitFor("its blocks to return to the pool", 20_000, async () => (await listBlocks(cluster.rig)).every((b) => b.spec.node !== gone.name));
-  expect(pingMatrix(pods.filter((p) => p.node !== gone))).toEqual([]);
+  expect(pingMatrix(cluster, pods.filter((p) => p.node !== gone))).toEqual([]);
 });
 
 test("natOutgoing: pods reach addresses outside every pool through the node's address", async () => {
