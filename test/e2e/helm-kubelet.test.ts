@@ -8,136 +8,51 @@
 // the agent's pod reads what it needs (no 403), and from outside says when a node cannot be asked.
 // `helm uninstall` then removes everything (crds.keep=false, set by the upgrade), the node's CNI files too.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { containsAddress, parseAddress, parseCidr } from "../../common/cidr.ts";
 import { apiRequest } from "../rig/api-request.ts";
-import { petrelCache } from "../rig/binaries.ts";
-import { runProcess } from "../rig/rig.ts";
 import { chartDir, helmOk } from "../support/helm.ts";
-import { KubeletNode } from "../rig/kubelet-node.ts";
-import { NetnsSet, requireRoot } from "../rig/netns.ts";
-import { NodeNetns } from "../rig/node-netns.ts";
+import type { KubeletNode } from "../rig/kubelet-node.ts";
+import { requireRoot } from "../rig/netns.ts";
 import { assertNoIpRun } from "../rig/no-ip-path.ts";
 import { repoRoot } from "../rig/repo-root.ts";
-import { RoutedCluster, torAddress, type ClusterNode, type Pod } from "../support/routed-cluster.ts";
+import type { ClusterNode, Pod, RoutedCluster } from "../support/routed-cluster.ts";
 import { must } from "../rig/run-process.ts";
 import { busyboxImage } from "../rig/test-images.ts";
 import { formatLoss, pingDuring } from "../support/route-checks.ts";
+import { chartNamespace, HelmKubeletSetup, kubeletNodeIP, kubeletNodeName, waitFor, type PodInfo } from "../support/helm-kubelet-setup.ts";
 
 requireRoot();
 
-const NS = "petrel-system";
-const kubeletNodeName = "kubelet-1";
-const kubeletNodeIP = "192.0.2.100";
-const pool = "198.18.0.0/20";
-const imageDir = join(petrelCache(), "images");
+const NS = chartNamespace;
 const version = (JSON.parse(must(["cat", join(repoRoot, "package.json")])) as { version: string }).version;
 
 const say = (line: string): void => {
   process.stderr.write(`[helm-kubelet.test] ${line}\n`);
 };
 
-const ns = new NetnsSet("hkn");
-let net: NodeNetns | undefined;
-let clusterOrUndefined: RoutedCluster | undefined;
-let kubeletOrUndefined: KubeletNode | undefined;
-let work = "";
-let cniBinDir = "";
-let cniConfDir = "";
-let stateDir = "";
+const setup = new HelmKubeletSetup("hk", say);
 const netnsNodes: ClusterNode[] = [];
 const netnsPods: Pod[] = [];
-
-function cluster(): RoutedCluster {
-  if (clusterOrUndefined === undefined) throw new Error("the cluster did not start (see the beforeAll error)");
-  return clusterOrUndefined;
-}
-function kubelet(): KubeletNode {
-  if (kubeletOrUndefined === undefined) throw new Error("the kubelet node did not start (see the beforeAll error)");
-  return kubeletOrUndefined;
-}
-const kubectl = (args: readonly string[], input?: string) => cluster().rig.kubectlOk(args, input);
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(500);
-  }
-}
+const cluster = (): RoutedCluster => setup.cluster;
+const kubelet = (): KubeletNode => setup.kubelet;
+const kubectl = (args: readonly string[], input?: string) => setup.kubectl(args, input);
+const values = (): string => setup.values();
 
 beforeAll(async () => {
-  say("building the images (helm/images/build.sh reuses images whose inputs did not change)");
-  const build = await runProcess(join(repoRoot, "helm", "images", "build.sh"), ["--oci-dir", imageDir]);
-  if (build.status !== 0) throw new Error(`helm/images/build.sh failed:\n${build.stderr.slice(-3000)}`);
-  const archives = ["controller", "node"].map((n) => join(imageDir, `petrel-${n}-${version}.oci.tar`));
-
-  net = NodeNetns.create(ns);
-  clusterOrUndefined = await RoutedCluster.start({ nodes: 0, label: "hk", withTor: false, chartManaged: true, rig: { listenAddress: net.apiAddress }, log: say });
-  await cluster().rig.startControlPlaneControllers();
-  // The kubelet node on the underlay, routed like the demo's nodes.
-  cluster().plugUnderlay(net.name, "kn", kubeletNodeIP);
-  must(["ip", "-n", net.name, "route", "add", "default", "via", torAddress]);
+  await setup.start();
   // Forwarding off, like a freshly booted node: the chart's agent cannot write /proc/sys and
   // reports it; the plugin's first ADD turns it on. Set, not assumed: a new netns copies the root
   // namespace's IPv4 settings (net.core.devconf_inherit_init_net=0), which may have it on.
-  must(["ip", "netns", "exec", net.name, "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
-  work = mkdtempSync("/tmp/petrel-hk-");
-  cniBinDir = join(work, "opt-cni-bin");
-  cniConfDir = join(work, "etc-cni-net.d");
-  stateDir = join(work, "var-lib-petrel");
-  for (const d of [cniBinDir, cniConfDir]) mkdirSync(d);
-  kubeletOrUndefined = await KubeletNode.start({
-    rig: cluster().rig, name: kubeletNodeName, netns: net.name, nodeIP: kubeletNodeIP, cniBinDir, cniConfDir,
-    images: [...archives, busyboxImage().archive], log: say,
-  });
+  must(["ip", "netns", "exec", kubelet().netns, "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
 }, 900_000);
 
-afterAll(async () => {
-  // Every step runs even when one before it fails, so that nothing is left running.
-  const errors: unknown[] = [];
-  const step = async (f: () => Promise<void> | void) => {
-    try {
-      await f();
-    } catch (err) {
-      errors.push(err);
-    }
-  };
-  await step(() => kubeletOrUndefined?.stop());
-  await step(() => clusterOrUndefined?.stop());
-  await step(() => net?.remove());
-  await step(() => {
-    ns.removeAll();
-  });
-  if (work !== "") rmSync(work, { recursive: true, force: true });
-  if (errors.length > 0) throw new Error(`cleanup: ${errors.map(String).join("; ")}`);
-}, 180_000);
-
-function values(): string {
-  const port = new URL(cluster().rig.server).port;
-  const file = join(work, "values.yaml");
-  writeFileSync(file, JSON.stringify({
-    image: { registry: "localhost", pullPolicy: "Never" },
-    // No kube-proxy on the rig: the host-network pods reach the apiserver directly.
-    kubernetesServiceEndpoint: { host: net?.apiAddress, port },
-    // One kubelet node: a second host-network replica would find the health port taken.
-    controller: { replicas: 1, nodeGracePeriod: "20s" },
-    node: { stateDir, logLevel: "debug" },
-    cni: { binDir: cniBinDir, confDir: cniConfDir },
-    // natOutgoing: the pods' traffic to the apiserver (helm test's pod lists its peers) leaves the
-    // node masqueraded, as on a real cluster where pod addresses are not routed outside.
-    defaultPool: { cidr: pool, natOutgoing: true },
-    bgp: { timers: { holdTimeSeconds: 9, keepaliveIntervalSeconds: 3, connectRetrySeconds: 5 } },
-  }));
-  return file;
-}
+afterAll(() => setup.stop(), 180_000);
 
 test("helm install: the DaemonSet installs the CNI plugin and the node turns Ready; the controller serves blocks", async () => {
-  expect(readdirSync(cniConfDir)).toEqual([]);
+  expect(readdirSync(setup.cniConfDir)).toEqual([]);
   expect((await kubelet().readyCondition())?.status).not.toBe("True");
   const t0 = Date.now();
   await helmOk(["install", "petrel", chartDir, "--namespace", NS, "--create-namespace", "-f", values()], cluster().rig.kubeconfigPath);
@@ -147,12 +62,12 @@ test("helm install: the DaemonSet installs the CNI plugin and the node turns Rea
   await kubelet().waitReady(60_000);
   say(`helm install -> DaemonSet ready ${dsReady} ms, controller ready and node Ready ${Date.now() - t0} ms`);
   // loopback: containerd runs it for every pod; the installer adds it (and portmap) where the host has none.
-  expect(readdirSync(cniBinDir).sort()).toEqual(["loopback", "petrel", "portmap"]);
-  expect(readdirSync(cniConfDir)).toEqual(["00-petrel.conflist"]);
+  expect(readdirSync(setup.cniBinDir).sort()).toEqual(["loopback", "petrel", "portmap"]);
+  expect(readdirSync(setup.cniConfDir)).toEqual(["00-petrel.conflist"]);
   const block = await waitFor("a block for the kubelet node", 60_000, async () =>
     (await kubectl(["get", "ipamblocks", "-l", `petrel.dev/node=${kubeletNodeName}`, "-o", "jsonpath={.items[*].spec.cidr}"])).trim() || undefined);
   say(`kubelet node block: ${block}`);
-  expect(existsSync(join(stateDir, "blocks.json"))).toBe(true);
+  expect(existsSync(join(setup.stateDir, "blocks.json"))).toBe(true);
   // The agent's status write passed the own-node admission policy.
   await waitFor("PetrelNode kubelet-1 Ready", 60_000, async () =>
     (await kubectl(["get", "petrelnode", kubeletNodeName, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"])) === "True" ? true : undefined);
@@ -185,31 +100,7 @@ test("the demo's netns nodes join; BGP routes the kubelet node's block to them a
   }
 }, 300_000);
 
-interface PodInfo { name: string; ip: string; containerId: string }
-
-async function deploymentPods(): Promise<PodInfo[]> {
-  const list = JSON.parse(await kubectl(["get", "pods", "-n", "default", "-l", "app=petrel-e2e", "-o", "json"])) as {
-    items: { metadata: { name: string; deletionTimestamp?: string }; status: { podIP?: string; containerStatuses?: { containerID?: string; ready: boolean }[] } }[];
-  };
-  return list.items.filter((p) => p.metadata.deletionTimestamp === undefined).map((p) => ({
-    name: p.metadata.name,
-    ip: p.status.podIP ?? "",
-    containerId: (p.status.containerStatuses?.[0]?.containerID ?? "").replace(/^containerd:\/\//, ""),
-  }));
-}
-
-let execCount = 0;
-/** Up to three single pings from inside the pod's container; true when one is answered. */
-async function pingFromPod(pod: PodInfo, ip: string): Promise<boolean> {
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const r = await kubelet().ctr(["tasks", "exec", "--exec-id", `ping-${process.pid}-${++execCount}`, pod.containerId, "ping", "-c", "1", "-W", "2", ip]);
-    if (r.status === 0) return true;
-    say(`ping ${pod.name} -> ${ip}, attempt ${attempt}: ${r.status} ${r.stdout.trim()} ${r.stderr.trim()}`);
-  }
-  return false;
-}
-
-const allocations = () => (existsSync(join(stateDir, "allocations")) ? readdirSync(join(stateDir, "allocations")).filter((f) => !f.startsWith(".")) : []);
+const allocations = () => (existsSync(join(setup.stateDir, "allocations")) ? readdirSync(join(setup.stateDir, "allocations")).filter((f) => !f.startsWith(".")) : []);
 
 test("a Deployment's pods get Petrel addresses from the kubelet's runtime and reach each other and the demo's pods", async () => {
   await kubectl(["apply", "-f", "-"], JSON.stringify({
@@ -228,7 +119,7 @@ test("a Deployment's pods get Petrel addresses from the kubelet's runtime and re
     },
   }));
   await kubectl(["rollout", "status", "deployment/petrel-e2e", "-n", "default", "--timeout=180s"]);
-  const pods = await deploymentPods();
+  const pods = await setup.podsLabelled("petrel-e2e");
   expect(pods).toHaveLength(3);
   const blocks = (await kubectl(["get", "ipamblocks", "-l", `petrel.dev/node=${kubeletNodeName}`, "-o", "jsonpath={.items[*].spec.cidr}"])).trim().split(" ").map((b) => parseCidr(b));
   const inBlock = (ip: string) => blocks.some((b) => containsAddress(b, parseAddress(ip)));
@@ -242,12 +133,12 @@ test("a Deployment's pods get Petrel addresses from the kubelet's runtime and re
   // Pod to pod on the kubelet node.
   const [a, b, c] = pods;
   if (a === undefined || b === undefined || c === undefined) throw new Error("expected three pods");
-  expect(await pingFromPod(a, b.ip)).toBe(true);
-  expect(await pingFromPod(b, c.ip)).toBe(true);
+  expect(await setup.pingFromPod(a, b.ip)).toBe(true);
+  expect(await setup.pingFromPod(b, c.ip)).toBe(true);
   // To and from the demo's pods on the netns nodes, across the underlay, by BGP-learned routes.
   for (const n of netnsNodes) netnsPods.push(await cluster().addPod(n));
   for (const remote of netnsPods) {
-    expect([`${a.name} -> ${remote.name}`, await pingFromPod(a, remote.ip)]).toEqual([`${a.name} -> ${remote.name}`, true]);
+    expect([`${a.name} -> ${remote.name}`, await setup.pingFromPod(a, remote.ip)]).toEqual([`${a.name} -> ${remote.name}`, true]);
     expect([`${remote.name} -> ${c.name}`, cluster().ping(remote, c.ip)]).toEqual([`${remote.name} -> ${c.name}`, true]);
   }
   // No encapsulation: the packets cross the underlay with pod addresses.
@@ -302,13 +193,13 @@ test("petrelctl in the agent's pod: --version, ipam check without a 403, ipam sh
     items: { status: { containerStatuses: { name: string; containerID: string }[] } }[];
   };
   const agentId = (agent.items[0]?.status.containerStatuses.find((c) => c.name === "agent")?.containerID ?? "").replace(/^containerd:\/\//, "");
-  const inAgent = (args: readonly string[]) => kubelet().ctr(["tasks", "exec", "--exec-id", `petrelctl-${process.pid}-${++execCount}`, agentId, "petrelctl", ...args]);
+  const inAgent = (args: readonly string[]) => kubelet().ctr(["tasks", "exec", "--exec-id", `petrelctl-${process.pid}-${setup.nextExecId()}`, agentId, "petrelctl", ...args]);
   const said = await inAgent(["--version"]);
   expect(said.stdout).toMatch(new RegExp(`^petrelctl ${version.replaceAll(".", "\\.")}\ncommit: +[0-9a-f]{40}(-dirty)?\nbuilt: +[0-9TZ:-]+\nruntime: +node v24\\.`));
   // The agent reports its blocks' usage every few seconds: right after the helm test hooks are
   // deleted the kubelet node's block may still count their addresses (the check's own advice is
   // "re-run in a few seconds"), so the check is repeated until that node has no finding (30 s).
-  let check = await inAgent(["ipam", "check", "--state-dir", stateDir, "-o", "json"]);
+  let check = await inAgent(["ipam", "check", "--state-dir", setup.stateDir, "-o", "json"]);
   const kubeletFindings = (stdout: string) => {
     try {
       return (JSON.parse(stdout) as { findings: { node?: string }[] }).findings.filter((f) => f.node === kubeletNodeName).length;
@@ -318,7 +209,7 @@ test("petrelctl in the agent's pod: --version, ipam check without a 403, ipam sh
   };
   for (let tries = 1; tries < 15 && kubeletFindings(check.stdout) > 0; tries++) {
     await sleep(2000);
-    check = await inAgent(["ipam", "check", "--state-dir", stateDir, "-o", "json"]);
+    check = await inAgent(["ipam", "check", "--state-dir", setup.stateDir, "-o", "json"]);
   }
   say(`ipam check in the agent's pod: ${check.status} ${check.stdout.slice(0, 400)} ${check.stderr}`);
   expect(check.stderr).not.toContain("403");
@@ -328,10 +219,10 @@ test("petrelctl in the agent's pod: --version, ipam check without a 403, ipam sh
   const findings = (JSON.parse(check.stdout) as { findings: { kind: string; node?: string }[] }).findings;
   expect(findings.filter((f) => f.node === kubeletNodeName)).toEqual([]);
   expect([...new Set(findings.map((f) => f.kind))]).toEqual(["allocated-without-pod"]);
-  const pods = await deploymentPods();
+  const pods = await setup.podsLabelled("petrel-e2e");
   const p = pods[0];
   if (p === undefined) throw new Error("no Deployment pod");
-  const show = await inAgent(["ipam", "show", "--ip", p.ip, "--state-dir", stateDir, "-o", "json"]);
+  const show = await inAgent(["ipam", "show", "--ip", p.ip, "--state-dir", setup.stateDir, "-o", "json"]);
   expect([show.status, show.stderr]).toEqual([0, ""]);
   const report = JSON.parse(show.stdout) as { block: { node: string }; pods: { name: string }[]; nodeFacts: { hostVeth: string; hostVethState: string; route: { dev: string; protocol: string } }; findings: string[] };
   expect(report.block.node).toBe(kubeletNodeName);
@@ -342,7 +233,7 @@ test("petrelctl in the agent's pod: --version, ipam check without a 403, ipam sh
   // The veth is really there in the node's network namespace, under that name.
   expect(must(["ip", "-n", kubelet().netns, "-j", "link", "show", "dev", report.nodeFacts.hostVeth])).toContain(report.nodeFacts.hostVeth);
   // The plugin's log is in the state directory at info (the chart's conflist), one line per ADD.
-  const cniLog = readFileSync(join(stateDir, "cni.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { level: string; message: string });
+  const cniLog = readFileSync(join(setup.stateDir, "cni.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { level: string; message: string });
   expect(cniLog.filter((l) => l.message === "pod wired").length).toBeGreaterThanOrEqual(3);
 }, 120_000);
 
@@ -361,44 +252,10 @@ test("deleting the pods gives their addresses back", async () => {
   });
 }, 300_000);
 
-interface NodePodContainer { name: string; id: string; restarts: number; ready: boolean }
-
-/** The node DaemonSet's pod on the kubelet node: its containers' ids, restart counts, readiness. */
-async function nodePodContainers(): Promise<{ pod: string; uid: string; containers: NodePodContainer[] }> {
-  const list = JSON.parse(await kubectl(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=node", "-o", "json"])) as {
-    items: { metadata: { name: string; uid: string; deletionTimestamp?: string }; status: { containerStatuses?: { name: string; containerID?: string; restartCount: number; ready: boolean }[] } }[];
-  };
-  const pod = list.items.find((p) => p.metadata.deletionTimestamp === undefined);
-  if (pod === undefined) throw new Error("no node pod");
-  return {
-    pod: pod.metadata.name,
-    uid: pod.metadata.uid,
-    containers: (pod.status.containerStatuses ?? []).map((c) => ({ name: c.name, id: (c.containerID ?? "").replace(/^containerd:\/\//, ""), restarts: c.restartCount, ready: c.ready })),
-  };
-}
-
-async function startPod(name: string, spec: Record<string, unknown>): Promise<PodInfo> {
-  await kubectl(["apply", "-f", "-"], JSON.stringify({
-    apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default", labels: { app: "petrel-e2e-extra" } },
-    spec: { nodeSelector: { "kubernetes.io/hostname": kubeletNodeName }, terminationGracePeriodSeconds: 1, ...spec },
-  }));
-  await kubectl(["wait", "--for=condition=Ready", `pod/${name}`, "-n", "default", "--timeout=120s"]);
-  const p = JSON.parse(await kubectl(["get", "pod", name, "-n", "default", "-o", "json"])) as { status: { podIP?: string; containerStatuses?: { containerID?: string }[] } };
-  return { name, ip: p.status.podIP ?? "", containerId: (p.status.containerStatuses?.[0]?.containerID ?? "").replace(/^containerd:\/\//, "") };
-}
-
-async function deletePod(name: string): Promise<void> {
-  await kubectl(["delete", "pod", name, "-n", "default", "--wait=true", "--ignore-not-found"]);
-  await waitFor(`the kubelet to remove ${name}'s sandbox`, 150_000, async () =>
-    (await kubelet().containerd.cri.listPodSandboxes()).some((sb) => sb.metadata?.name === name) ? undefined : true);
-}
-
-const execIn = (containerId: string, argv: readonly string[]) => kubelet().ctr(["tasks", "exec", "--exec-id", `probe-${process.pid}-${++execCount}`, containerId, ...argv]);
-
 let lossTarget: PodInfo | undefined;
 
 test("a hostNetwork pod without capabilities on the node cannot reach gobgpd's API", async () => {
-  const probe = await startPod("hostnet-probe", {
+  const probe = await setup.startPod("hostnet-probe", {
     hostNetwork: true,
     containers: [{
       name: "main", image: busyboxImage().ref, imagePullPolicy: "Never", command: ["sleep", "3600"],
@@ -408,7 +265,7 @@ test("a hostNetwork pod without capabilities on the node cannot reach gobgpd's A
   try {
     // The pod is on the node's network: it reaches a TCP port on the node's loopback.
     // (busybox nc: no -z; with stdin at its end it connects, and exits 0 once connected.)
-    const connect = (port: number) => execIn(probe.containerId, ["sh", "-c", `nc -w 2 127.0.0.1 ${port} </dev/null`]);
+    const connect = (port: number) => setup.execIn(probe.containerId, ["sh", "-c", `nc -w 2 127.0.0.1 ${port} </dev/null`]);
     const listener = spawn("ip", ["netns", "exec", kubelet().netns, "busybox", "nc", "-l", "-p", "50099"], { stdio: "ignore" });
     try {
       await sleep(500);
@@ -421,33 +278,33 @@ test("a hostNetwork pod without capabilities on the node cannot reach gobgpd's A
     // in the node pod's own volume, which this pod's file system does not have.
     const tcp = await connect(50051);
     expect(tcp.status).not.toBe(0);
-    const find = await execIn(probe.containerId, ["sh", "-c", "ls -ld /run/petrel 2>&1; find / -xdev -name 'gobgpd.sock' 2>/dev/null | head -1"]);
+    const find = await setup.execIn(probe.containerId, ["sh", "-c", "ls -ld /run/petrel 2>&1; find / -xdev -name 'gobgpd.sock' 2>/dev/null | head -1"]);
     expect(find.stdout).toMatch(/No such file or directory/);
     expect(find.stdout).not.toContain("gobgpd.sock");
     // In the node pod the directory is private (0700, root), the socket inside it.
-    const node = await nodePodContainers();
+    const node = await setup.nodePod();
     const agentId = node.containers.find((c) => c.name === "agent")?.id ?? "";
-    const st = await execIn(agentId, ["stat", "-c", "%a %u %F", "/run/petrel/gobgp", "/run/petrel/gobgp/gobgpd.sock"]);
+    const st = await setup.execIn(agentId, ["stat", "-c", "%a %u %F", "/run/petrel/gobgp", "/run/petrel/gobgp/gobgpd.sock"]);
     expect(st.stdout.trim().split("\n")).toEqual(["700 0 directory", expect.stringMatching(/^7\d\d 0 socket$/)]);
     say("hostNetwork probe pod (uid 65534, no capabilities): TCP to the node's loopback works, 127.0.0.1:50051 refused, no gobgpd socket in its file system; /run/petrel/gobgp is 0700 root in the node pod");
   } finally {
-    await deletePod("hostnet-probe");
+    await setup.deletePod("hostnet-probe");
   }
 }, 300_000);
 
 test("restarts on the kubelet node (agent, gobgpd SIGTERM, gobgpd SIGKILL) lose no pings across nodes", async () => {
-  lossTarget = await startPod("loss-target", { containers: [{ name: "main", image: busyboxImage().ref, imagePullPolicy: "Never", command: ["sleep", "3600"] }] });
+  lossTarget = await setup.startPod("loss-target", { containers: [{ name: "main", image: busyboxImage().ref, imagePullPolicy: "Never", command: ["sleep", "3600"] }] });
   const from = netnsPods[0];
   if (from === undefined) throw new Error("no netns pod");
   expect(cluster().ping(from, lossTarget.ip)).toBe(true);
   const restart = async (container: "agent" | "gobgpd", signal: "SIGTERM" | "SIGKILL") => {
-    const before = (await nodePodContainers()).containers.find((c) => c.name === container);
+    const before = (await setup.nodePod()).containers.find((c) => c.name === container);
     if (before === undefined) throw new Error(`no ${container} container`);
     const loss = await pingDuring(from.netns, lossTarget?.ip ?? "", async () => {
       const r = await kubelet().ctr(["tasks", "kill", "-s", signal, before.id]);
       if (r.status !== 0) throw new Error(`ctr tasks kill ${before.id}: ${r.stderr}`);
       await waitFor(`${container} restarted and ready`, 120_000, async () => {
-        const now = (await nodePodContainers()).containers;
+        const now = (await setup.nodePod()).containers;
         const c = now.find((x) => x.name === container);
         return c !== undefined && c.restarts > before.restarts && now.every((x) => x.ready) ? true : undefined;
       });
@@ -466,7 +323,7 @@ test("restarts on the kubelet node (agent, gobgpd SIGTERM, gobgpd SIGKILL) lose 
 }, 600_000);
 
 test("helm upgrade rolls the DaemonSet; the node's CNI files never go away meanwhile, and pods still start", async () => {
-  const conflist = join(cniConfDir, "00-petrel.conflist");
+  const conflist = join(setup.cniConfDir, "00-petrel.conflist");
   const before = (await kubectl(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=node", "-o", "jsonpath={.items[*].metadata.name}"])).trim();
   let missing = 0;
   let checks = 0;
@@ -474,14 +331,14 @@ test("helm upgrade rolls the DaemonSet; the node's CNI files never go away meanw
   const watcher = (async () => {
     while (watching) {
       checks++;
-      if (!existsSync(conflist) || !existsSync(join(cniBinDir, "petrel"))) missing++;
+      if (!existsSync(conflist) || !existsSync(join(setup.cniBinDir, "petrel"))) missing++;
       await sleep(50);
     }
   })();
   // A changed value changes the pod template: a rolling update of the DaemonSet. Pings cross it
   // from a netns node's pod to a pod on the kubelet node.
   // Another CNI's config on the node: cni.exclusive moves it aside (and uninstall brings it back).
-  writeFileSync(join(cniConfDir, "10-other.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "other", plugins: [{ type: "other" }] }));
+  writeFileSync(join(setup.cniConfDir, "10-other.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "other", plugins: [{ type: "other" }] }));
   const from = netnsPods[0];
   if (from === undefined || lossTarget === undefined) throw new Error("no pods to ping between");
   const loss = await pingDuring(from.netns, lossTarget.ip, async () => {
@@ -495,13 +352,13 @@ test("helm upgrade rolls the DaemonSet; the node's CNI files never go away meanw
   say(formatLoss(`helm upgrade rolling the node pod: ${from.name} pod -> kubelet pod`, loss));
   expect(loss.sent).toBeGreaterThan(30);
   expect(loss.lost).toBe(0);
-  await deletePod(lossTarget.name);
+  await setup.deletePod(lossTarget.name);
   const after = (await kubectl(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=node", "-o", "jsonpath={.items[*].metadata.name}"])).trim();
   say(`upgrade: ${before} -> ${after}; CNI files checked ${checks} times, missing ${missing} times`);
   expect(after).not.toBe(before);
   expect(checks).toBeGreaterThan(10);
   expect(missing).toBe(0);
-  expect(readdirSync(cniConfDir).sort()).toEqual(["00-petrel.conflist", "10-other.conflist.petrel-aside"]);
+  expect(readdirSync(setup.cniConfDir).sort()).toEqual(["00-petrel.conflist", "10-other.conflist.petrel-aside"]);
   // A pod started after the upgrade gets an address as before.
   await kubectl(["run", "after-upgrade", "-n", "default", `--image=${busyboxImage().ref}`, "--image-pull-policy=Never", "--restart=Never",
     `--overrides=${JSON.stringify({ spec: { nodeSelector: { "kubernetes.io/hostname": kubeletNodeName }, terminationGracePeriodSeconds: 1 } })}`, "--command", "--", "sleep", "3600"]);
@@ -518,7 +375,7 @@ test("helm uninstall removes the release, the CRDs and the node's CNI files", as
   await helmOk(["uninstall", "petrel", "--namespace", NS, "--wait", "--timeout=4m"], cluster().rig.kubeconfigPath);
   say(`helm uninstall --wait took ${Date.now() - t0} ms`);
   // Petrel's files go; the config that cni.exclusive moved aside comes back.
-  await waitFor("the CNI files to be removed from the node", 90_000, () => (readdirSync(cniBinDir).length === 0 && readdirSync(cniConfDir).join() === "10-other.conflist" ? true : undefined));
+  await waitFor("the CNI files to be removed from the node", 90_000, () => (readdirSync(setup.cniBinDir).length === 0 && readdirSync(setup.cniConfDir).join() === "10-other.conflist" ? true : undefined));
   await waitFor("the Petrel CRDs to be gone", 120_000, async () => ((await kubectl(["get", "crd", "-o", "name"])).includes("petrel.dev") ? undefined : true));
   // The DaemonSet's pod is the last to go: its installer sidecar stops after the agent and gobgpd.
   const kinds = "all,cm,sa,role,rolebinding,clusterrole,clusterrolebinding,validatingadmissionpolicy,validatingadmissionpolicybinding,job";
@@ -527,7 +384,7 @@ test("helm uninstall removes the release, the CRDs and the node's CNI files", as
     throw new Error(`${String(err)}; still there: ${await left()}`);
   });
   // The node's state directory (allocation records of pods that may still run) stays by design.
-  expect(existsSync(join(stateDir, "allocations"))).toBe(true);
+  expect(existsSync(join(setup.stateDir, "allocations"))).toBe(true);
 }, 360_000);
 
 test("no CNI plugin run by containerd or the netns nodes ran ip or nsenter (PATH had only traps for them)", () => {

@@ -1,5 +1,5 @@
-// The set-up of the chart-on-a-real-kubelet tests (the one test/e2e/helm-kubelet.test.ts builds
-// inline, here for the files that followed it): the chart's images built and imported, a
+// The set-up of the chart-on-a-real-kubelet tests (test/e2e/helm-kubelet.test.ts,
+// helm-uninstall.test.ts): the chart's images built and imported, a
 // RoutedCluster whose API and controller come from the chart, one kubelet node (containerd 1.6)
 // on its underlay, and the helpers those tests use on it: values for `helm install`, pods pinned
 // to the kubelet node, the node DaemonSet's pod and containers, the node pod's container logs
@@ -181,6 +181,33 @@ export class HelmKubeletSetup {
     await this.kubectl(["delete", "pod", name, "-n", "default", "--wait=true", "--ignore-not-found"]);
     await waitFor(`the kubelet to remove ${name}'s sandbox`, 150_000, async () =>
       (await this.kubelet.containerd.cri.listPodSandboxes()).some((sb) => sb.metadata?.name === name) ? undefined : true);
+  }
+
+  /** A number for a `ctr tasks exec --exec-id`, unique in this process. */
+  nextExecId(): number {
+    return ++this.#execCount;
+  }
+
+  /** The pods in namespace default labelled app=`app` (not being deleted), with their first container. */
+  async podsLabelled(app: string): Promise<PodInfo[]> {
+    const list = JSON.parse(await this.kubectl(["get", "pods", "-n", "default", "-l", `app=${app}`, "-o", "json"])) as {
+      items: { metadata: { name: string; deletionTimestamp?: string }; status: { podIP?: string; containerStatuses?: { containerID?: string; ready: boolean }[] } }[];
+    };
+    return list.items.filter((p) => p.metadata.deletionTimestamp === undefined).map((p) => ({
+      name: p.metadata.name,
+      ip: p.status.podIP ?? "",
+      containerId: (p.status.containerStatuses?.[0]?.containerID ?? "").replace(/^containerd:\/\//, ""),
+    }));
+  }
+
+  /** Up to three single pings from inside the pod's container; true when one is answered. */
+  async pingFromPod(pod: PodInfo, ip: string): Promise<boolean> {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const r = await this.kubelet.ctr(["tasks", "exec", "--exec-id", `ping-${process.pid}-${this.nextExecId()}`, pod.containerId, "ping", "-c", "1", "-W", "2", ip]);
+      if (r.status === 0) return true;
+      this.say(`ping ${pod.name} -> ${ip}, attempt ${attempt}: ${r.status} ${r.stdout.trim()} ${r.stderr.trim()}`);
+    }
+    return false;
   }
 
   /** Runs argv in a container of the kubelet node (`ctr tasks exec`). */
